@@ -1,0 +1,19 @@
+export {
+  DEFAULT_VIDEO_DATA,
+  SHAPE_KINDS,
+  type ShapeKind,
+  type VideoDataConfig,
+  sizeRange,
+  validateVideoDataConfig,
+  videoDataConfig,
+} from './config.js';
+export {
+  type ObjectTrack,
+  VALIDATION_INDEX_OFFSET,
+  type VideoClip,
+  clipBatch,
+  datasetSplit,
+  generateClip,
+  splitOf,
+} from './generate.js';
+export { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape, shapeFill } from './shapes.js';

@@ -1,0 +1,5 @@
+export { type LineChartSpec, renderVegaLite, writeLineChart, writeVegaLitePng } from './chart.js';
+export { type GifOptions, encodeGif, writeGif } from './gif.js';
+export { type ClipShape, defaultScale } from './pixels.js';
+export { type ContactSheetOptions, encodeContactSheet, encodePng, writeContactSheet } from './png.js';
+export { writeFileAtomic } from './write-file.js';
