@@ -1,0 +1,203 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exec } from './helpers/exec.js';
+import { type PackedPackage, isShippable, packPackage } from './helpers/pack.js';
+import { peerRangeBounds } from './helpers/peers.js';
+import {
+  type PackageManager,
+  createProject,
+  install,
+  installedCopies,
+  lockfileText,
+  runModule,
+} from './helpers/project.js';
+import { type CodeBlock, importedSpecifiers, npmInstallLines, scriptBlocks, toRunnableModule } from './helpers/readme.js';
+import { REPO_ROOT, type WorkspacePackage, cleanEnv, publishedPackages, tempDir } from './helpers/workspace.js';
+
+/** Native or GPU bindings that must never come with our packages: users opt into them. */
+const FORBIDDEN = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
+const PACKAGE_MANAGERS: PackageManager[] = ['npm', 'pnpm'];
+const keep = process.env.FLOWDIT_E2E_KEEP === '1';
+
+const packages = publishedPackages();
+const readmes = new Map(
+  packages.map((pkg) => {
+    const path = join(pkg.dir, 'README.md');
+    return [pkg.manifest.name, existsSync(path) ? readFileSync(path, 'utf8') : ''];
+  }),
+);
+
+/** `@scope/name/sub@^1` → `@scope/name`. */
+function packageName(specOrImport: string): string {
+  const parts = specOrImport.split('/');
+  const name = specOrImport.startsWith('@') ? `${parts[0]}/${parts[1] ?? ''}` : (parts[0] ?? '');
+  const at = name.indexOf('@', 1);
+  return at === -1 ? name : name.slice(0, at);
+}
+
+/** One way users install a package: the README's install lines up to `lines`, and the example they enable. */
+interface Scenario {
+  readonly pkg: WorkspacePackage;
+  readonly installLines: string[][];
+  readonly example: CodeBlock | undefined;
+  readonly usesTfjs: boolean;
+  readonly label: string;
+}
+
+function scenariosOf(pkg: WorkspacePackage): Scenario[] {
+  const readme = readmes.get(pkg.manifest.name) ?? '';
+  const lines = npmInstallLines(readme);
+  const blocks = scriptBlocks(readme);
+  const names = (upTo: number) => new Set(lines.slice(0, upTo + 1).flatMap((line) => line.map(packageName)));
+  const lineNeeded = (block: CodeBlock) => {
+    const needed = importedSpecifiers(block.code)
+      .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
+      .map(packageName);
+    return lines.findIndex((_, i) => needed.every((name) => names(i).has(name)));
+  };
+  return lines.map((_, i) => {
+    const installLines = lines.slice(0, i + 1);
+    const usesTfjs = installLines.flat().some((spec) => spec.startsWith('@tensorflow/'));
+    const subpaths = [...names(i)].filter((n) => n !== pkg.manifest.name);
+    return {
+      pkg,
+      installLines,
+      example: blocks.find((block) => lineNeeded(block) === i),
+      usesTfjs,
+      label: subpaths.length === 0 ? `${pkg.manifest.name} alone` : `${pkg.manifest.name} + ${subpaths.join(' ')}`,
+    };
+  });
+}
+
+const scenarios = packages.flatMap(scenariosOf);
+
+/** tfjs versions to test a package against: the lowest and highest its peer ranges allow. */
+async function tfjsBounds(pkg: WorkspacePackage): Promise<string[]> {
+  const peers = Object.entries(pkg.manifest.peerDependencies ?? {}).filter(([name]) => name.startsWith('@tensorflow/'));
+  const bounds = await Promise.all(peers.map(([name, range]) => peerRangeBounds(name, range)));
+  // tfjs packages are released in lockstep: pin all of them to the same version.
+  const lowest = bounds.map((b) => b[0] ?? '').sort()[bounds.length - 1] ?? '';
+  const highest = bounds.map((b) => b.at(-1) ?? '').sort()[0] ?? '';
+  return lowest === highest ? [lowest] : [lowest, highest];
+}
+
+const bounds = new Map(await Promise.all(packages.map(async (pkg) => [pkg.manifest.name, await tfjsBounds(pkg)] as const)));
+const packed = new Map<string, PackedPackage>();
+const cleanup: string[] = [];
+
+beforeAll(async () => {
+  const outDir = await tempDir('pack');
+  cleanup.push(outDir);
+  for (const pkg of packages) packed.set(pkg.manifest.name, await packPackage(pkg, outDir));
+}, 120_000);
+
+afterAll(() => {
+  const kB = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+  console.log(
+    [...packed.values()]
+      .map((p) => `${p.name}@${p.version}: tarball ${kB(p.packedBytes)}, unpacked ${kB(p.unpackedBytes)}, ${p.files.length} files`)
+      .join('\n'),
+  );
+  if (!keep) for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+function tarballOf(name: string): PackedPackage {
+  const tarball = packed.get(name);
+  if (!tarball) throw new Error(`${name} was not packed`);
+  return tarball;
+}
+
+describe.each(packages)('$manifest.name tarball', (pkg) => {
+  const name = pkg.manifest.name;
+
+  test('holds only dist, types, README, CHANGELOG, LICENSE and package.json', () => {
+    const { files } = tarballOf(name);
+    expect(files.filter((path) => !isShippable(path))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE']));
+    for (const target of exportTargets(pkg.manifest.exports)) expect(files).toContain(target);
+  });
+
+  test('passes publint --strict and attw (esm-only profile) as packed', async () => {
+    const { tarball } = tarballOf(name);
+    const bin = join(REPO_ROOT, 'node_modules', '.bin');
+    await exec(join(bin, 'publint'), ['run', tarball, '--strict'], { cwd: pkg.dir, env: cleanEnv() });
+    await exec(join(bin, 'attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii'], {
+      cwd: pkg.dir,
+      env: cleanEnv(),
+    });
+  });
+
+  test('README starts with its install command, which names every required peer', () => {
+    const first = npmInstallLines(readmes.get(name) ?? '')[0];
+    expect(first, `${name} README has no \`npm install\` line in a shell block`).toBeDefined();
+    const names = (first ?? []).map(packageName);
+    expect(names).toContain(name);
+    const required = Object.keys(pkg.manifest.peerDependencies ?? {}).filter(
+      (peer) => pkg.manifest.peerDependenciesMeta?.[peer]?.optional !== true,
+    );
+    for (const peer of required) expect(names).toContain(peer);
+  });
+
+  test('README has a runnable example covered by its install lines', () => {
+    const runnable = scenarios.filter((s) => s.pkg === pkg && s.example !== undefined);
+    expect(runnable.length, `${name} README: no ts/js example imports only what its install lines add`).toBeGreaterThan(0);
+  });
+});
+
+/** The files an `exports` map points at, without the leading ./ */
+function exportTargets(exports: unknown): string[] {
+  if (typeof exports === 'string') return [exports.replace(/^\.\//, '')];
+  if (exports === null || typeof exports !== 'object') return [];
+  return Object.values(exports).flatMap(exportTargets);
+}
+
+describe.each(PACKAGE_MANAGERS)('installed with %s into a fresh project', (pm) => {
+  const cases = scenarios.flatMap((scenario) =>
+    (scenario.usesTfjs ? (bounds.get(scenario.pkg.manifest.name) ?? []) : [undefined]).map((tfjs) => ({
+      scenario,
+      tfjs,
+      title: tfjs ? `${scenario.label} (tfjs ${tfjs})` : scenario.label,
+    })),
+  );
+
+  test.each(cases)('$title', async ({ scenario, tfjs }) => {
+    const { pkg } = scenario;
+    const dir = await createProject(`${pm}`);
+    cleanup.push(dir);
+    const pin = (spec: string) => {
+      const name = packageName(spec);
+      if (packed.has(name)) return tarballOf(name).tarball;
+      if (name.startsWith('@tensorflow/') && tfjs) return `${name}@${tfjs}`;
+      return spec;
+    };
+    for (const line of scenario.installLines) await install(pm, dir, line.map(pin));
+
+    const copies = installedCopies(dir);
+    const names = copies.map((c) => c.name);
+    for (const forbidden of FORBIDDEN) {
+      expect(names, `${forbidden} installed in ${dir}`).not.toContain(forbidden);
+      expect(lockfileText(pm, dir), `${forbidden} in the lockfile of ${dir}`).not.toMatch(
+        new RegExp(`["'/ ]${forbidden.replace('/', '\\/')}[@"':]`),
+      );
+    }
+    if (!scenario.usesTfjs) {
+      expect(names.filter((n) => n.startsWith('@tensorflow/'))).toEqual([]);
+    } else {
+      const cores = copies.filter((c) => c.name === '@tensorflow/tfjs-core');
+      expect(cores.map((c) => c.version), `copies of tfjs-core in ${dir}`).toEqual([tfjs]);
+      for (const copy of copies.filter((c) => c.name.startsWith('@tensorflow/tfjs-'))) {
+        expect(`${copy.name}@${copy.version}`).toBe(`${copy.name}@${tfjs}`);
+      }
+    }
+
+    // Every entry point loads with what is installed (the tfjs subpaths only where tfjs is).
+    const entries = Object.keys(pkg.manifest.exports ?? { '.': '' })
+      .filter((sub) => sub !== './package.json' && (sub === '.' || scenario.usesTfjs))
+      .map((sub) => (sub === '.' ? pkg.manifest.name : `${pkg.manifest.name}/${sub.slice(2)}`));
+    const imports = entries.map((entry) => `await import(${JSON.stringify(entry)});`).join('\n');
+    await runModule(dir, 'entry-points.mjs', `${imports}\nconsole.log('ok');\n`);
+
+    if (scenario.example) await runModule(dir, 'readme-example.mjs', toRunnableModule(scenario.example));
+  });
+});
