@@ -92,14 +92,16 @@ function describeAdapter(adapter: GPUAdapter, software: boolean): string {
 }
 
 /**
- * Looks for a WebGPU adapter through Dawn, before anything touches `navigator.gpu`.
- * @param createGpu makes the GPU entry point (tests inject one)
+ * Looks for a WebGPU adapter through Dawn, before anything touches `navigator.gpu`; once the
+ * backend runs, returns the adapter it runs on.
+ * @param createGpu makes the GPU entry point (default: Dawn; tests inject one)
  * @returns the adapter, or why there is none and what to install
  */
-export async function probeWebGpu(createGpu: CreateGpu = createDawnGpu): Promise<{ ok: true; probe: AdapterProbe } | { ok: false; why: string; install: string }> {
+export async function probeWebGpu(createGpu?: CreateGpu): Promise<{ ok: true; probe: AdapterProbe } | { ok: false; why: string; install: string }> {
+  if (createGpu === undefined && active !== undefined) return { ok: true, probe: active.probe };
   let gpu: GPU;
   try {
-    gpu = await createGpu();
+    gpu = await (createGpu ?? createDawnGpu)();
   } catch (error) {
     return {
       ok: false,
@@ -125,7 +127,12 @@ export async function probeWebGpu(createGpu: CreateGpu = createDawnGpu): Promise
   return { ok: true, probe: { gpu, adapter, software, description: describeAdapter(adapter, software) } };
 }
 
-function setNavigatorGpu(gpu: GPU): void {
+/** Exposes WebGPU to tfjs: the constants (GPUBufferUsage, GPUMapMode, ...) and then `navigator.gpu`. */
+async function exposeWebGpu(gpu: GPU): Promise<void> {
+  const { globals } = await import('webgpu');
+  for (const [name, value] of Object.entries(globals)) {
+    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+  }
   const global = globalThis as { navigator?: object };
   if (global.navigator === undefined) {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
@@ -142,7 +149,8 @@ export const throwGpuError: GpuErrorHandler = (error) => {
   });
 };
 
-let activeDevice: GPUDevice | undefined;
+/** The adapter and device tfjs's webgpu backend runs on, once activated (one per process). */
+let active: { probe: AdapterProbe; device: GPUDevice } | undefined;
 let gpuErrorHandler: GpuErrorHandler = throwGpuError;
 
 function reportErrors(device: GPUDevice): void {
@@ -157,7 +165,7 @@ function reportErrors(device: GPUDevice): void {
 
 /** The device the webgpu backend runs on, once activated; tests use it to inject invalid work. */
 export function activeWebGpuDevice(): GPUDevice | undefined {
-  return activeDevice;
+  return active?.device;
 }
 
 /**
@@ -171,18 +179,18 @@ export async function activateWebGpu(probe: AdapterProbe, onGpuError: GpuErrorHa
   const { gpu, adapter, software, description } = probe;
   gpuErrorHandler = onGpuError;
   try {
-    if (activeDevice === undefined) {
+    if (active === undefined) {
       const requiredLimits: Record<string, number> = {};
       for (const limit of REQUESTED_LIMITS) requiredLimits[limit] = adapter.limits[limit];
       const device = await adapter.requestDevice({ requiredLimits });
       reportErrors(device);
-      setNavigatorGpu(gpu);
+      await exposeWebGpu(gpu);
       const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
       // The package registered a factory that requests its own device without
       // maxStorageBuffersPerShaderStage (tf.addN of 8+ tensors then returns wrong data): use ours.
       if (tf.engine().registryFactory.webgpu !== undefined) tf.removeBackend('webgpu');
       tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
-      activeDevice = device;
+      active = { probe, device };
     }
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") returned false');
   } catch (error) {

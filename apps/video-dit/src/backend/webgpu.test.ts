@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { GpuUncapturedError, initBackend } from './index.js';
+import { activeWebGpuDevice, throwGpuError } from './webgpu.js';
+
+const driverFiles = process.env.VK_DRIVER_FILES;
+
+describe.skipIf(!driverFiles)(
+  'webgpu on the Vulkan driver VK_DRIVER_FILES names (skipped without it: run scripts/setup-lavapipe.sh and source .vendor/lavapipe/env)',
+  () => {
+    const gpuErrors: GpuUncapturedError[] = [];
+
+    beforeAll(async () => {
+      await import('@tensorflow/tfjs-backend-cpu');
+    });
+
+    afterEach(() => {
+      // Any uncaptured GPU error fails the test it happened in.
+      expect(gpuErrors.map((error) => error.message)).toEqual([]);
+    });
+
+    test('forced webgpu describes the adapter and its limits, and says a software adapter is not a GPU', async () => {
+      const lines: string[] = [];
+      const info = await initBackend('webgpu', { log: (line) => lines.push(line), onGpuError: (error) => gpuErrors.push(error) });
+      expect(tf.getBackend()).toBe('webgpu');
+      expect(info.description).toMatch(/^WebGPU adapter vendor '.*', architecture '.*'.*; maxStorageBufferBindingSize \d+ MiB, maxBufferSize \d+ MiB, maxStorageBuffersPerShaderStage \d+$/);
+      if (info.software) {
+        expect(info.isGpu).toBe(false);
+        expect(info.reason).toBe('forced: a software adapter, which runs on the CPU (auto never picks it)');
+        expect(info.description).toMatch(/software \(runs on the CPU\)/);
+      }
+      expect(lines).toEqual([`backend webgpu: ${info.reason}`, `  device: ${info.description}`]);
+    });
+
+    test('the device has the adapter limit on storage buffers, not the default 8', async () => {
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      const device = activeWebGpuDevice()!;
+      expect(device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThan(8);
+    });
+
+    test('memoryBytes reports the GPU memory held by tensors', async () => {
+      const info = await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      const before = info.memoryBytes()!;
+      const x = tf.ones([1024]);
+      const doubled = tf.add(x, x);
+      await doubled.data();
+      expect(info.memoryBytes()! - before).toBeGreaterThanOrEqual(4096);
+      tf.dispose([x, doubled]);
+    });
+
+    test.each([8, 9, 12])('tf.addN of %i tensors gives the right sums', async (count) => {
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      const inputs = Array.from({ length: count }, (_, i) => tf.tensor1d([i + 1, 10 * (i + 1), -0.5 * i]));
+      const sum = tf.addN(inputs);
+      const n = count;
+      expect(Array.from(await sum.data())).toEqual([(n * (n + 1)) / 2, (10 * n * (n + 1)) / 2, (-0.5 * n * (n - 1)) / 2]);
+      tf.dispose([...inputs, sum]);
+    });
+
+    test('an invalid GPU operation that Dawn only prints reaches the error handler', async () => {
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      const device = activeWebGpuDevice()!;
+      device.createShaderModule({ code: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }' });
+      await device.queue.onSubmittedWorkDone();
+      expect(gpuErrors).toHaveLength(1);
+      expect(gpuErrors[0]).toBeInstanceOf(GpuUncapturedError);
+      expect(gpuErrors[0]!.message).toMatch(/^uncaptured WebGPU GPUValidationError: .*undefined_name/s);
+      gpuErrors.length = 0;
+    });
+
+    test('by default an uncaptured GPU error is thrown outside the GPU callback, so it ends the run', () => {
+      const error = new GpuUncapturedError('uncaptured WebGPU GPUValidationError: test');
+      const deferred: (() => void)[] = [];
+      const nextTick = vi.spyOn(process, 'nextTick').mockImplementation((callback) => {
+        deferred.push(callback as () => void);
+      });
+      throwGpuError(error);
+      nextTick.mockRestore();
+      expect(deferred).toHaveLength(1);
+      expect(() => deferred[0]!()).toThrow(error);
+    });
+
+    test('auto does not pick a software adapter, and says so', async () => {
+      const info = await initBackend('auto');
+      const adapterSoftware = (await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) })).software;
+      if (adapterSoftware) {
+        expect(info.name).not.toBe('webgpu');
+        expect(info.reason).toMatch(/skipped webgpu \(only a software adapter, slower than wasm; --backend webgpu forces it\)/);
+      } else {
+        expect(info.name).toBe('webgpu');
+      }
+    });
+  },
+);
