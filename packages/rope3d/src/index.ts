@@ -1,1 +1,22 @@
-export {};
+export {
+  type AxisTriple,
+  axisDimsFor,
+  DEFAULT_MAX_POSITIONS,
+  ROPE_PRESETS,
+  type RiflexOptions,
+  type RopeLayout,
+  type RopePreset,
+  type RopeTable,
+  type RopeTableOptions,
+  riflexIntrinsicFrequency,
+  ropeTable,
+  tokenPositions,
+} from './table.js';
+export { type ApplyRopeOptions, applyRope, clearRopeCache } from './apply.js';
+export {
+  axisHalfSplitToPackedPermutation,
+  interleavedToPackedPermutation,
+  invertPermutation,
+  packedToInterleavedPermutation,
+  permuteHeadChannels,
+} from './permutation.js';

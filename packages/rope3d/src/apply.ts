@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackend } from '@tensorflow/tfjs-core';
+import { clearTableCache, onTableEvicted, type RopeTable } from './table.js';
+
+/** Options of {@link applyRope}. */
+export interface ApplyRopeOptions {
+  /**
+   * Accept more tokens than the table has: tokens past `table.tokens` are trailing padding and come
+   * out unchanged (Wan2.1's `rope_apply`). Default false: the token count must equal the table's.
+   */
+  readonly allowPadding?: boolean;
+}
+
+/*
+ * Both layouts compute out = x·cos + partner(x)·sinSigned, where partner(x) swaps the two channels
+ * of every pair and sinSigned is −sin on a pair's first channel and +sin on its second; with that
+ * sign folded into the table, GPT-NeoX's rotate_half is a plain swap. Pairs are (k, k + D/2) when
+ * packed and (2j, 2j + 1) when interleaved: the per-element arithmetic is identical, so packed on
+ * permuted channels reproduces interleaved bit for bit.
+ *
+ * Two formulations of the swap, chosen per backend:
+ * - 'swap' (wasm, webgl, webgpu, …): view x as [rows, 2, width] and concatenate its two slices in
+ *   reverse order; tables [S, 1, D] broadcast over heads.
+ * - 'shift' (cpu): the pure-JS backend copies strided slices and broadcasts element by element,
+ *   ten times slower than contiguous work. There the partner comes from x shifted by ±width along
+ *   the flat data (contiguous slices only), masked by two tables tiled to [S, heads, D] so that no
+ *   axis broadcasts: out = x·cos + shiftUp(x)·sinFirst + shiftDown(x)·sinSecond.
+ */
+
+type Formulation = 'swap' | 'shift';
+
+interface UploadedTables {
+  /** 'swap': [cos, sinSigned] of shape [S, 1, D]; 'shift': [cos, sinFirst, sinSecond] of shape [S, heads, D]. */
+  readonly tensors: readonly tf.Tensor[];
+}
+
+/** table → backend instance → formulation (and heads) → tensors; a backend instance per key so a re-registered backend gets fresh uploads. */
+const uploads = new Map<RopeTable, Map<KernelBackend, Map<string, UploadedTables>>>();
+
+function disposeUploads(table: RopeTable): void {
+  const perBackend = uploads.get(table);
+  if (perBackend === undefined) return;
+  for (const perKind of perBackend.values()) for (const uploaded of perKind.values()) tf.dispose([...uploaded.tensors]);
+  uploads.delete(table);
+}
+
+onTableEvicted(disposeUploads);
+
+/**
+ * Frees every float32 table tensor uploaded by {@link applyRope} on every backend and empties the
+ * table cache. Tables in use are rebuilt and uploaded again on their next use.
+ */
+export function clearRopeCache(): void {
+  for (const table of [...uploads.keys()]) disposeUploads(table);
+  clearTableCache();
+}
+
+/** Channel distance between the two members of a pair. */
+function pairWidth(table: RopeTable): number {
+  return table.layout === 'packed' ? table.headDim / 2 : 1;
+}
+
+function isFirstOfPair(channel: number, table: RopeTable): boolean {
+  return table.layout === 'packed' ? channel < table.headDim / 2 : channel % 2 === 0;
+}
+
+function buildTables(table: RopeTable, formulation: Formulation, heads: number): tf.Tensor[] {
+  const { tokens, headDim, cos, sin } = table;
+  const repeats = formulation === 'swap' ? 1 : heads;
+  const size = tokens * repeats * headDim;
+  const cos32 = new Float32Array(size);
+  const first32 = new Float32Array(size);
+  const second32 = new Float32Array(size);
+  for (let s = 0; s < tokens; s++) {
+    for (let head = 0; head < repeats; head++) {
+      const out = (s * repeats + head) * headDim;
+      for (let c = 0; c < headDim; c++) {
+        const value = sin[s * headDim + c]!;
+        cos32[out + c] = cos[s * headDim + c]!;
+        if (isFirstOfPair(c, table)) first32[out + c] = -value;
+        else second32[out + c] = value;
+      }
+    }
+  }
+  const shape = [tokens, repeats, headDim];
+  if (formulation === 'shift') {
+    return [tf.tensor(cos32, shape, 'float32'), tf.tensor(first32, shape, 'float32'), tf.tensor(second32, shape, 'float32')];
+  }
+  const signed = first32.map((value, index) => value + second32[index]!);
+  return [tf.tensor(cos32, shape, 'float32'), tf.tensor(signed, shape, 'float32')];
+}
+
+function uploadedTables(table: RopeTable, formulation: Formulation, heads: number): readonly tf.Tensor[] {
+  const backend = tf.backend();
+  let perBackend = uploads.get(table);
+  if (perBackend === undefined) {
+    perBackend = new Map();
+    uploads.set(table, perBackend);
+  }
+  let perKind = perBackend.get(backend);
+  if (perKind === undefined) {
+    perKind = new Map();
+    perBackend.set(backend, perKind);
+  }
+  const kindKey = formulation === 'swap' ? 'swap' : `shift:${heads}`;
+  const cached = perKind.get(kindKey);
+  if (cached?.tensors.every((tensor) => !tensor.isDisposed)) return cached.tensors;
+  if (cached !== undefined) tf.dispose([...cached.tensors]);
+  // keep: a first call inside someone's tf.tidy must not have the cache freed at the end of it.
+  const tensors = buildTables(table, formulation, heads).map((tensor) => tf.keep(tensor));
+  perKind.set(kindKey, { tensors });
+  return tensors;
+}
+
+function rotate(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
+  const [batch, tokens, heads, headDim] = x.shape;
+  const width = pairWidth(table);
+  if (tf.getBackend() === 'cpu') {
+    const [cos, sinFirst, sinSecond] = uploadedTables(table, 'shift', heads) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const size = batch * tokens * heads * headDim;
+    const flat = tf.reshape(x, [size]);
+    const up = tf.concat([tf.slice(flat, width, size - width), tf.slice(flat, 0, width)]);
+    const down = tf.concat([tf.slice(flat, size - width, width), tf.slice(flat, 0, size - width)]);
+    return tf.add(tf.add(tf.mul(x, cos), tf.mul(tf.reshape(up, x.shape), sinFirst)), tf.mul(tf.reshape(down, x.shape), sinSecond));
+  }
+  const [cos, sinSigned] = uploadedTables(table, 'swap', heads) as [tf.Tensor, tf.Tensor];
+  const rows = (batch * tokens * heads * headDim) / (2 * width);
+  const pairs = tf.reshape(x, [rows, 2, width]);
+  const swapped = tf.concat([tf.slice(pairs, [0, 1, 0], [rows, 1, width]), tf.slice(pairs, [0, 0, 0], [rows, 1, width])], 1);
+  return tf.add(tf.mul(x, cos), tf.mul(tf.reshape(swapped, x.shape), sinSigned));
+}
+
+/**
+ * Checks that `x` fits a table: rank 4 `[batch, tokens, heads, headDim]`, float32, the table's head
+ * dim and token count.
+ *
+ * @param shape the shape of x (entries may be null for unknown batch sizes).
+ * @param table the table to apply.
+ * @param where the calling function, for the message.
+ * @param allowPadding whether more tokens than the table has are allowed.
+ * @throws {RangeError} naming the mismatch.
+ */
+export function checkRopeInputShape(shape: readonly (number | null)[], table: RopeTable, where: string, allowPadding = false): void {
+  if (shape.length !== 4) {
+    throw new RangeError(`${where}: x has shape [${shape.join(', ')}] (rank ${shape.length}); expected rank 4 [batch, tokens, heads, headDim]`);
+  }
+  const tokens = shape[1];
+  const headDim = shape[3];
+  if (headDim !== null && headDim !== table.headDim) {
+    throw new RangeError(`${where}: x has head dim ${headDim} (shape [${shape.join(', ')}]); the table was built for headDim ${table.headDim}`);
+  }
+  if (tokens !== null && tokens !== undefined && (allowPadding ? tokens < table.tokens : tokens !== table.tokens)) {
+    const [T, H, W] = table.grid;
+    throw new RangeError(
+      `${where}: x has ${tokens} tokens (shape [${shape.join(', ')}]); the grid [${T}, ${H}, ${W}] has ${table.tokens} = ${T}·${H}·${W} tokens${allowPadding ? ' and padding may only add tokens' : ''}`,
+    );
+  }
+}
+
+/**
+ * Rotates the channels of every head by its token's 3D position: `x·cos + rotate_half(x)·sin` over
+ * contiguous channels in the packed layout, GPT-J pairs (2j, 2j+1) in the interleaved one.
+ *
+ * The table's float32 tensors are uploaded on first use per backend and cached (kept out of any
+ * enclosing `tf.tidy`; freed by {@link clearRopeCache}). Differentiable: gradients flow to `x`.
+ * Uses only reshape, slice, concat, mul and add, so it runs on cpu, wasm, webgl and webgpu.
+ *
+ * @param x `[batch, tokens, heads, headDim]` float32, tokens in order `s = (t·H + h)·W + w`.
+ * @param table from {@link ropeTable}; its layout must be the channel layout of `x`.
+ * @param options see {@link ApplyRopeOptions}.
+ * @returns a new tensor of x's shape.
+ * @throws {RangeError|TypeError} when x is not float32, not rank 4, or its head dim or token count does not match the table.
+ */
+export function applyRope(x: tf.Tensor4D, table: RopeTable, options: ApplyRopeOptions = {}): tf.Tensor4D {
+  if (!(x instanceof tf.Tensor)) throw new TypeError(`applyRope: x is ${String(x)}; expected a tf.Tensor`);
+  if (x.dtype !== 'float32') throw new TypeError(`applyRope: x has dtype ${x.dtype}; expected float32`);
+  const allowPadding = options.allowPadding ?? false;
+  checkRopeInputShape(x.shape, table, 'applyRope', allowPadding);
+  return tf.tidy(() => {
+    const [batch, tokens, heads, headDim] = x.shape;
+    if (tokens === table.tokens) return rotate(x, table);
+    const grid = tf.slice(x, [0, 0, 0, 0], [batch, table.tokens, heads, headDim]);
+    const padding = tf.slice(x, [0, table.tokens, 0, 0], [batch, tokens - table.tokens, heads, headDim]);
+    return tf.concat([rotate(grid, table), padding], 1);
+  });
+}
