@@ -16,7 +16,7 @@ describe.skipIf(!driverFiles)(
 
     afterEach(() => {
       // Any uncaptured GPU error fails the test it happened in.
-      expect(gpuErrors.map((error) => error.message)).toEqual([]);
+      expect(gpuErrors.splice(0).map((error) => error.message)).toEqual([]);
     });
 
     test('forced webgpu describes the adapter and its limits, and says a software adapter is not a GPU', async () => {
@@ -48,12 +48,24 @@ describe.skipIf(!driverFiles)(
       tf.dispose([x, doubled]);
     });
 
-    test.each([8, 9, 12])('tf.addN of %i tensors gives the right sums', async (count) => {
+    test.each([8, 9, 12, 15, 16, 40, 300])('tf.addN of %i tensors gives the right sums', async (count) => {
       await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
       const inputs = Array.from({ length: count }, (_, i) => tf.tensor1d([i + 1, 10 * (i + 1), -0.5 * i]));
       const sum = tf.addN(inputs);
       const n = count;
       expect(Array.from(await sum.data())).toEqual([(n * (n + 1)) / 2, (10 * n * (n + 1)) / 2, (-0.5 * n * (n - 1)) / 2]);
+      tf.dispose([...inputs, sum]);
+    });
+
+    test('tf.addN of more tensors than the device has storage buffers frees its partial sums', async () => {
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      const limit = activeWebGpuDevice()!.limits.maxStorageBuffersPerShaderStage;
+      const inputs = Array.from({ length: 3 * limit }, () => tf.ones([4]));
+      const before = tf.memory().numTensors;
+      const sum = tf.addN(inputs);
+      expect(Array.from(await sum.data())).toEqual([3 * limit, 3 * limit, 3 * limit, 3 * limit]);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(tf.engine().backend.numDataIds()).toBe(before + 1);
       tf.dispose([...inputs, sum]);
     });
 
