@@ -20,3 +20,4 @@ export {
   packedToInterleavedPermutation,
   permuteHeadChannels,
 } from './permutation.js';
+export { type LayerArgs, Rope3D, type Rope3DArgs } from './layer.js';

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { layers } from '@tensorflow/tfjs-layers';
+import { applyRope, checkRopeInputShape } from './apply.js';
+import { type RopeTable, type RopeTableOptions, ropeTable } from './table.js';
+
+/** tfjs-layers does not export `LayerArgs`; this is it. */
+export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
+
+/** Constructor arguments of {@link Rope3D}: the table's options plus the usual layer arguments. */
+export type Rope3DArgs = RopeTableOptions & LayerArgs;
+
+type Shape = (number | null)[];
+type Kwargs = Parameters<layers.Layer['call']>[1];
+
+const TABLE_KEYS = [
+  'grid',
+  'headDim',
+  'axisDims',
+  'preset',
+  'theta',
+  'thetaRescaleFactor',
+  'interpolationFactor',
+  'offset',
+  'layout',
+  'riflex',
+  'ntk',
+  'maxPositions',
+] as const satisfies readonly (keyof RopeTableOptions)[];
+
+function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArgs } {
+  const table: Record<string, unknown> = {};
+  const layer: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined) continue;
+    if ((TABLE_KEYS as readonly string[]).includes(key)) table[key] = value;
+    else layer[key] = value;
+  }
+  return { table: table as unknown as RopeTableOptions, layer: layer as LayerArgs };
+}
+
+/**
+ * 3D rotary position embedding as a tfjs-layers layer: rotates q or k of video tokens by their
+ * `(t, h, w)` positions with a cached table (see {@link ropeTable} and {@link applyRope}).
+ *
+ * Input `[batch, tokens, heads, headDim]`, or `[batch, tokens, heads·headDim]` straight from a
+ * Dense projection (split into heads of `headDim` and merged back). Output: the same shape.
+ * No weights; gradients flow to the input. Registered with tfjs serialization as `flowdit.Rope3D`
+ * when this package is imported: import it before `tf.loadLayersModel`.
+ *
+ * @example
+ * const q = new Rope3D({ grid: [8, 16, 16], headDim: 64, preset: 'wan' }).apply(dense.apply(x));
+ */
+export class Rope3D extends layers.Layer {
+  /** @nocollapse */
+  static readonly className = 'flowdit.Rope3D';
+  /** The table this layer applies. */
+  readonly table: RopeTable;
+  private readonly tableOptions: RopeTableOptions;
+
+  /**
+   * @param args table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …).
+   * @throws {RangeError|TypeError} for any invalid table option (see {@link ropeTable}).
+   */
+  constructor(args: Rope3DArgs) {
+    if (typeof args !== 'object' || args === null) {
+      throw new TypeError(`Rope3D: args is ${String(args)}; pass an object with at least grid and headDim`);
+    }
+    const { table, layer } = splitArgs(args);
+    super(layer);
+    this.table = ropeTable(table);
+    this.tableOptions = table;
+  }
+
+  private headsOf(inputShape: Shape): number | null {
+    const where = `Rope3D '${this.name}'`;
+    if (inputShape.length === 3) {
+      const channels = inputShape[2] ?? null;
+      if (channels !== null && channels % this.table.headDim !== 0) {
+        throw new RangeError(
+          `${where}: input has ${channels} channels (shape [${inputShape.join(', ')}]); a rank-3 input [batch, tokens, heads·headDim] needs a multiple of headDim ${this.table.headDim}`,
+        );
+      }
+      checkRopeInputShape([inputShape[0] ?? null, inputShape[1] ?? null, null, this.table.headDim], this.table, where);
+      return channels === null ? null : channels / this.table.headDim;
+    }
+    if (inputShape.length !== 4) {
+      throw new RangeError(
+        `${where}: input has shape [${inputShape.join(', ')}] (rank ${inputShape.length}); expected [batch, tokens, heads, headDim] or [batch, tokens, heads·headDim]`,
+      );
+    }
+    checkRopeInputShape(inputShape, this.table, where);
+    return inputShape[2] ?? null;
+  }
+
+  private singleShape(inputShape: Shape | Shape[]): Shape {
+    const shapes = inputShape as Shape | Shape[];
+    if (shapes.length > 0 && Array.isArray(shapes[0])) {
+      if (shapes.length !== 1) throw new RangeError(`Rope3D '${this.name}': got ${shapes.length} inputs; expected exactly one tensor`);
+      return shapes[0] as Shape;
+    }
+    return shapes as Shape;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const shape = this.singleShape(inputShape);
+    this.headsOf(shape);
+    return shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      if (Array.isArray(inputs) && inputs.length !== 1) {
+        throw new RangeError(`Rope3D '${this.name}': got ${inputs.length} inputs; expected exactly one tensor`);
+      }
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const heads = this.headsOf(x.shape);
+      if (x.rank === 4) return applyRope(x as tf.Tensor4D, this.table);
+      const [batch, tokens, channels] = x.shape as [number, number, number];
+      const split = tf.reshape(x, [batch, tokens, heads!, this.table.headDim]) as tf.Tensor4D;
+      return tf.reshape(applyRope(split, this.table), [batch, tokens, channels]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...(this.tableOptions as unknown as tf.serialization.ConfigDict), ...super.getConfig() };
+  }
+}
+
+tf.serialization.registerClass(Rope3D);
