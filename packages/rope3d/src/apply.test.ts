@@ -1,0 +1,229 @@
+import { fc, test as propTest } from '@fast-check/vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers'; // registers the gradients of tfjs-core's ops
+import { afterAll, describe, expect, test } from 'vitest';
+import { applyRope, clearRopeCache } from './apply.js';
+import {
+  axisHalfSplitToPackedPermutation,
+  interleavedToPackedPermutation,
+  invertPermutation,
+  packedToInterleavedPermutation,
+  permuteHeadChannels,
+} from './permutation.js';
+import { type AxisTriple, type RopeLayout, ropeTable } from './table.js';
+import { BACKENDS, maxAbsDiff, useBackend } from './test-utils.js';
+
+afterAll(() => clearRopeCache());
+
+function permuteLast(x: tf.Tensor, permutation: Int32Array): tf.Tensor {
+  return tf.tidy(() => tf.gather(x, tf.tensor1d(permutation, 'int32'), x.rank - 1));
+}
+
+/** Float64 dot product of two float32 vectors. */
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+const position = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }));
+const vector = fc.array(fc.float({ min: -4, max: 4, noNaN: true }), { minLength: 16, maxLength: 16 });
+
+describe('the relative-position law', () => {
+  // A table over a 1×1×1 grid with offset p rotates by exactly position p.
+  function rotated(values: number[], at: AxisTriple, layout: RopeLayout, preset: 'hunyuan' | 'wan'): Float32Array {
+    const table = ropeTable({ grid: [1, 1, 1], headDim: 16, axisDims: preset === 'hunyuan' ? [4, 6, 6] : undefined, preset, offset: at, layout });
+    return tf.tidy(() => applyRope(tf.tensor4d(values, [1, 1, 1, 16]), table).dataSync() as Float32Array);
+  }
+
+  propTest.prop([vector, vector, position, position, position, fc.constantFrom<RopeLayout>('packed', 'interleaved'), fc.constantFrom('hunyuan' as const, 'wan' as const)], {
+    numRuns: 60,
+  })('q·k after 3D RoPE depends only on (Δt, Δh, Δw)', async (q, k, a, b, shift, layout, preset) => {
+    await useBackend('cpu');
+    const moved = (p: AxisTriple) => p.map((value, axis) => value + shift[axis]!) as unknown as AxisTriple;
+    const score = dot(rotated(q, a, layout, preset), rotated(k, b, layout, preset));
+    const shifted = dot(rotated(q, moved(a), layout, preset), rotated(k, moved(b), layout, preset));
+    const scale = Math.hypot(...q) * Math.hypot(...k);
+    expect(Math.abs(score - shifted)).toBeLessThanOrEqual(2e-5 * scale + 1e-30);
+  });
+
+  test('the score does change with the offset (the law is not vacuous)', async () => {
+    await useBackend('cpu');
+    const q = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+    const near = dot(rotated(q, [0, 0, 0], 'packed', 'wan'), rotated(q, [1, 0, 0], 'packed', 'wan'));
+    const far = dot(rotated(q, [0, 0, 0], 'packed', 'wan'), rotated(q, [5, 0, 0], 'packed', 'wan'));
+    expect(Math.abs(near - far)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe.each(BACKENDS)('applyRope on %s', (backend) => {
+  const grid = [3, 4, 5] as const;
+  const axisDims = [16, 56, 56] as const;
+
+  test('packed on permuted channels equals interleaved, exactly', async () => {
+    await useBackend(backend);
+    const Q = interleavedToPackedPermutation(axisDims);
+    const x = tf.randomNormal([1, 60, 2, 128], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const interleaved = applyRope(x, ropeTable({ grid, headDim: 128, preset: 'hunyuan', layout: 'interleaved' }));
+    const packed = applyRope(permuteLast(x, Q) as tf.Tensor4D, ropeTable({ grid, headDim: 128, preset: 'hunyuan', layout: 'packed' }));
+    const expected = permuteLast(interleaved, Q);
+    expect(packed.dataSync()).toEqual(expected.dataSync());
+    tf.dispose([x, interleaved, packed, expected]);
+  });
+
+  test('the naive per-axis half-split rotation, permuted, equals packed', async () => {
+    await useBackend(backend);
+    const P = axisHalfSplitToPackedPermutation(axisDims);
+    const table = ropeTable({ grid, headDim: 128, preset: 'hunyuan', layout: 'packed' });
+    const x = tf.randomNormal([1, 60, 2, 128], 0, 1, 'float32', 12) as tf.Tensor4D;
+    const values = x.dataSync();
+    // reference: each axis part rotated on its own with rotate_half, in float64
+    const naive = new Float64Array(values.length);
+    for (let row = 0; row < 60 * 2; row++) {
+      const s = Math.floor(row / 2);
+      let start = 0;
+      let pair = 0;
+      for (const part of axisDims) {
+        for (let j = 0; j < part / 2; j++, pair++) {
+          const c = table.cos[s * 128 + pair]!;
+          const sn = table.sin[s * 128 + pair]!;
+          const a = values[row * 128 + start + j]!;
+          const b = values[row * 128 + start + part / 2 + j]!;
+          naive[row * 128 + start + j] = a * c - b * sn;
+          naive[row * 128 + start + part / 2 + j] = b * c + a * sn;
+        }
+        start += part;
+      }
+    }
+    const packed = applyRope(permuteLast(x, P) as tf.Tensor4D, table);
+    const expected = permuteLast(tf.tensor(Float32Array.from(naive), x.shape, 'float32'), P);
+    expect(maxAbsDiff(packed.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, packed, expected]);
+  });
+
+  test('folding the permutation into q/k projection weights keeps attention scores', async () => {
+    await useBackend(backend);
+    const heads = 2;
+    const headDim = 24;
+    const Q = interleavedToPackedPermutation([8, 8, 8]);
+    const tokens = [2, 3, 4] as const;
+    const x = tf.randomNormal([1, 24, 12], 0, 1, 'float32', 13);
+    const wq = tf.randomNormal([12, heads * headDim], 0, 1, 'float32', 14) as tf.Tensor2D;
+    const wk = tf.randomNormal([12, heads * headDim], 0, 1, 'float32', 15) as tf.Tensor2D;
+    const bq = tf.randomNormal([heads * headDim], 0, 1, 'float32', 16) as tf.Tensor1D;
+    const scores = (layout: RopeLayout, wqUsed: tf.Tensor2D, wkUsed: tf.Tensor2D, bqUsed: tf.Tensor1D) =>
+      tf.tidy(() => {
+        const table = ropeTable({ grid: tokens, headDim, preset: 'wan', layout });
+        const project = (w: tf.Tensor2D, b?: tf.Tensor1D) => {
+          const y = tf.matMul(tf.reshape(x, [24, 12]), w);
+          return tf.reshape(b === undefined ? y : tf.add(y, b), [1, 24, heads, headDim]) as tf.Tensor4D;
+        };
+        const q = tf.transpose(applyRope(project(wqUsed, bqUsed), table), [0, 2, 1, 3]);
+        const k = tf.transpose(applyRope(project(wkUsed), table), [0, 2, 1, 3]);
+        return tf.matMul(q, k, false, true);
+      });
+    const reference = scores('interleaved', wq, wk, bq);
+    const folded = scores('packed', permuteHeadChannels(wq, Q), permuteHeadChannels(wk, Q), permuteHeadChannels(bq, Q));
+    const scale = Math.max(...Array.from(reference.dataSync(), Math.abs));
+    expect(maxAbsDiff(folded.dataSync(), reference.dataSync())).toBeLessThan(1e-5 * scale);
+    // and back: packed → interleaved undoes it
+    const back = permuteHeadChannels(permuteHeadChannels(wq, Q), packedToInterleavedPermutation([8, 8, 8]));
+    expect(back.dataSync()).toEqual(wq.dataSync());
+    tf.dispose([x, wq, wk, bq, reference, folded, back]);
+  });
+
+  test('gradients flow to x: the rotation is orthogonal, so ∇ ½‖rope(x)‖² = x', async () => {
+    await useBackend(backend);
+    for (const layout of ['packed', 'interleaved'] as const) {
+      const table = ropeTable({ grid, headDim: 128, preset: 'hunyuan', layout });
+      const x = tf.randomNormal([2, 60, 2, 128], 0, 1, 'float32', 17) as tf.Tensor4D;
+      const grad = tf.grad((input: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(applyRope(input as tf.Tensor4D, table)))))(x);
+      expect(maxAbsDiff(grad.dataSync(), x.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([x, grad]);
+    }
+  });
+
+  test('trailing padding tokens pass through unchanged when allowed', async () => {
+    await useBackend(backend);
+    const table = ropeTable({ grid, headDim: 128, preset: 'hunyuan' });
+    const x = tf.randomNormal([1, 63, 2, 128], 0, 1, 'float32', 18) as tf.Tensor4D;
+    const out = applyRope(x, table, { allowPadding: true }).dataSync();
+    const values = x.dataSync();
+    const rotated = applyRope(tf.tensor4d(values.subarray(0, 60 * 256), [1, 60, 2, 128]), table).dataSync();
+    expect(out.subarray(0, 60 * 256)).toEqual(rotated);
+    expect(out.subarray(60 * 256)).toEqual(values.subarray(60 * 256));
+    expect(() => applyRope(x, table)).toThrow(/63 tokens/);
+    tf.dispose(x);
+  });
+});
+
+describe('the float32 table cache', () => {
+  test('uploads once per backend, survives a first use inside tf.tidy, does not leak', async () => {
+    await useBackend('cpu');
+    clearRopeCache();
+    const empty = tf.memory().numTensors;
+    const table = ropeTable({ grid: [2, 3, 4], headDim: 24, preset: 'wan' });
+    const x = tf.randomNormal([1, 24, 2, 24], 0, 1, 'float32', 19) as tf.Tensor4D;
+    const first = tf.tidy(() => applyRope(x, table)); // the upload happens inside someone's tidy
+    const afterFirst = tf.memory().numTensors;
+    const second = applyRope(x, table);
+    expect(tf.memory().numTensors).toBe(afterFirst + 1);
+    expect(second.dataSync()).toEqual(first.dataSync());
+    tf.dispose(second);
+    tf.dispose(applyRope(x, table));
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    clearRopeCache();
+    tf.dispose([x, first]);
+    expect(tf.memory().numTensors).toBe(empty);
+  });
+
+  test('switching backends gives each its own upload, and the results agree', async () => {
+    const table = ropeTable({ grid: [2, 3, 4], headDim: 24, preset: 'wan' });
+    const values = Float32Array.from({ length: 24 * 2 * 24 }, (_, i) => Math.sin(i));
+    const run = async (backend: (typeof BACKENDS)[number]) => {
+      await useBackend(backend);
+      return tf.tidy(() => applyRope(tf.tensor4d(values, [1, 24, 2, 24]), table).dataSync());
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    const cpuAgain = await run('cpu');
+    expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-6);
+    expect(cpuAgain).toEqual(cpu);
+  });
+
+  test('a table held across clearRopeCache is uploaded again on its next use', async () => {
+    await useBackend('cpu');
+    const table = ropeTable({ grid: [2, 3, 4], headDim: 24, preset: 'wan' });
+    const x = tf.randomNormal([1, 24, 2, 24], 0, 1, 'float32', 20) as tf.Tensor4D;
+    const before = applyRope(x, table);
+    clearRopeCache();
+    const after = applyRope(x, table);
+    expect(after.dataSync()).toEqual(before.dataSync());
+    tf.dispose([x, before, after]);
+  });
+});
+
+describe('permutations', () => {
+  test('interleaved → packed is [0, 2, …, D−2, 1, 3, …, D−1] and inverts', () => {
+    expect(Array.from(interleavedToPackedPermutation([4, 2, 2]))).toEqual([0, 2, 4, 6, 1, 3, 5, 7]);
+    const Q = interleavedToPackedPermutation([16, 56, 56]);
+    const inverse = packedToInterleavedPermutation([16, 56, 56]);
+    expect(Array.from(Q, (q) => inverse[q])).toEqual(Array.from({ length: 128 }, (_, k) => k));
+  });
+
+  test('per-axis half-split → packed for [16, 56, 56] is the one in references.md', () => {
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(Array.from(axisHalfSplitToPackedPermutation([16, 56, 56]))).toEqual([
+      ...range(0, 7),
+      ...range(16, 43),
+      ...range(72, 99),
+      ...range(8, 15),
+      ...range(44, 71),
+      ...range(100, 127),
+    ]);
+  });
+
+  test('invertPermutation rejects non-permutations', () => {
+    expect(() => invertPermutation([0, 0, 1])).toThrow(/entry 1 is 0; expected each of 0..2 exactly once/);
+  });
+});
