@@ -84,9 +84,9 @@ describe.skipIf(tensorflowAnyReady)('tfjs-node(-gpu) installed without its nativ
     const error = await initBackend('tensorflow').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     const message = (error as Error).message;
-    expect(message).toMatch(/@tensorflow\/tfjs-node-gpu and @tensorflow\/tfjs-node installed without the native binding/);
+    expect(message).toMatch(/@tensorflow\/tfjs-node-gpu and @tensorflow\/tfjs-node installed without their native binding/);
     expect(message).toMatch(/CUDA 11\.2 and cuDNN 8\.1/);
-    expect(message).toMatch(/npm rebuild @tensorflow\/tfjs-node-gpu/);
+    expect(message).toMatch(/pnpm rebuild @tensorflow\/tfjs-node-gpu/);
     // A failed import of tfjs-node still registers its kernels; the binding is checked first instead.
     expect(tf.getKernelsForBackend('tensorflow')).toHaveLength(0);
   });

@@ -15,8 +15,8 @@ export type TensorflowBinding =
 
 const INSTALL_GPU =
   'an NVIDIA driver with CUDA 11.2 and cuDNN 8.1 (libtensorflow 2.9.1), network access to storage.googleapis.com ' +
-  'while installing, then `pnpm add @tensorflow/tfjs-node-gpu` (or `npm rebuild @tensorflow/tfjs-node-gpu` where it is ' +
-  'installed without its binding); on a CPU, `npm rebuild @tensorflow/tfjs-node`';
+  'while installing, then `pnpm rebuild @tensorflow/tfjs-node-gpu` (npm: `npm rebuild @tensorflow/tfjs-node-gpu`); ' +
+  'for the CPU build, `pnpm rebuild @tensorflow/tfjs-node`';
 
 /**
  * Finds whether a tfjs-node package and its native binding are installed, the way the package itself
@@ -51,7 +51,7 @@ export function describeMissing(bindings: readonly TensorflowBinding[]): string 
   if (notInstalled.length > 0) parts.push(`${notInstalled.join(' and ')} not installed`);
   if (noBinding.length > 0) {
     parts.push(
-      `${noBinding.join(' and ')} installed without the native binding (lib/napi-v*/tfjs_binding.node with libtensorflow, which the install script downloads)`,
+      `${noBinding.join(' and ')} installed without ${noBinding.length > 1 ? 'their' : 'its'} native binding (tfjs_binding.node and libtensorflow, which the install script downloads)`,
     );
   }
   return parts.join('; ');

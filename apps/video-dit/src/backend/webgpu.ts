@@ -80,7 +80,7 @@ function isSoftware(adapter: GPUAdapter): boolean {
 
 function describeAdapter(adapter: GPUAdapter, software: boolean): string {
   const { vendor, architecture, device, description } = adapter.info;
-  const name = [device, description].filter((part) => part !== '').join(', ');
+  const name = description || device;
   const limits = adapter.limits;
   return (
     `WebGPU adapter vendor '${vendor}', architecture '${architecture}'${name ? ` (${name})` : ''}, ` +
@@ -119,7 +119,7 @@ export async function probeWebGpu(createGpu?: CreateGpu): Promise<{ ok: true; pr
     const cause = missingVulkan();
     return {
       ok: false,
-      why: `Dawn found no WebGPU adapter${cause ? ` (${cause})` : ''}`,
+      why: `Dawn found no WebGPU adapter${cause ? `: ${cause}` : ''}`,
       install: webGpuInstallHint(),
     };
   }
