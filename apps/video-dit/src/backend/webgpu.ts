@@ -145,7 +145,7 @@ async function exposeWebGpu(gpu: GPU): Promise<void> {
 /**
  * tfjs's webgpu AddN binds every input as a storage buffer, so with more inputs than the device's
  * maxStorageBuffersPerShaderStage allows its pipeline is invalid and it returns garbage. Sum in groups
- * that fit instead (Dawn on D3D12 and some Metal devices offer only 8 to 10).
+ * that fit instead (adapters offer as few as 8, WebGPU's minimum).
  */
 function splitLargeAddN(maxStorageBuffers: number): void {
   const original = tf.getKernel(tf.AddN, 'webgpu');
