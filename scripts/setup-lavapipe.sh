@@ -21,6 +21,9 @@ arch="$(dpkg --print-architecture)"
 multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine 2>/dev/null || echo "$(uname -m)-linux-gnu")"
 icd="$target/lvp_icd.$(uname -m).json"
 libdir="$target/root/usr/lib/$multiarch"
+# Only the libraries lavapipe takes from the folder are linked here, so LD_LIBRARY_PATH shadows
+# nothing else of the system's (the folder also holds upgraded GL/EGL/gbm libraries it does not need).
+linkdir="$target/lib"
 
 say() { printf 'setup-lavapipe: %s\n' "$*" >&2; }
 fail() { say "error: $*"; exit 1; }
@@ -30,15 +33,25 @@ print_env() {
   cat "$env_file"
 }
 
-# Every library libvulkan_lvp.so and the loader need must resolve, from the folder or the system.
+# Every library libvulkan_lvp.so and the loader need must resolve, from $linkdir or the system.
 check_libraries() {
   local missing
-  missing="$(LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$libdir/libvulkan_lvp.so" "$libdir/libvulkan.so.1" | grep 'not found' || true)"
+  missing="$(LD_LIBRARY_PATH="$linkdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$libdir/libvulkan_lvp.so" "$linkdir/libvulkan.so.1" | grep 'not found' || true)"
   [[ -z "$missing" ]] || fail "libraries not found for lavapipe:
 $missing"
 }
 
-if [[ -f "$stamp" && -f "$icd" && -f "$libdir/libvulkan_lvp.so" && -f "$env_file" ]]; then
+# Links the loader and every library of the folder that lavapipe or the loader resolves to.
+link_libraries() {
+  rm -rf "$linkdir"
+  mkdir -p "$linkdir"
+  ln -s "$libdir/libvulkan.so.1" "$linkdir/libvulkan.so.1"
+  LD_LIBRARY_PATH="$libdir" ldd "$libdir/libvulkan_lvp.so" "$libdir/libvulkan.so.1" |
+    awk -v dir="$libdir/" '$2 == "=>" && index($3, dir) == 1 { print $1 }' | sort -u |
+    while read -r soname; do ln -sf "$libdir/$soname" "$linkdir/$soname"; done
+}
+
+if [[ -f "$stamp" && -f "$icd" && -f "$libdir/libvulkan_lvp.so" && -e "$linkdir/libvulkan.so.1" && -f "$env_file" ]]; then
   check_libraries
   print_env
   exit 0
@@ -76,7 +89,7 @@ signed_by=""
 
 started=$SECONDS
 apt_dir="$target/apt"
-rm -rf "$target/root" "$target/debs" "$stamp"
+rm -rf "$target/root" "$target/debs" "$linkdir" "$stamp"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/parts" "$apt_dir/preferences.d" "$target/debs" "$target/root"
 cat >"$apt_dir/sources.list" <<EOF
 deb ${signed_by}$mirror bookworm main
@@ -121,10 +134,11 @@ package_icd="$target/root/usr/share/vulkan/icd.d/lvp_icd.json"
 # The package's ICD names the library bare (found on the system path): point it at our copy.
 sed -E "s|\"library_path\": *\"[^\"]*\"|\"library_path\": \"$libdir/libvulkan_lvp.so\"|" "$package_icd" >"$icd"
 grep -q "\"$libdir/libvulkan_lvp.so\"" "$icd" || fail "could not rewrite library_path in $package_icd"
+link_libraries
 check_libraries
 cat >"$env_file" <<EOF
 export VK_DRIVER_FILES="$icd"
-export LD_LIBRARY_PATH="$libdir\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$linkdir\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 EOF
 rm -rf "$target/debs"
 printf 'mesa-vulkan-drivers=%s\n%s\n' "$mesa_version" "$(printf '%s\n' "${packages[@]}")" >"$stamp"
