@@ -1,6 +1,6 @@
 import { type ShapeKind, type VideoDataConfig, sizeRange, validateVideoDataConfig } from './config.js';
 import { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape } from './shapes.js';
-import { type Rng, createRng } from './temp-rng.js';
+import { type Rng, createRng } from '@flowdit/timestep-shift';
 
 /** One object's path through a clip. */
 export interface ObjectTrack {

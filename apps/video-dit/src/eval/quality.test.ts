@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { type VideoDataConfig, generateClip, videoDataConfig } from '../data/index.js';
-import { createRng } from '../data/temp-rng.js';
+import { createRng } from '@flowdit/timestep-shift';
 import { QUALITY_PARTS, meanQuality, qualityScore } from './quality.js';
 
 type Shape = [number, number, number];
@@ -59,10 +59,10 @@ describe('qualityScore', () => {
   test.each([
     ['several kinds and sizes', { shapeKinds: ['square', 'circle', 'triangle', 'cross'], size: [5, 8], height: 24, width: 24 }, 0.95],
     ['textured background', { background: 'textured' }, 0.95],
-    ['three objects that overlap at times', { shapes: 3, shapeKinds: ['square', 'circle', 'triangle', 'cross'], size: [5, 9], height: 32, width: 32, background: 'textured', frames: 10, maxSpeed: 2 }, 0.85],
+    ['three objects that overlap at times', { shapes: 3, shapeKinds: ['square', 'circle', 'triangle', 'cross'], size: [5, 9], height: 32, width: 32, background: 'textured', frames: 10, maxSpeed: 2 }, 0.75],
   ] as const)('real clips with %s score high', (_, overrides, least) => {
     const config = videoDataConfig(overrides as Partial<VideoDataConfig>);
-    expect(meanQuality(realClips(config, 12), shapeOf(config), config).score).toBeGreaterThan(least);
+    expect(meanQuality(realClips(config, 30), shapeOf(config), config).score).toBeGreaterThan(least);
   });
 
   test('pure noise scores 0', () => {

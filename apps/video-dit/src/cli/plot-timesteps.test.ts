@@ -1,0 +1,43 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, test } from 'vitest';
+import { plotTimestepsCommand } from './plot-timesteps.js';
+
+describe('plotTimestepsCommand', () => {
+  test('writes the density figure for shifts 1, 3 and 7 by default', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'video-dit-plot-')), 'density.png');
+    const { curves } = await plotTimestepsCommand({ out });
+    const png = PNG.sync.read(await readFile(out));
+    expect(png.width).toBeGreaterThan(1000);
+    expect(png.height).toBeGreaterThan(500);
+    expect(curves.map((c) => c.shift)).toEqual([1, 3, 7]);
+    // logit(median) = −ln α, so the median t is 1 / (1 + α); larger shifts put more draws near noise.
+    for (const { shift, medianT } of curves) expect(medianT).toBeCloseTo(1 / (1 + shift), 10);
+    expect(curves.map((c) => c.noiseSideShare)).toEqual([...curves.map((c) => c.noiseSideShare)].sort((a, b) => a - b));
+  });
+
+  test('draws a histogram of seeded draws under the curves', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'video-dit-plot-')), 'nested', 'histogram.png');
+    await plotTimestepsCommand({ out, shifts: [2], std: 0.8, samples: 5000, seed: 3 });
+    const png = PNG.sync.read(await readFile(out));
+    // The bars are the line's blue (#4c78a8) at 22 % opacity on white.
+    const barColor = [0x4c, 0x78, 0xa8].map((c) => 0.22 * c + 0.78 * 255);
+    let bar = 0;
+    for (let o = 0; o < png.data.length; o += 4) {
+      if (barColor.every((c, k) => Math.abs((png.data[o + k] as number) - c) <= 2)) bar++;
+    }
+    expect(bar).toBeGreaterThan(10000);
+  });
+
+  test.each([
+    [{ shifts: [] }, /shifts must be a non-empty list of finite numbers > 0, got \[\]/],
+    [{ shifts: [3, 0] }, /shifts must be .* got \[3,0\]/],
+    [{ std: -1 }, /std must be a finite number > 0, got -1/],
+    [{ samples: 2.5 }, /samples must be an integer ≥ 0, got 2.5/],
+    [{ out: '' }, /out must be a file path/],
+  ])('rejects %j', async (bad, message) => {
+    await expect(plotTimestepsCommand({ out: join(tmpdir(), 'never.png'), ...bad })).rejects.toThrow(message);
+  });
+});
