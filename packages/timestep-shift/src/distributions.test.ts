@@ -1,0 +1,224 @@
+import { fc, test as propertyTest } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import { readFixture } from '../test/fixtures.js';
+import { chiSquareCritical, chiSquareHistogram, ksCritical, ksStatistic, simpson } from '../test/statistics.js';
+import type { DistributionSpec } from './distributions.js';
+import { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
+import { createRng } from './rng.js';
+import { sampleTimesteps } from './sampling.js';
+
+const close = (actual: number, expected: number, relative: number, absolute = 0) =>
+  Math.abs(actual - expected) <= relative * Math.abs(expected) + absolute;
+
+interface LogitNormalCase {
+  location_name: string;
+  m: number;
+  s: number;
+  t: number[];
+  pdf: number[];
+  cdf: number[];
+  p: number[];
+  quantile: number[];
+}
+interface DensityFixture {
+  logit_normal: { cases: LogitNormalCase[] };
+  mode_density: {
+    mode_scale: number;
+    at_t_grid: { t: number; u_with_f_u_eq_t: number; pdf: number; cdf: number }[];
+    at_u_grid: { u: number; t_eq_f_u: number; pdf_at_t: number }[];
+  };
+}
+const density = readFixture<DensityFixture>('6_logit_normal_and_mode_density.json');
+
+describe('logit-normal against mpmath (fixture 6, t convention)', () => {
+  test.each(density.logit_normal.cases.map((c) => [c.m, c.s, c] as const))('mean %d, std %d', (m, s, c) => {
+    const dist = timestepDistribution({ kind: 'logit-normal', mean: m, std: s });
+    c.t.forEach((t, i) => {
+      expect(close(dist.pdf(t), c.pdf[i]!, 1e-13)).toBe(true);
+      expect(close(dist.cdf(t), c.cdf[i]!, 1e-13)).toBe(true);
+    });
+    c.p.forEach((p, i) => {
+      expect(close(dist.quantile(p), c.quantile[i]!, 1e-14)).toBe(true);
+    });
+    // sigma = 1 − T ~ LogitNormal(−m, s): pdf(1 − x), 1 − cdf(1 − x), 1 − quantile(1 − p).
+    const inSigma = timestepDistribution({ kind: 'logit-normal', mean: m, std: s, convention: 'sigma' });
+    c.t.forEach((t, i) => {
+      expect(close(inSigma.pdf(1 - t), c.pdf[i]!, 1e-12)).toBe(true);
+      expect(close(inSigma.cdf(1 - t), 1 - c.cdf[i]!, 1e-12, 1e-15)).toBe(true);
+    });
+  });
+
+  test('shifted-logit-normal(shift 3) and logit-normal(0, 1) with shift 3 are logit-normal(−ln 3)', () => {
+    const reference = density.logit_normal.cases.find((c) => c.location_name === '-ln 3' && c.s === 1)!;
+    const seed = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
+    const onTop = timestepDistribution({ kind: 'logit-normal', shift: 3 });
+    reference.t.forEach((t, i) => {
+      expect(close(seed.pdf(t), reference.pdf[i]!, 1e-13)).toBe(true);
+      expect(close(onTop.cdf(t), reference.cdf[i]!, 1e-13)).toBe(true);
+    });
+  });
+
+  test('a generic shift on top transforms pdf/cdf/quantile exactly (uniform shifted by 7 = its closed form)', () => {
+    const dist = timestepDistribution({ kind: 'uniform', shift: 7 });
+    // t' = t/(t + 7(1 − t)) with t ~ U: cdf(t') = 7t'/(1 + 6t'), pdf = 7/(1 + 6t')².
+    for (const t of [0.01, 0.2, 0.5, 0.9]) {
+      expect(dist.cdf(t)).toBeCloseTo((7 * t) / (1 + 6 * t), 15);
+      expect(dist.pdf(t)).toBeCloseTo(7 / (1 + 6 * t) ** 2, 13);
+    }
+  });
+});
+
+describe('mode against mpmath (fixture 6) and diffusers (fixture 3)', () => {
+  const dist = timestepDistribution({ kind: 'mode', scale: density.mode_density.mode_scale });
+
+  test.each(density.mode_density.at_t_grid.map((row) => [row.t, row] as const))('pdf and cdf at t = %d', (t, row) => {
+    expect(close(dist.pdf(t), row.pdf, 1e-12)).toBe(true);
+    expect(close(dist.cdf(t), row.cdf, 1e-13, 1e-16)).toBe(true);
+    // Symmetric about 1/2: the sigma convention gives the same numbers.
+    const inSigma = timestepDistribution({ kind: 'mode', convention: 'sigma' });
+    expect(close(inSigma.pdf(t), row.pdf, 1e-12)).toBe(true);
+  });
+
+  test('pdf at t = f(u) on the u grid, and f itself', () => {
+    for (const row of density.mode_density.at_u_grid) {
+      expect(close(dist.pdf(row.t_eq_f_u), row.pdf_at_t, 1e-11)).toBe(true);
+      expect(close(modeTransform(row.u), row.t_eq_f_u, 0, 3e-16)).toBe(true);
+    }
+  });
+
+  interface ModeCase {
+    mode_scale: number;
+    u_float64_input: number[];
+    output_float64: number[];
+    u_float32_input: number[];
+    output_float32: number[];
+  }
+  const modeCases = readFixture<{ mode_transform: { cases: ModeCase[] } }>('3_training_maps.json').mode_transform.cases;
+  test.each(modeCases.map((c) => [c.mode_scale, c] as const))('modeTransform(u, %d) matches diffusers', (scale, c) => {
+    // Same expression; the last ulp can differ because V8's cos is not glibc's.
+    c.u_float64_input.forEach((u, i) => {
+      expect(Math.abs(modeTransform(u, scale) - c.output_float64[i]!)).toBeLessThanOrEqual(2.3e-16);
+    });
+    // diffusers evaluates float32 draws in float32; float64 of the same u is within float32 rounding.
+    c.u_float32_input.forEach((u, i) => {
+      expect(Math.abs(modeTransform(u, scale) - c.output_float32[i]!)).toBeLessThan(3e-7);
+    });
+  });
+});
+
+const specs: [string, DistributionSpec][] = [
+  ['uniform', { kind: 'uniform' }],
+  ['logit-normal(0.5, 0.6) in sigma', { kind: 'logit-normal', mean: 0.5, std: 0.6, convention: 'sigma' }],
+  ['shifted-logit-normal(3)', { kind: 'shifted-logit-normal', shift: 3 }],
+  ['shifted-logit-normal(7, std 0.6) in sigma', { kind: 'shifted-logit-normal', shift: 7, std: 0.6, convention: 'sigma' }],
+  ['mode(1.29)', { kind: 'mode' }],
+  ['mode(−0.5) shifted by 3', { kind: 'mode', scale: -0.5, shift: 3 }],
+  ['mode(1.29) shifted by 3 in sigma', { kind: 'mode', shift: 3, convention: 'sigma' }],
+  ['cosmap', { kind: 'cosmap' }],
+  ['cosmap shifted by 7 in sigma', { kind: 'cosmap', shift: 7, convention: 'sigma' }],
+];
+
+describe('laws of every distribution', () => {
+  test.each(specs)('%s: density integrates to 1 and to cdf differences', (_, spec) => {
+    const dist = timestepDistribution(spec);
+    expect(simpson(dist.pdf, 0, 1, 20000)).toBeCloseTo(1, 7);
+    for (const [a, b] of [
+      [0, 0.1],
+      [0.1, 0.45],
+      [0.45, 0.8],
+      [0.8, 1],
+    ] as const) {
+      expect(simpson(dist.pdf, a, b, 4000)).toBeCloseTo(dist.cdf(b) - dist.cdf(a), 8);
+    }
+  });
+
+  test.each(specs)('%s: quantile(cdf(x)) = x and cdf(quantile(p)) = p', (_, spec) => {
+    const dist = timestepDistribution(spec);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (x) => {
+        const p = dist.cdf(x);
+        if (p > 1e-12 && p < 1 - 1e-12) {
+          // The round trip is as good as the cdf's rounding allows: ~1e-16 in p is 1e-16/pdf in x.
+          expect(Math.abs(dist.quantile(p) - x)).toBeLessThanOrEqual(1e-12 + 1e-14 / dist.pdf(x));
+        }
+        expect(Math.abs(dist.cdf(dist.quantile(x)) - x)).toBeLessThanOrEqual(1e-13);
+      }),
+    );
+  });
+
+  test.each(specs)('%s: cdf is monotone from 0 to 1', (_, spec) => {
+    const dist = timestepDistribution(spec);
+    expect(dist.cdf(0)).toBe(0);
+    expect(dist.cdf(1)).toBe(1);
+    let previous = 0;
+    for (let i = 1; i <= 1000; i++) {
+      const value = dist.cdf(i / 1000);
+      expect(value).toBeGreaterThanOrEqual(previous);
+      previous = value;
+    }
+  });
+
+  propertyTest.prop([
+    fc.double({ min: -1, max: MODE_SCALE_MAX, noNaN: true }),
+    fc.double({ min: 0, max: 1, noNaN: true }),
+  ])('mode: quantile(cdf(t)) = t over the whole allowed scale range', (scale, t) => {
+    const dist = timestepDistribution({ kind: 'mode', scale });
+    expect(Math.abs(dist.quantile(dist.cdf(t)) - t)).toBeLessThanOrEqual(1e-12);
+  });
+
+  test('mode at the steepest scale 2/(π − 2): the density diverges at 1/2 and the cdf still inverts', () => {
+    const dist = timestepDistribution({ kind: 'mode', scale: MODE_SCALE_MAX });
+    expect(dist.cdf(0.5)).toBeCloseTo(0.5, 5);
+    expect(dist.pdf(0.5)).toBeGreaterThan(1e3);
+    expect(dist.quantile(dist.cdf(0.4999))).toBeCloseTo(0.4999, 10);
+  });
+});
+
+describe('10^6 seeded samples match the density', () => {
+  // Statistics: Kolmogorov–Smirnov D against the cdf, bound c(1e-3)/√n = 1.95e-3; and Pearson χ²
+  // of a 100-bin histogram against the counts the cdf predicts, bound χ²_k(0.999). Both must hold.
+  const n = 1_000_000;
+  test.each(specs.filter(([name]) => ['shifted-logit-normal(3)', 'mode(1.29)', 'cosmap shifted by 7 in sigma'].includes(name)))('%s', (_, spec) => {
+    const dist = timestepDistribution(spec);
+    const sample = sampleTimesteps(dist, n, createRng(20240601));
+    const d = ksStatistic(sample, dist.cdf);
+    expect(d).toBeLessThan(ksCritical(n));
+    const { statistic, degreesOfFreedom } = chiSquareHistogram(sample, dist.cdf, 100);
+    expect(statistic).toBeLessThan(chiSquareCritical(degreesOfFreedom));
+  });
+
+  test('the same statistics reject the wrong density (shift 3 samples against shift 2.9)', () => {
+    const sample = sampleTimesteps(timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 }), n, createRng(7));
+    const wrong = timestepDistribution({ kind: 'shifted-logit-normal', shift: 2.9 });
+    expect(ksStatistic(sample, wrong.cdf)).toBeGreaterThan(ksCritical(n));
+    const { statistic, degreesOfFreedom } = chiSquareHistogram(sample, wrong.cdf, 100);
+    expect(statistic).toBeGreaterThan(chiSquareCritical(degreesOfFreedom));
+  });
+});
+
+describe('bad input', () => {
+  test.each([
+    ['std 0', { kind: 'logit-normal', std: 0 }, /std must be a finite number > 0, got 0/],
+    ['std −1', { kind: 'shifted-logit-normal', shift: 3, std: -1 }, /std must be a finite number > 0, got -1/],
+    ['shift 0', { kind: 'shifted-logit-normal', shift: 0 }, /shift must be a finite number > 0, got 0/],
+    ['shift NaN', { kind: 'uniform', shift: Number.NaN }, /shift must be a finite number > 0, got NaN/],
+    ['shift Infinity', { kind: 'cosmap', shift: Number.POSITIVE_INFINITY }, /shift must be a finite number > 0, got Infinity/],
+    ['mean NaN', { kind: 'logit-normal', mean: Number.NaN }, /mean must be a finite number, got NaN/],
+    ['mode scale 1.8', { kind: 'mode', scale: 1.8 }, /scale must be in \[-1, 2\/\(π-2\) ≈ 1.751938\].*got 1.8/],
+    ['mode scale −1.01', { kind: 'mode', scale: -1.01 }, /scale must be in \[-1, .*got -1.01/],
+    ['unknown kind', { kind: 'beta' }, /kind must be one of 'uniform', .*got "beta"/],
+    ['unknown convention', { kind: 'uniform', convention: 'tau' }, /convention must be 't' or 'sigma', got "tau"/],
+  ])('%s', (_, spec, message) => {
+    expect(() => timestepDistribution(spec as DistributionSpec)).toThrow(message);
+  });
+
+  test('t, sigma or p outside [0, 1]', () => {
+    const dist = timestepDistribution({ kind: 'logit-normal' });
+    expect(() => dist.pdf(1.5)).toThrow(/t must be a number in \[0, 1\], got 1.5/);
+    expect(() => dist.cdf(Number.NaN)).toThrow(/t must be a number in \[0, 1\], got NaN/);
+    expect(() => dist.quantile(-0.1)).toThrow(/p must be a number in \[0, 1\], got -0.1/);
+    const inSigma = timestepDistribution({ kind: 'mode', convention: 'sigma' });
+    expect(() => inSigma.cdf(2)).toThrow(/sigma must be a number in \[0, 1\], got 2/);
+    expect(() => modeTransform(1.2)).toThrow(/u must be a number in \[0, 1\], got 1.2/);
+  });
+});

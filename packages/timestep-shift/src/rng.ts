@@ -1,0 +1,114 @@
+import { normalQuantile } from './normal.js';
+import { describe } from './validate.js';
+
+/**
+ * A seeded pseudo-random generator: xoshiro128** (Blackman & Vigna) on four 32-bit words,
+ * seeded through splitmix32. Only integer operations and `Math.imul` touch the state, so a seed
+ * gives the same sequence on every machine and JavaScript engine.
+ */
+export interface Rng {
+  /** A uniform draw in [0, 1) with 53 random bits. */
+  uniform(): number;
+  /** A standard normal draw: the inverse normal cdf at the midpoint of a 2^-52 cell (one per draw). */
+  normal(): number;
+  /** A copy of the four state words; `restoreRng(state)` continues the sequence exactly. */
+  state(): Uint32Array;
+}
+
+const TWO_POW_26 = 67108864;
+const TWO_POW_53 = 9007199254740992;
+const TWO_POW_25 = 33554432;
+const TWO_POW_52 = 4503599627370496;
+
+class Xoshiro128 implements Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  constructor(words: ArrayLike<number>) {
+    this.s0 = words[0]! >>> 0;
+    this.s1 = words[1]! >>> 0;
+    this.s2 = words[2]! >>> 0;
+    this.s3 = words[3]! >>> 0;
+  }
+
+  /** The next 32-bit output as an unsigned integer. */
+  nextUint32(): number {
+    const s1 = this.s1;
+    const product = Math.imul(s1, 5);
+    const result = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
+    return result;
+  }
+
+  uniform(): number {
+    const high = this.nextUint32() >>> 5;
+    const low = this.nextUint32() >>> 6;
+    return (high * TWO_POW_26 + low) / TWO_POW_53;
+  }
+
+  normal(): number {
+    const high = this.nextUint32() >>> 5;
+    const low = this.nextUint32() >>> 7;
+    // The midpoint of a 2^-52 cell is exact and never 0 or 1, so |z| stays below 8.2.
+    return normalQuantile((high * TWO_POW_25 + low + 0.5) / TWO_POW_52);
+  }
+
+  state(): Uint32Array {
+    return Uint32Array.of(this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0);
+  }
+}
+
+function splitmix32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/**
+ * Creates a seeded generator.
+ * @param seed a safe integer >= 0 (both 32-bit halves of it are used).
+ * @returns a generator whose sequence depends only on `seed`.
+ * @throws {RangeError} if `seed` is not a non-negative safe integer.
+ */
+export function createRng(seed: number): Rng {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`seed must be an integer in [0, 2^53 - 1], got ${describe(seed)}`);
+  }
+  const low = splitmix32(seed % 0x100000000);
+  const high = splitmix32(Math.floor(seed / 0x100000000) ^ 0x6a09e667);
+  const words = [0, 0, 0, 0].map(() => (low() ^ high()) >>> 0);
+  // xoshiro must not start from the all-zero state.
+  if (!words.some((word) => word !== 0)) words[0] = 1;
+  return new Xoshiro128(words);
+}
+
+/**
+ * Rebuilds a generator from `rng.state()`, e.g. to resume training from a checkpoint.
+ * @param state four unsigned 32-bit words, not all zero.
+ * @returns a generator that continues exactly where the saved one stood.
+ * @throws {RangeError} if `state` is not four integers in [0, 2^32) or is all zero.
+ */
+export function restoreRng(state: ArrayLike<number>): Rng {
+  const words = Array.from(state ?? []);
+  const valid =
+    words.length === 4 && words.every((word) => Number.isInteger(word) && word >= 0 && word < 0x100000000);
+  if (!valid || !words.some((word) => word !== 0)) {
+    throw new RangeError(
+      `state must be 4 integers in [0, 2^32), not all zero (from rng.state()), got [${words.map(describe).join(', ')}]`,
+    );
+  }
+  return new Xoshiro128(words);
+}

@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { timestepDistribution } from './distributions.js';
+import { createRng } from './rng.js';
+import { sampleTimesteps } from './sampling.js';
+
+const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
+
+/** Variance over `batches` seeded batches of the batch mean of g(t). */
+function batchMeanVariance(g: (t: number) => number, batchSize: number, stratified: boolean, batches: number): number {
+  const rng = createRng(1234);
+  let sum = 0;
+  let sumSquares = 0;
+  for (let b = 0; b < batches; b++) {
+    const batch = sampleTimesteps(dist, batchSize, rng, { stratified });
+    let mean = 0;
+    for (const t of batch) mean += g(t) / batchSize;
+    sum += mean;
+    sumSquares += mean * mean;
+  }
+  return (sumSquares - (sum * sum) / batches) / (batches - 1);
+}
+
+describe('sampleTimesteps', () => {
+  test('the same seed gives the same batch; a different seed a different one', () => {
+    const a = sampleTimesteps(dist, 16, createRng(5));
+    expect(sampleTimesteps(dist, 16, createRng(5))).toEqual(a);
+    expect(sampleTimesteps(dist, 16, createRng(6))).not.toEqual(a);
+  });
+
+  test('independent draws are dist.sample in order', () => {
+    const rng = createRng(11);
+    const batch = sampleTimesteps(dist, 8, createRng(11));
+    for (const t of batch) expect(t).toBe(dist.sample(rng));
+  });
+
+  test('stratified: exactly one draw in each quantile slice [i/n, (i+1)/n), in shuffled order', () => {
+    const n = 64;
+    const batch = sampleTimesteps(dist, n, createRng(2), { stratified: true });
+    const slices = Array.from(batch, (t) => Math.floor(dist.cdf(t) * n)).sort((a, b) => a - b);
+    expect(slices).toEqual(Array.from({ length: n }, (_, i) => i));
+    const inOrder = Array.from(batch).every((t, i) => i === 0 || t >= batch[i - 1]!);
+    expect(inOrder).toBe(false);
+  });
+
+  // The batch mean of a smooth g(t) is a loss estimate; stratifying removes most of its variance.
+  test.each([
+    ['sin(πt)', (t: number) => Math.sin(Math.PI * t), 8],
+    ['sin(πt)', (t: number) => Math.sin(Math.PI * t), 32],
+    ['loss-like (1 − t)² + 0.1', (t: number) => (1 - t) ** 2 + 0.1, 8],
+    ['loss-like (1 − t)² + 0.1', (t: number) => (1 - t) ** 2 + 0.1, 32],
+  ])('stratified batches of %s at size %i have at most a quarter of the variance', (_, g, batchSize) => {
+    const independent = batchMeanVariance(g, batchSize, false, 4000);
+    const stratified = batchMeanVariance(g, batchSize, true, 4000);
+    expect(stratified).toBeLessThan(independent / 4);
+  });
+
+  test.each([
+    ['0', 0],
+    ['2.5', 2.5],
+    ['NaN', Number.NaN],
+  ])('a batch size of %s throws', (shown, n) => {
+    expect(() => sampleTimesteps(dist, n, createRng(1))).toThrow(`n must be an integer >= 1, got ${shown}`);
+  });
+});

@@ -1,0 +1,390 @@
+import type { TimeConvention } from './convention.js';
+import { assertConvention } from './convention.js';
+import { calculateShift } from './shift.js';
+import { assertFinite, assertInteger, assertPositive, assertUnit, describe } from './validate.js';
+
+// Reference implementations round to float32 at known points (numpy/torch float32 arrays).
+// `round` is Math.fround when reproducing them bit for bit, the identity for plain float64.
+type Round = (x: number) => number;
+const exact: Round = (x) => x;
+const roundingFor = (referenceRounding: boolean | undefined): Round =>
+  referenceRounding === false ? exact : Math.fround;
+
+/** numpy.linspace(start, stop, num) in float64: `start + i·step`, the last entry set to `stop`. */
+function numpyLinspace(start: number, stop: number, num: number): Float64Array {
+  const out = new Float64Array(num);
+  if (num === 1) {
+    out[0] = start;
+    return out;
+  }
+  const step = (stop - start) / (num - 1);
+  for (let i = 0; i < num; i++) out[i] = i * step + start;
+  out[num - 1] = stop;
+  return out;
+}
+
+/**
+ * torch.linspace(start, end, steps) on the CPU in float32. The kernel fills the first half from
+ * `start` and the second from `end`; full blocks of 16 go through 8-lane vectors whose lanes are
+ * `base + k·step`, the rest through the scalar path. Emulating both reproduces Flux's and
+ * HunyuanVideo's tables bit for bit.
+ */
+function torchLinspace(start: number, end: number, steps: number, round: Round): Float64Array {
+  const out = new Float64Array(steps);
+  if (steps === 1) {
+    out[0] = round(start);
+    return out;
+  }
+  if (round === exact) return numpyLinspace(start, end, steps);
+  const f = Math.fround;
+  const step = f((end - start) / (steps - 1));
+  const halfway = Math.floor(steps / 2);
+  const at = (idx: number) => (idx < halfway ? f(start + f(step * idx)) : f(end - f(step * (steps - idx - 1))));
+  const lanes = 8;
+  let i = 0;
+  for (; i <= steps - 2 * lanes; i += 2 * lanes) {
+    for (const offset of [i, i + lanes]) {
+      const base = at(offset);
+      for (let k = 0; k < lanes; k++) out[offset + k] = f(base + f(k * step));
+    }
+  }
+  for (; i < steps; i++) out[i] = at(i);
+  return out;
+}
+
+function toConvention(sigmas: Float64Array, convention: TimeConvention): Float64Array {
+  return convention === 'sigma' ? sigmas : sigmas.map((sigma) => 1 - sigma);
+}
+
+// SD3 shift of a sigma with the reference's float32 rounding of each operation.
+function shiftSigmaRounded(sigma: number, shift: number, round: Round): number {
+  return round(round(round(shift) * sigma) / round(1 + round(round(shift - 1) * sigma)));
+}
+
+/** Common options of the N-step schedules. */
+export interface ScheduleOptions {
+  /** Convention of the returned values: 't' (ends at t = 1) or 'sigma' (ends at sigma = 0). */
+  convention: TimeConvention;
+  /**
+   * Reproduce the reference's float32 rounding so values are bit-identical to it (default true);
+   * false computes the same formulas in float64 (within about 1e-7 of the reference).
+   */
+  referenceRounding?: boolean;
+}
+
+function checkSteps(steps: number, options: ScheduleOptions | undefined): void {
+  assertInteger('steps', steps, 1);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with a convention ('t' or 'sigma'), got ${describe(options)}`);
+  }
+  assertConvention(options.convention);
+}
+
+/**
+ * HunyuanVideo's inference schedule (`FlowMatchDiscreteScheduler.set_timesteps`):
+ * `torch.linspace(1, 0, N + 1)` in sigma, then the SD3 shift (default 7.0, `--flow-shift`), in float32.
+ * @param steps N, an integer >= 1.
+ * @param options `shift` (default 7), `convention`, `referenceRounding`.
+ * @returns N + 1 values including the terminal (t = 1, or sigma = 0).
+ * @throws {RangeError} for steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ */
+export function hunyuanVideoSchedule(
+  steps: number,
+  options: ScheduleOptions & { shift?: number },
+): Float64Array {
+  checkSteps(steps, options);
+  const shift = options.shift ?? 7;
+  assertPositive('shift', shift);
+  const round = roundingFor(options.referenceRounding);
+  const sigmas = torchLinspace(1, 0, steps + 1, round).map((sigma) => shiftSigmaRounded(sigma, shift, round));
+  return toConvention(sigmas, options.convention);
+}
+
+/**
+ * Wan2.1's inference schedule (`FlowUniPCMultistepScheduler.set_timesteps`): sigma from
+ * `linspace(0.999, 0, N + 1)[:-1]` (0.999 is the float32 first entry of its training table), SD3
+ * shift in float64, terminal 0 appended, then cast to float32.
+ * @param steps N, an integer >= 1.
+ * @param options `shift` (default 5.0, Wan2.1 text-to-video 720p), `convention`, `referenceRounding`.
+ * @returns N + 1 values including the terminal (t = 1, or sigma = 0).
+ * @throws {RangeError} for steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ */
+export function wanSchedule(steps: number, options: ScheduleOptions & { shift?: number }): Float64Array {
+  checkSteps(steps, options);
+  const shift = options.shift ?? 5;
+  assertPositive('shift', shift);
+  const round = roundingFor(options.referenceRounding);
+  const sigmaMax = round(1 - 1 / 1000);
+  const base = numpyLinspace(sigmaMax, 0, steps + 1);
+  const sigmas = new Float64Array(steps + 1);
+  for (let i = 0; i < steps; i++) sigmas[i] = round(shiftSigmaRounded(base[i]!, shift, exact));
+  return toConvention(sigmas, options.convention);
+}
+
+/** Options of {@link fluxSchedule}. */
+export interface FluxScheduleOptions extends ScheduleOptions {
+  /** Image (or video) token count L that sets μ. */
+  seqLen: number;
+  /** Apply the resolution-dependent shift (default true, as in flux `get_schedule`). */
+  shift?: boolean;
+  /** μ at 256 tokens (default 0.5). */
+  baseShift?: number;
+  /** μ at 4096 tokens (default 1.15). */
+  maxShift?: number;
+  /** Upper bound on μ for token counts far past 4096 (see `calculateShift`). */
+  maxMu?: number;
+}
+
+/**
+ * black-forest-labs/flux `get_schedule(num_steps, image_seq_len)`: `torch.linspace(1, 0, N + 1)`,
+ * then the exponential time shift with μ = `calculateShift(seqLen)`, in float32.
+ * @param steps N, an integer >= 1.
+ * @param options `seqLen`, `convention`, optional `shift: false`, `baseShift`, `maxShift`, `maxMu`, `referenceRounding`.
+ * @returns N + 1 values including the terminal (t = 1, or sigma = 0).
+ * @throws {RangeError} for steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
+ */
+export function fluxSchedule(steps: number, options: FluxScheduleOptions): Float64Array {
+  checkSteps(steps, options);
+  const round = roundingFor(options.referenceRounding);
+  const mu = calculateShift(options.seqLen, {
+    baseShift: options.baseShift ?? 0.5,
+    maxShift: options.maxShift ?? 1.15,
+    ...(options.maxMu === undefined ? {} : { maxMu: options.maxMu }),
+  });
+  let sigmas = torchLinspace(1, 0, steps + 1, round);
+  if (options.shift !== false) {
+    const scale = round(Math.exp(mu));
+    // torch evaluates `e^μ / w` as reciprocal(w)·e^μ; 1/0 = ∞ maps sigma 0 to 0.
+    sigmas = sigmas.map((sigma) => round(round(1 / round(scale + round(round(1 / sigma) - 1))) * scale));
+  }
+  return toConvention(sigmas, options.convention);
+}
+
+/** Constructor and `set_timesteps` options of diffusers' `FlowMatchEulerDiscreteScheduler`. */
+export interface FlowMatchEulerOptions extends ScheduleOptions {
+  /** Constructor `shift` (default 1). SD3: 3.0. Unused when `useDynamicShifting`. */
+  shift?: number;
+  /** Constructor `num_train_timesteps` (default 1000). */
+  numTrainTimesteps?: number;
+  /** Constructor `use_dynamic_shifting` (default false): shift by μ at `set_timesteps` instead. */
+  useDynamicShifting?: boolean;
+  /** Constructor `time_shift_type` (default 'exponential'). */
+  timeShiftType?: 'exponential' | 'linear';
+  /** Constructor `base_shift`, `max_shift`, `base_image_seq_len`, `max_image_seq_len` (Flux defaults), used with `seqLen`. */
+  baseShift?: number;
+  maxShift?: number;
+  baseImageSeqLen?: number;
+  maxImageSeqLen?: number;
+  /** Constructor `shift_terminal`: stretch so the last step's sigma is this value. */
+  shiftTerminal?: number;
+  /** `set_timesteps(sigmas=…)`: explicit step sigmas (sigma convention), e.g. Flux's `linspace(1, 1/N, N)`. */
+  sigmas?: ArrayLike<number>;
+  /** The same explicit steps given in the t convention (converted with sigma = 1 − t). */
+  times?: ArrayLike<number>;
+  /** `set_timesteps(mu=…)` for dynamic shifting. */
+  mu?: number;
+  /** Token count to compute μ with `calculateShift` and the constructor's anchors, when `mu` is not given. */
+  seqLen?: number;
+}
+
+/** Output of {@link flowMatchEulerSchedule} in the sigma convention. */
+export interface FlowMatchEulerSigmaSchedule {
+  readonly convention: 'sigma';
+  /** N + 1 sigmas, the last 0. */
+  readonly sigmas: Float64Array;
+  /** N model timesteps, `sigma·numTrainTimesteps` (float32 as in diffusers). */
+  readonly timesteps: Float64Array;
+}
+
+/** Output of {@link flowMatchEulerSchedule} in the t convention. */
+export interface FlowMatchEulerTimeSchedule {
+  readonly convention: 't';
+  /** N + 1 times `1 − sigma`, the last 1. */
+  readonly times: Float64Array;
+  /** N model timesteps in t, `numTrainTimesteps − timestep_sigma`. */
+  readonly timesteps: Float64Array;
+}
+
+/** Output of {@link flowMatchEulerSchedule}. */
+export type FlowMatchEulerSchedule = FlowMatchEulerSigmaSchedule | FlowMatchEulerTimeSchedule;
+
+/** Options of {@link flowMatchTrainingTable}. */
+export interface TrainingTableOptions {
+  convention: TimeConvention;
+  /** Constructor `shift` (default 1). */
+  shift?: number;
+  /** Constructor `num_train_timesteps` (default 1000). */
+  numTrainTimesteps?: number;
+  /** Constructor `use_dynamic_shifting` (default false): the table is then left unshifted. */
+  useDynamicShifting?: boolean;
+}
+
+/** The 1000-entry training table of diffusers' `FlowMatchEulerDiscreteScheduler`, descending in sigma. */
+export interface TrainingTable {
+  readonly convention: TimeConvention;
+  /** Table entries in the chosen convention (float32 values as in diffusers). */
+  readonly values: Float64Array;
+  /** Matching model timesteps `sigma·numTrainTimesteps` in the sigma convention (float32). */
+  readonly timesteps: Float64Array;
+}
+
+function sigmaTable(shift: number, numTrain: number, dynamic: boolean): { sigmas: Float64Array; timesteps: Float64Array } {
+  const f = Math.fround;
+  const sigmas = new Float64Array(numTrain);
+  const timesteps = new Float64Array(numTrain);
+  for (let k = 0; k < numTrain; k++) {
+    const sigma = f((numTrain - k) / numTrain);
+    sigmas[k] = dynamic ? sigma : shiftSigmaRounded(sigma, shift, f);
+    timesteps[k] = f(sigmas[k]! * numTrain);
+  }
+  return { sigmas, timesteps };
+}
+
+/**
+ * The constructor table of diffusers' `FlowMatchEulerDiscreteScheduler`: sigma = shift(k/1000) for
+ * k = 1000…1, in float32. Training scripts pick `table[floor(u·1000)]` with u from the sampler
+ * (diffusers' u is in the t convention: u = 0 gives sigma = 1).
+ * @param options `convention`, `shift`, `numTrainTimesteps`, `useDynamicShifting`.
+ * @returns the table (index 0 is the noise end).
+ * @throws {RangeError} for a shift that is not finite and > 0, numTrainTimesteps < 1 or an unknown convention.
+ */
+export function flowMatchTrainingTable(options: TrainingTableOptions): TrainingTable {
+  assertConvention(options.convention);
+  const shift = options.shift ?? 1;
+  assertPositive('shift', shift);
+  const numTrain = options.numTrainTimesteps ?? 1000;
+  assertInteger('numTrainTimesteps', numTrain, 1);
+  const { sigmas, timesteps } = sigmaTable(shift, numTrain, options.useDynamicShifting === true);
+  return { convention: options.convention, values: toConvention(sigmas, options.convention), timesteps };
+}
+
+/**
+ * diffusers' training index path: `idx = floor(u·numTrainTimesteps)` into the training table.
+ * @param table from {@link flowMatchTrainingTable}.
+ * @param u a draw in [0, 1) in the t convention (what diffusers' samplers return).
+ * @returns the index, the table value (in the table's convention) and the model timestep.
+ * @throws {RangeError} if `u` is outside [0, 1].
+ */
+export function trainingTableLookup(
+  table: TrainingTable,
+  u: number,
+): { index: number; value: number; timestep: number } {
+  assertUnit('u', u);
+  const index = Math.min(Math.floor(u * table.values.length), table.values.length - 1);
+  return { index, value: table.values[index]!, timestep: table.timesteps[index]! };
+}
+
+/**
+ * diffusers `FlowMatchEulerDiscreteScheduler(...).set_timesteps(N, sigmas?, mu?)`, reproduced
+ * bit for bit (with `referenceRounding`, the default):
+ * - default path (no sigmas): `linspace(sigma_max, sigma_min, N)` of the constructor table, which is
+ *   already shifted, shifted again. With shift 3 the last sigma is shift(shift(0.001)) ≈ 0.00893,
+ *   diffusers' double-shift quirk, reproduced on purpose.
+ * - explicit sigmas (Flux pipelines pass `linspace(1, 1/N, N)`): cast to float32, shifted once.
+ * - dynamic shifting: exponential `e^μ/(e^μ + (1/σ − 1))` or linear `μ/(μ + (1/σ − 1))` time shift
+ *   with `mu` (or μ from `seqLen`).
+ * - `shiftTerminal`: the schedule is stretched so its last step lands there.
+ * @param steps N, an integer >= 1 (ignored in favour of the length of explicit sigmas/times, as diffusers does).
+ * @param options constructor and set_timesteps options (see {@link FlowMatchEulerOptions}).
+ * @returns N + 1 sigmas (or times) with the terminal, and N timesteps.
+ * @throws {RangeError} for bad steps, shift, mu, seqLen, sigmas or convention, for both `sigmas` and
+ *   `times`, or for dynamic shifting without `mu` or `seqLen`.
+ */
+export function flowMatchEulerSchedule(
+  steps: number,
+  options: FlowMatchEulerOptions & { convention: 'sigma' },
+): FlowMatchEulerSigmaSchedule;
+export function flowMatchEulerSchedule(
+  steps: number,
+  options: FlowMatchEulerOptions & { convention: 't' },
+): FlowMatchEulerTimeSchedule;
+export function flowMatchEulerSchedule(steps: number, options: FlowMatchEulerOptions): FlowMatchEulerSchedule;
+export function flowMatchEulerSchedule(steps: number, options: FlowMatchEulerOptions): FlowMatchEulerSchedule {
+  checkSteps(steps, options);
+  const round = roundingFor(options.referenceRounding);
+  const shift = options.shift ?? 1;
+  assertPositive('shift', shift);
+  const numTrain = options.numTrainTimesteps ?? 1000;
+  assertInteger('numTrainTimesteps', numTrain, 1);
+  const dynamic = options.useDynamicShifting === true;
+  const timeShiftType = options.timeShiftType ?? 'exponential';
+  if (timeShiftType !== 'exponential' && timeShiftType !== 'linear') {
+    throw new RangeError(`timeShiftType must be 'exponential' or 'linear', got ${describe(timeShiftType)}`);
+  }
+  const explicit = explicitSigmas(options);
+
+  let mu = Number.NaN;
+  if (dynamic) {
+    if (options.mu !== undefined) {
+      assertFinite('mu', options.mu);
+      mu = options.mu;
+    } else if (options.seqLen !== undefined) {
+      mu = calculateShift(options.seqLen, {
+        baseSeqLen: options.baseImageSeqLen ?? 256,
+        maxSeqLen: options.maxImageSeqLen ?? 4096,
+        baseShift: options.baseShift ?? 0.5,
+        maxShift: options.maxShift ?? 1.15,
+      });
+    } else {
+      throw new RangeError('mu (or seqLen) is required when useDynamicShifting is true, got neither');
+    }
+    if (timeShiftType === 'linear' && !(mu > 0)) {
+      throw new RangeError(`mu must be > 0 for the linear time shift, got ${describe(mu)}`);
+    }
+  }
+
+  // The default path works on float64 numpy arrays (one float32 cast at the end); explicit sigmas
+  // are float32 arrays, so every operation rounds.
+  const op: Round = explicit ? round : exact;
+  let sigmas: Float64Array;
+  if (explicit) {
+    sigmas = Float64Array.from(explicit, (sigma) => round(sigma));
+  } else {
+    const table = round === exact ? undefined : sigmaTable(shift, numTrain, dynamic).sigmas;
+    const sigmaMax = table ? table[0]! : 1;
+    const sigmaMin = table ? table[numTrain - 1]! : dynamic ? 1 / numTrain : (shift * (1 / numTrain)) / (1 + (shift - 1) / numTrain);
+    sigmas = numpyLinspace(sigmaMax * numTrain, sigmaMin * numTrain, steps).map((timestep) => timestep / numTrain);
+  }
+  if (dynamic) {
+    const scale = op(timeShiftType === 'exponential' ? Math.exp(mu) : mu);
+    sigmas = sigmas.map((sigma) => op(scale / op(scale + op(op(1 / sigma) - 1))));
+  } else {
+    sigmas = sigmas.map((sigma) => shiftSigmaRounded(sigma, shift, op));
+  }
+  if (options.shiftTerminal !== undefined) {
+    const terminal = options.shiftTerminal;
+    if (typeof terminal !== 'number' || !(terminal >= 0 && terminal < 1)) {
+      throw new RangeError(`shiftTerminal must be a sigma in [0, 1), got ${describe(terminal)}`);
+    }
+    const oneMinusLast = op(1 - sigmas[sigmas.length - 1]!);
+    if (oneMinusLast === 0) throw new RangeError('shiftTerminal needs a last step sigma below 1, got 1');
+    // numpy divides a float32 scalar by a Python float in float64, then rounds for the array op.
+    const scaleFactor = op(oneMinusLast / (1 - terminal));
+    sigmas = sigmas.map((sigma) => op(1 - op(op(1 - sigma) / scaleFactor)));
+  }
+  const stepSigmas = sigmas.map((sigma) => round(sigma));
+  const timesteps = stepSigmas.map((sigma) => round(sigma * numTrain));
+  const withTerminal = new Float64Array(stepSigmas.length + 1);
+  withTerminal.set(stepSigmas);
+  if (options.convention === 'sigma') return { convention: 'sigma', sigmas: withTerminal, timesteps };
+  return {
+    convention: 't',
+    times: toConvention(withTerminal, 't'),
+    timesteps: timesteps.map((timestep) => numTrain - timestep),
+  };
+}
+
+function explicitSigmas(options: FlowMatchEulerOptions): Float64Array | undefined {
+  if (options.sigmas !== undefined && options.times !== undefined) {
+    throw new RangeError('pass either sigmas or times, not both');
+  }
+  const given = options.sigmas ?? options.times;
+  if (given === undefined) return undefined;
+  const name = options.sigmas !== undefined ? 'sigmas' : 'times';
+  if (given.length < 1) throw new RangeError(`${name} must hold at least one value, got an empty array`);
+  const values = Float64Array.from(given);
+  values.forEach((value, i) => {
+    assertUnit(`${name}[${i}]`, value);
+  });
+  return name === 'sigmas' ? values : values.map((t) => 1 - t);
+}

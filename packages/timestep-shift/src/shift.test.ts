@@ -1,0 +1,159 @@
+import { fc, test as propertyTest } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import { readFixture } from '../test/fixtures.js';
+import {
+  calculateShift,
+  exponentialTimeShift,
+  inverseShiftSigma,
+  inverseShiftT,
+  linearTimeShift,
+  resolutionShift,
+  SHIFT_PRESETS,
+  shiftPreset,
+  shiftSigma,
+  shiftT,
+  stretchToTerminal,
+} from './shift.js';
+
+const unit = fc.double({ min: 0, max: 1, noNaN: true });
+const shiftValue = fc.double({ min: 1 / 64, max: 64, noNaN: true });
+
+describe('the SD3 shift map: laws', () => {
+  propertyTest.prop([unit, unit, shiftValue])('is monotone in t and in sigma', (a, b, alpha) => {
+    const [lo, hi] = a <= b ? [a, b] : [b, a];
+    expect(shiftT(lo, alpha)).toBeLessThanOrEqual(shiftT(hi, alpha));
+    expect(shiftSigma(lo, alpha)).toBeLessThanOrEqual(shiftSigma(hi, alpha));
+  });
+
+  propertyTest.prop([unit, shiftValue])('maps [0, 1] into [0, 1] and fixes both ends (so onto)', (x, alpha) => {
+    for (const value of [shiftT(x, alpha), shiftSigma(x, alpha)]) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    expect([shiftT(0, alpha), shiftT(1, alpha), shiftSigma(0, alpha), shiftSigma(1, alpha)]).toEqual([0, 1, 0, 1]);
+  });
+
+  propertyTest.prop([unit])('is the identity at shift 1', (x) => {
+    expect(shiftT(x, 1)).toBe(x);
+    expect(shiftSigma(x, 1)).toBe(x);
+  });
+
+  propertyTest.prop([unit, shiftValue, shiftValue])('composes: shift_a ∘ shift_b = shift_ab', (x, a, b) => {
+    expect(shiftT(shiftT(x, b), a)).toBeCloseTo(shiftT(x, a * b), 13);
+    expect(shiftSigma(shiftSigma(x, b), a)).toBeCloseTo(shiftSigma(x, a * b), 13);
+  });
+
+  propertyTest.prop([unit, shiftValue])('its inverse undoes it', (x, alpha) => {
+    expect(inverseShiftT(shiftT(x, alpha), alpha)).toBeCloseTo(x, 13);
+    expect(inverseShiftSigma(shiftSigma(x, alpha), alpha)).toBeCloseTo(x, 13);
+    expect(inverseShiftT(x, alpha)).toBeCloseTo(shiftT(x, 1 / alpha), 13);
+  });
+
+  propertyTest.prop([unit, shiftValue])('t and sigma conventions describe the same map', (t, alpha) => {
+    expect(shiftSigma(1 - t, alpha)).toBeCloseTo(1 - shiftT(t, alpha), 14);
+  });
+
+  propertyTest.prop([fc.double({ min: 1e-3, max: 1 - 1e-3, noNaN: true }), shiftValue])(
+    'moves the logit by −ln shift in t',
+    (t, alpha) => {
+      const logit = (x: number) => Math.log(x / (1 - x));
+      expect(logit(shiftT(t, alpha))).toBeCloseTo(logit(t) - Math.log(alpha), 8);
+    },
+  );
+
+  test('shift > 1 moves t toward noise (t = 0)', () => {
+    expect(shiftT(0.5, 3)).toBeCloseTo(0.25, 15);
+    expect(shiftSigma(0.5, 3)).toBeCloseTo(0.75, 15);
+  });
+});
+
+describe('time shifts', () => {
+  propertyTest.prop([unit, fc.double({ min: -3, max: 3, noNaN: true })])(
+    'exponential with γ = 1 is the SD3 shift with α = e^μ, in both conventions',
+    (x, mu) => {
+      expect(exponentialTimeShift(x, mu)).toBeCloseTo(shiftT(x, Math.exp(mu)), 14);
+      expect(exponentialTimeShift(x, mu, { convention: 'sigma' })).toBeCloseTo(shiftSigma(x, Math.exp(mu)), 14);
+    },
+  );
+
+  propertyTest.prop([unit, fc.double({ min: 0.1, max: 10, noNaN: true })])(
+    'linear with γ = 1 is the SD3 shift with α = μ',
+    (x, mu) => {
+      expect(linearTimeShift(x, mu, { convention: 'sigma' })).toBeCloseTo(shiftSigma(x, mu), 14);
+    },
+  );
+
+  test('γ ≠ 1 follows σ\' = e^μ/(e^μ + (1/σ − 1)^γ)', () => {
+    const sigma = 0.3;
+    const expected = Math.exp(0.7) / (Math.exp(0.7) + (1 / sigma - 1) ** 2);
+    expect(exponentialTimeShift(sigma, 0.7, { gamma: 2, convention: 'sigma' })).toBeCloseTo(expected, 15);
+  });
+
+  test('stretchToTerminal lands the last step on the terminal, the same in both conventions', () => {
+    const sigmas = [1, 0.8, 0.5, 0.2];
+    const stretched = stretchToTerminal(sigmas, 0.1, 'sigma');
+    expect(stretched[3]).toBeCloseTo(0.1, 15);
+    expect(stretched[0]).toBe(1);
+    const inT = stretchToTerminal(
+      sigmas.map((s) => 1 - s),
+      0.9,
+      't',
+    );
+    inT.forEach((t, i) => {
+      expect(t).toBeCloseTo(1 - stretched[i]!, 15);
+    });
+  });
+});
+
+interface ShiftFixture {
+  calculate_shift: { image_seq_len: number; mu: number; flux_get_lin_function_mu: number }[];
+}
+
+describe('resolution rules', () => {
+  const rows = readFixture<ShiftFixture>('2_calculate_shift_and_flux_get_schedule.json').calculate_shift;
+  test.each(rows.map((row) => [row.image_seq_len, row] as const))('calculateShift(%i) is bit-identical to diffusers and flux', (seqLen, row) => {
+    expect(calculateShift(seqLen)).toBe(row.mu);
+    expect(calculateShift(seqLen)).toBe(row.flux_get_lin_function_mu);
+  });
+
+  test('maxMu caps the extrapolation at video token counts', () => {
+    expect(calculateShift(16384)).toBeCloseTo(3.23, 12);
+    expect(calculateShift(16384, { maxMu: 1.15 })).toBe(1.15);
+    expect(calculateShift(1024, { maxMu: 1.15 })).toBe(0.63);
+  });
+
+  test('SD3 rule: √(m/n), shift 3 for 9× the base tokens', () => {
+    expect(resolutionShift(9 * 4096, 4096)).toBe(3);
+    expect(resolutionShift(4096, 4096)).toBe(1);
+  });
+
+  test('presets carry their values and sources', () => {
+    expect(SHIFT_PRESETS.sd3.shift).toBe(3);
+    expect(SHIFT_PRESETS.hunyuanvideo.shift).toBe(7);
+    expect(SHIFT_PRESETS['wan-720p'].shift).toBe(5);
+    expect(SHIFT_PRESETS['wan-480p'].shift).toBe(3);
+    for (const preset of Object.values(SHIFT_PRESETS)) expect(preset.source.length).toBeGreaterThan(20);
+    expect(shiftPreset('hunyuanvideo')).toBe(SHIFT_PRESETS.hunyuanvideo);
+  });
+});
+
+describe('bad input', () => {
+  test.each([
+    ['shift 0', () => shiftT(0.5, 0), /shift must be a finite number > 0, got 0/],
+    ['shift −2', () => shiftSigma(0.5, -2), /shift must be a finite number > 0, got -2/],
+    ['shift NaN', () => shiftT(0.5, Number.NaN), /shift must be a finite number > 0, got NaN/],
+    ['shift Infinity', () => inverseShiftT(0.5, Number.POSITIVE_INFINITY), /shift must be a finite number > 0, got Infinity/],
+    ['t 1.5', () => shiftT(1.5, 3), /t must be a number in \[0, 1\], got 1.5/],
+    ['sigma −0.1', () => shiftSigma(-0.1, 3), /sigma must be a number in \[0, 1\], got -0.1/],
+    ['t NaN', () => inverseShiftT(Number.NaN, 3), /t must be a number in \[0, 1\], got NaN/],
+    ['tokens 0', () => resolutionShift(0, 4096), /tokens must be a finite number > 0, got 0/],
+    ['seqLen NaN', () => calculateShift(Number.NaN), /seqLen must be a finite number > 0, got NaN/],
+    ['mu NaN', () => exponentialTimeShift(0.5, Number.NaN), /mu must be a finite number, got NaN/],
+    ['linear mu 0', () => linearTimeShift(0.5, 0), /mu must be a finite number > 0, got 0/],
+    ['unknown convention', () => exponentialTimeShift(0.5, 1, { convention: 'tau' as 't' }), /convention must be 't' or 'sigma', got "tau"/],
+    ['unknown preset', () => shiftPreset('wan-1080p'), /preset must be one of "sd3", .*got "wan-1080p"/],
+    ['terminal 0 in t', () => stretchToTerminal([0.5], 0, 't'), /terminal must be in \(0, 1\] in the t convention, got 0/],
+  ])('%s', (_, run, message) => {
+    expect(run).toThrow(message);
+  });
+});

@@ -1,0 +1,268 @@
+import type { TimeConvention } from './convention.js';
+import { assertConvention } from './convention.js';
+import { assertFinite, assertPositive, assertUnit, describe } from './validate.js';
+
+/**
+ * The SD3 shift in the t convention (t = 0 noise): `logit(t') = logit(t) − ln shift`, i.e.
+ * `t' = t / (t + shift·(1 − t))`. A shift > 1 moves mass toward noise.
+ * @param t a time in [0, 1], t convention.
+ * @param shift the shift α, finite and > 0.
+ * @returns the shifted time in [0, 1], t convention.
+ * @throws {RangeError} if `t` is outside [0, 1] or `shift` is not finite and > 0.
+ */
+export function shiftT(t: number, shift: number): number {
+  assertUnit('t', t);
+  assertPositive('shift', shift);
+  if (shift === 1) return t;
+  return t / (t + shift * (1 - t));
+}
+
+/**
+ * Inverse of {@link shiftT}: `t = shift·t' / (shift·t' + 1 − t')`.
+ * @param t a shifted time in [0, 1], t convention.
+ * @param shift the shift α that was applied, finite and > 0.
+ * @returns the unshifted time, t convention.
+ * @throws {RangeError} if `t` is outside [0, 1] or `shift` is not finite and > 0.
+ */
+export function inverseShiftT(t: number, shift: number): number {
+  assertUnit('t', t);
+  assertPositive('shift', shift);
+  if (shift === 1) return t;
+  return (shift * t) / (shift * t + (1 - t));
+}
+
+/**
+ * The SD3 shift in the sigma convention (sigma = 1 noise), diffusers' formula:
+ * `sigma' = shift·sigma / (1 + (shift − 1)·sigma)`. Equals `1 − shiftT(1 − sigma, shift)`.
+ * @param sigma a noise level in [0, 1], sigma convention.
+ * @param shift the shift α, finite and > 0.
+ * @returns the shifted sigma, sigma convention.
+ * @throws {RangeError} if `sigma` is outside [0, 1] or `shift` is not finite and > 0.
+ */
+export function shiftSigma(sigma: number, shift: number): number {
+  assertUnit('sigma', sigma);
+  assertPositive('shift', shift);
+  if (shift === 1) return sigma;
+  // ασ/(ασ + 1 − σ) rather than diffusers' ασ/(1 + (α − 1)σ): equal in exact arithmetic, and it
+  // keeps σ = 1 at exactly 1 for every α. The schedules use diffusers' own form and rounding.
+  return (shift * sigma) / (shift * sigma + (1 - sigma));
+}
+
+/**
+ * Inverse of {@link shiftSigma}: `sigma = sigma' / (sigma' + shift·(1 − sigma'))`.
+ * @param sigma a shifted sigma in [0, 1], sigma convention.
+ * @param shift the shift α that was applied, finite and > 0.
+ * @returns the unshifted sigma, sigma convention.
+ * @throws {RangeError} if `sigma` is outside [0, 1] or `shift` is not finite and > 0.
+ */
+export function inverseShiftSigma(sigma: number, shift: number): number {
+  assertUnit('sigma', sigma);
+  assertPositive('shift', shift);
+  if (shift === 1) return sigma;
+  return sigma / (sigma + shift * (1 - sigma));
+}
+
+/**
+ * The SD3 resolution rule (Esser et al. 2024, §5.3.2, Eq. 23): `α = √(m / n)` for m tokens (or
+ * pixels) at the new resolution and n at the base resolution where shift 1 was right.
+ * @param tokens token (or pixel) count at the target resolution, > 0.
+ * @param baseTokens token (or pixel) count at the base resolution, > 0.
+ * @returns the shift α.
+ * @throws {RangeError} if either count is not finite and > 0.
+ */
+export function resolutionShift(tokens: number, baseTokens: number): number {
+  assertPositive('tokens', tokens);
+  assertPositive('baseTokens', baseTokens);
+  return Math.sqrt(tokens / baseTokens);
+}
+
+/** Options of {@link calculateShift}; the defaults are FLUX.1's scheduler config. */
+export interface CalculateShiftOptions {
+  /** Sequence length where μ = baseShift (default 256). */
+  baseSeqLen?: number;
+  /** Sequence length where μ = maxShift (default 4096). */
+  maxSeqLen?: number;
+  /** μ at baseSeqLen (default 0.5). */
+  baseShift?: number;
+  /** μ at maxSeqLen (default 1.15). */
+  maxShift?: number;
+  /**
+   * Upper bound on μ. The line is extrapolated past maxSeqLen, and at video token counts
+   * (tens of thousands) e^μ explodes (μ ≈ 3.2 at 16384 tokens, shift 25); OneTrainer PR #1692
+   * caps it. Default: no cap.
+   */
+  maxMu?: number;
+}
+
+/**
+ * Flux's resolution-dependent μ (diffusers `calculate_shift`, flux `get_lin_function`):
+ * `μ = L·m + b` with `m = (maxShift − baseShift)/(maxSeqLen − baseSeqLen)`, `b = baseShift − m·baseSeqLen`,
+ * evaluated in the same order so the float64 result is bit-identical. The shift is α = e^μ.
+ * @param seqLen the image/video token count L, > 0.
+ * @param options line anchors and an optional cap (see {@link CalculateShiftOptions}).
+ * @returns μ, capped at `maxMu` if given.
+ * @throws {RangeError} if `seqLen` is not finite and > 0, or an option is not finite, or the anchors coincide.
+ */
+export function calculateShift(seqLen: number, options: CalculateShiftOptions = {}): number {
+  assertPositive('seqLen', seqLen);
+  const { baseSeqLen = 256, maxSeqLen = 4096, baseShift = 0.5, maxShift = 1.15, maxMu } = options;
+  assertPositive('baseSeqLen', baseSeqLen);
+  assertPositive('maxSeqLen', maxSeqLen);
+  assertFinite('baseShift', baseShift);
+  assertFinite('maxShift', maxShift);
+  if (maxSeqLen === baseSeqLen) {
+    throw new RangeError(`maxSeqLen must differ from baseSeqLen, got both ${describe(baseSeqLen)}`);
+  }
+  const slope = (maxShift - baseShift) / (maxSeqLen - baseSeqLen);
+  const intercept = baseShift - slope * baseSeqLen;
+  const mu = seqLen * slope + intercept;
+  if (maxMu === undefined) return mu;
+  assertFinite('maxMu', maxMu);
+  return Math.min(mu, maxMu);
+}
+
+/** Options of the time-shift functions. */
+export interface TimeShiftOptions {
+  /** Exponent γ on `(1/σ − 1)` (default 1, the only value diffusers and Flux use). */
+  gamma?: number;
+  /** Convention of the value passed and returned (default 't'). */
+  convention?: TimeConvention;
+}
+
+function timeShift(name: string, x: number, scale: number, options: TimeShiftOptions): number {
+  const { gamma = 1, convention = 't' } = options;
+  assertConvention(convention);
+  assertUnit(convention === 't' ? 't' : 'sigma', x);
+  assertPositive('gamma', gamma);
+  const t = convention === 't' ? x : 1 - x;
+  // (1/σ − 1) = t / (1 − t); written in t so neither end loses precision.
+  if (t === 0 || t === 1) return x;
+  const odds = (t / (1 - t)) ** gamma;
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new RangeError(`${name} must give a finite scale > 0, got ${describe(scale)}`);
+  }
+  return convention === 't' ? odds / (scale + odds) : scale / (scale + odds);
+}
+
+/**
+ * Exponential time shift (diffusers/Flux `time_shift`): `σ' = e^μ / (e^μ + (1/σ − 1)^γ)`;
+ * with γ = 1 it is the SD3 shift with α = e^μ.
+ * @param x a time in [0, 1] in `options.convention` (default 't').
+ * @param mu μ, e.g. from {@link calculateShift}; finite.
+ * @param options γ and the convention.
+ * @returns the shifted value in the same convention.
+ * @throws {RangeError} if `x` is outside [0, 1], `mu` is not finite, γ ≤ 0 or the convention is unknown.
+ */
+export function exponentialTimeShift(x: number, mu: number, options: TimeShiftOptions = {}): number {
+  assertFinite('mu', mu);
+  return timeShift('mu', x, Math.exp(mu), options);
+}
+
+/**
+ * Linear time shift (diffusers `time_shift_type: 'linear'`, CogView4): `σ' = μ / (μ + (1/σ − 1)^γ)`;
+ * with γ = 1 it is the SD3 shift with α = μ.
+ * @param x a time in [0, 1] in `options.convention` (default 't').
+ * @param mu μ > 0 (CogView4: `√(L/256)·0.75 + 0.25`).
+ * @param options γ and the convention.
+ * @returns the shifted value in the same convention.
+ * @throws {RangeError} if `x` is outside [0, 1], `mu` is not finite and > 0, γ ≤ 0 or the convention is unknown.
+ */
+export function linearTimeShift(x: number, mu: number, options: TimeShiftOptions = {}): number {
+  assertPositive('mu', mu);
+  return timeShift('mu', x, mu, options);
+}
+
+/**
+ * shift_terminal (diffusers `stretch_shift_to_terminal`, LTX-Video): rescales a schedule so its
+ * last value lands on `terminal`. In sigma: `σ ← 1 − (1 − σ)·(1 − T)/(1 − σ_last)`; in t:
+ * `t ← t·terminal/t_last`. Both conventions describe the same stretch.
+ * @param values a schedule without its terminal entry (e.g. N step values), in `convention`.
+ * @param terminal the value the last entry should take, in the same convention (sigma in [0, 1), t in (0, 1]).
+ * @param convention the convention of `values` and `terminal`.
+ * @returns a new array of the stretched values.
+ * @throws {RangeError} for an empty schedule, a terminal outside the allowed range, a last value at
+ *   the data end (nothing to stretch) or an unknown convention.
+ */
+export function stretchToTerminal(
+  values: ArrayLike<number>,
+  terminal: number,
+  convention: TimeConvention,
+): Float64Array {
+  assertConvention(convention);
+  if (values.length < 1) throw new RangeError('values must hold at least one value, got an empty array');
+  const last = values[values.length - 1]!;
+  const t = (x: number) => (convention === 't' ? x : 1 - x);
+  const terminalT = t(terminal);
+  if (!(terminalT > 0 && terminalT <= 1)) {
+    const allowed = convention === 't' ? '(0, 1]' : '[0, 1)';
+    throw new RangeError(`terminal must be in ${allowed} in the ${convention} convention, got ${describe(terminal)}`);
+  }
+  if (!(t(last) > 0 && t(last) <= 1)) {
+    throw new RangeError(`the last value must not be the data end, got ${describe(last)} (${convention} convention)`);
+  }
+  const scale = terminalT / t(last);
+  return Float64Array.from(values, (x) => (convention === 't' ? x * scale : 1 - (1 - x) * scale));
+}
+
+/** A documented shift value. */
+export interface ShiftPreset {
+  readonly shift: number;
+  readonly source: string;
+}
+
+/** Names of the shift presets. */
+export type ShiftPresetName =
+  | 'sd3'
+  | 'hunyuanvideo'
+  | 'hunyuanvideo-fast'
+  | 'wan-720p'
+  | 'wan-480p'
+  | 'wan-flf2v'
+  | 'wan2.2-t2v';
+
+/** Shift values used by published models, each with where it comes from. */
+export const SHIFT_PRESETS: Readonly<Record<ShiftPresetName, ShiftPreset>> = Object.freeze({
+  sd3: Object.freeze({
+    shift: 3.0,
+    source: 'SD3 paper (Esser et al. 2024, arXiv 2403.03206) §5.3.2: shift 3.0 at 1024², training and sampling; diffusers SD3 scheduler config shift 3.0',
+  }),
+  hunyuanvideo: Object.freeze({
+    shift: 7.0,
+    source: 'Tencent/HunyuanVideo sample_video.py --flow-shift 7.0 (50 inference steps)',
+  }),
+  'hunyuanvideo-fast': Object.freeze({
+    shift: 17.0,
+    source: 'Tencent/HunyuanVideo README: flow shift 17 for 20 or fewer inference steps',
+  }),
+  'wan-720p': Object.freeze({
+    shift: 5.0,
+    source: 'Wan-Video/Wan2.1 generate.py: sample_shift 5.0 for text-to-video at 720p',
+  }),
+  'wan-480p': Object.freeze({
+    shift: 3.0,
+    source: 'Wan-Video/Wan2.1 generate.py: sample_shift 3.0 for image-to-video at 480p',
+  }),
+  'wan-flf2v': Object.freeze({
+    shift: 16.0,
+    source: 'Wan-Video/Wan2.1 generate.py: sample_shift 16 for first-last-frame-to-video',
+  }),
+  'wan2.2-t2v': Object.freeze({
+    shift: 12.0,
+    source: 'Wan-Video/Wan2.2 t2v-A14B config: sample_shift 12.0',
+  }),
+});
+
+/**
+ * Looks up a preset by name, with a clear error for a typo.
+ * @param name one of the keys of {@link SHIFT_PRESETS}.
+ * @returns the preset's shift and source.
+ * @throws {RangeError} if `name` is not a preset.
+ */
+export function shiftPreset(name: string): ShiftPreset {
+  if (!Object.hasOwn(SHIFT_PRESETS, name)) {
+    throw new RangeError(
+      `preset must be one of ${Object.keys(SHIFT_PRESETS).map(describe).join(', ')}, got ${describe(name)}`,
+    );
+  }
+  return SHIFT_PRESETS[name as ShiftPresetName];
+}
