@@ -52,7 +52,12 @@ function paintBackground(config: VideoDataConfig, rng: Rng): Float32Array {
   const { height: H, width: W } = config;
   const background = new Float32Array(H * W * 3);
   if (config.background === 'plain') {
-    for (let p = 0; p < H * W; p++) background.set(PLAIN_BACKGROUND, p * 3);
+    const [r, g, b] = PLAIN_BACKGROUND;
+    for (let o = 0; o < H * W * 3; o += 3) {
+      background[o] = r;
+      background[o + 1] = g;
+      background[o + 2] = b;
+    }
     return background;
   }
   // Dark base colour, soft diagonal stripes and a little per-pixel grain; static over time.
@@ -120,6 +125,7 @@ export function generateClip(config: VideoDataConfig, index: number): VideoClip 
     pixels.set(background, frameOffset);
     for (const object of objects) {
       const [cx, cy] = object.positions[t] as [number, number];
+      const [r, g, b] = object.color;
       const half = object.size / 2;
       // Pixel (i, j) has its centre at (j + 0.5, i + 0.5).
       const x0 = Math.max(0, Math.floor(cx - half));
@@ -129,7 +135,10 @@ export function generateClip(config: VideoDataConfig, index: number): VideoClip 
       for (let i = y0; i <= y1; i++) {
         for (let j = x0; j <= x1; j++) {
           if (insideShape(object.kind, j + 0.5 - cx, i + 0.5 - cy, half)) {
-            pixels.set(object.color, frameOffset + (i * W + j) * 3);
+            const o = frameOffset + (i * W + j) * 3;
+            pixels[o] = r;
+            pixels[o + 1] = g;
+            pixels[o + 2] = b;
           }
         }
       }
