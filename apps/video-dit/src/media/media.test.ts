@@ -85,12 +85,23 @@ describe('writeContactSheet', () => {
     }
   });
 
-  test('adds a label column when labels are given', async () => {
-    const path = join(dir, 'labelled.png');
-    await writeContactSheet(path, clips, shape, { scale: 2, labels: ['real', 'untrained', 'trained'] });
-    const png = PNG.sync.read(await readFile(path));
-    expect(png.width).toBeGreaterThan(2 + 5 * 34);
-    expect(png.height).toBe(2 + 3 * 34);
+  test('adds a label column and leaves the frames pixel for pixel', async () => {
+    const plain = join(dir, 'plain.png');
+    const labelled = join(dir, 'labelled.png');
+    await writeContactSheet(plain, clips, shape, { scale: 2 });
+    await writeContactSheet(labelled, clips, shape, { scale: 2, labels: ['real', 'untrained', 'trained'] });
+    const a = PNG.sync.read(await readFile(plain));
+    const b = PNG.sync.read(await readFile(labelled));
+    const labelWidth = b.width - a.width;
+    expect(labelWidth).toBeGreaterThan(20);
+    expect(b.height).toBe(a.height);
+    let differences = 0;
+    for (let y = 0; y < a.height; y++) {
+      for (let x = 0; x < a.width * 4; x++) {
+        if (a.data[y * a.width * 4 + x] !== b.data[(y * b.width + labelWidth) * 4 + x]) differences++;
+      }
+    }
+    expect(differences).toBe(0);
   });
 
   test('rejects labels that do not match the clips', async () => {

@@ -74,7 +74,7 @@ export function encodeContactSheet(
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${labelWidth + width}" height="${height}">`,
     `<rect width="100%" height="100%" fill="rgb(${SHEET_GREY},${SHEET_GREY},${SHEET_GREY})"/>`,
-    `<image x="${labelWidth}" y="0" width="${width}" height="${height}" xlink:href="data:image/png;base64,${Buffer.from(sheet).toString('base64')}"/>`,
+    `<image x="${labelWidth}" y="0" width="${width}" height="${height}" image-rendering="optimizeSpeed" xlink:href="data:image/png;base64,${Buffer.from(sheet).toString('base64')}"/>`,
     `<g font-family="${FONT_FAMILY}" font-size="${fontSize}" fill="#222">${texts.join('')}</g>`,
     '</svg>',
   ].join('');
