@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exec } from './helpers/exec.js';
 import { type PackedPackage, isShippable, packPackage } from './helpers/pack.js';
-import { peerRangeBounds } from './helpers/peers.js';
+import { compareVersions, peerRangeBounds } from './helpers/peers.js';
 import {
   type PackageManager,
   createProject,
@@ -12,7 +12,8 @@ import {
   lockfileText,
   runModule,
 } from './helpers/project.js';
-import { type CodeBlock, importedSpecifiers, npmInstallLines, scriptBlocks, toRunnableModule } from './helpers/readme.js';
+import { npmInstallLines, toRunnableModule } from './helpers/readme.js';
+import { packageName, readmeOf, scenariosOf } from './helpers/scenarios.js';
 import { REPO_ROOT, type WorkspacePackage, cleanEnv, publishedPackages, tempDir } from './helpers/workspace.js';
 
 /** Native or GPU bindings that must never come with our packages: users opt into them. */
@@ -21,54 +22,7 @@ const PACKAGE_MANAGERS: PackageManager[] = ['npm', 'pnpm'];
 const keep = process.env.FLOWDIT_E2E_KEEP === '1';
 
 const packages = publishedPackages();
-const readmes = new Map(
-  packages.map((pkg) => {
-    const path = join(pkg.dir, 'README.md');
-    return [pkg.manifest.name, existsSync(path) ? readFileSync(path, 'utf8') : ''];
-  }),
-);
-
-/** `@scope/name/sub@^1` → `@scope/name`. */
-function packageName(specOrImport: string): string {
-  const parts = specOrImport.split('/');
-  const name = specOrImport.startsWith('@') ? `${parts[0]}/${parts[1] ?? ''}` : (parts[0] ?? '');
-  const at = name.indexOf('@', 1);
-  return at === -1 ? name : name.slice(0, at);
-}
-
-/** One way users install a package: the README's install lines up to `lines`, and the example they enable. */
-interface Scenario {
-  readonly pkg: WorkspacePackage;
-  readonly installLines: string[][];
-  readonly example: CodeBlock | undefined;
-  readonly usesTfjs: boolean;
-  readonly label: string;
-}
-
-function scenariosOf(pkg: WorkspacePackage): Scenario[] {
-  const readme = readmes.get(pkg.manifest.name) ?? '';
-  const lines = npmInstallLines(readme);
-  const blocks = scriptBlocks(readme);
-  const names = (upTo: number) => new Set(lines.slice(0, upTo + 1).flatMap((line) => line.map(packageName)));
-  const lineNeeded = (block: CodeBlock) => {
-    const needed = importedSpecifiers(block.code)
-      .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
-      .map(packageName);
-    return lines.findIndex((_, i) => needed.every((name) => names(i).has(name)));
-  };
-  return lines.map((_, i) => {
-    const installLines = lines.slice(0, i + 1);
-    const usesTfjs = installLines.flat().some((spec) => spec.startsWith('@tensorflow/'));
-    const subpaths = [...names(i)].filter((n) => n !== pkg.manifest.name);
-    return {
-      pkg,
-      installLines,
-      example: blocks.find((block) => lineNeeded(block) === i),
-      usesTfjs,
-      label: subpaths.length === 0 ? `${pkg.manifest.name} alone` : `${pkg.manifest.name} + ${subpaths.join(' ')}`,
-    };
-  });
-}
+const readmes = new Map(packages.map((pkg) => [pkg.manifest.name, readmeOf(pkg)]));
 
 const scenarios = packages.flatMap(scenariosOf);
 
@@ -77,8 +31,8 @@ async function tfjsBounds(pkg: WorkspacePackage): Promise<string[]> {
   const peers = Object.entries(pkg.manifest.peerDependencies ?? {}).filter(([name]) => name.startsWith('@tensorflow/'));
   const bounds = await Promise.all(peers.map(([name, range]) => peerRangeBounds(name, range)));
   // tfjs packages are released in lockstep: pin all of them to the same version.
-  const lowest = bounds.map((b) => b[0] ?? '').sort()[bounds.length - 1] ?? '';
-  const highest = bounds.map((b) => b.at(-1) ?? '').sort()[0] ?? '';
+  const lowest = bounds.map((b) => b[0] ?? '').sort(compareVersions).at(-1) ?? '';
+  const highest = bounds.map((b) => b.at(-1) ?? '').sort(compareVersions)[0] ?? '';
   return lowest === highest ? [lowest] : [lowest, highest];
 }
 

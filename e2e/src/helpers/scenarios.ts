@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CodeBlock, importedSpecifiers, npmInstallLines, scriptBlocks } from './readme.js';
+import type { WorkspacePackage } from './workspace.js';
+
+/**
+ * The package a spec or import names: `@scope/name/sub` and `@scope/name@^1` → `@scope/name`.
+ * @param specOrImport - an install spec or an import specifier
+ * @returns the bare package name
+ */
+export function packageName(specOrImport: string): string {
+  const parts = specOrImport.split('/');
+  const name = specOrImport.startsWith('@') ? `${parts[0]}/${parts[1] ?? ''}` : (parts[0] ?? '');
+  const at = name.indexOf('@', 1);
+  return at === -1 ? name : name.slice(0, at);
+}
+
+/**
+ * A package's README, or '' when it has none (the tests then fail with a message saying so).
+ * @param pkg - the package
+ * @returns the README text
+ */
+export function readmeOf(pkg: WorkspacePackage): string {
+  const path = join(pkg.dir, 'README.md');
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+/** One way users install a package: the README's install lines up to one, and the first example they enable. */
+export interface Scenario {
+  readonly pkg: WorkspacePackage;
+  /** The README's `npm install` lines a user runs, in order, as written. */
+  readonly installLines: string[][];
+  readonly example: CodeBlock | undefined;
+  readonly usesTfjs: boolean;
+  readonly label: string;
+}
+
+/**
+ * The install scenarios a README describes: line 1 alone, lines 1–2, … Each runs the first
+ * ts/js example whose imports all come from exactly those lines (an example needing more than
+ * line 1, such as a `/tfjs` subpath, runs where the line adding its peers is).
+ * @param pkg - the package
+ * @returns one scenario per install line
+ */
+export function scenariosOf(pkg: WorkspacePackage): Scenario[] {
+  const readme = readmeOf(pkg);
+  const lines = npmInstallLines(readme);
+  const blocks = scriptBlocks(readme);
+  const names = (upTo: number) => new Set(lines.slice(0, upTo + 1).flatMap((line) => line.map(packageName)));
+  const lineNeeded = (block: CodeBlock) => {
+    const needed = importedSpecifiers(block.code)
+      .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
+      .map(packageName);
+    return lines.findIndex((_, i) => needed.every((name) => names(i).has(name)));
+  };
+  return lines.map((_, i) => {
+    const installLines = lines.slice(0, i + 1);
+    const others = [...names(i)].filter((n) => n !== pkg.manifest.name);
+    return {
+      pkg,
+      installLines,
+      example: blocks.find((block) => lineNeeded(block) === i),
+      usesTfjs: installLines.flat().some((spec) => spec.startsWith('@tensorflow/')),
+      label: others.length === 0 ? `${pkg.manifest.name} alone` : `${pkg.manifest.name} + ${others.join(' ')}`,
+    };
+  });
+}
