@@ -56,6 +56,7 @@ export function encodeContactSheet(
   const width = GAP + T * (cellWidth + GAP);
   const height = GAP + clips.length * (cellHeight + GAP);
   const rgba = new Uint8Array(width * height * 4).fill(SHEET_GREY);
+  for (let o = 3; o < rgba.length; o += 4) rgba[o] = 255;
   clips.forEach((clip, row) => {
     for (let t = 0; t < T; t++) {
       blitFrame(rgba, width, GAP + t * (cellWidth + GAP), GAP + row * (cellHeight + GAP), clip, shape, t, scale);
