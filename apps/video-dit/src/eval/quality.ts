@@ -28,6 +28,7 @@ export const QUALITY_PARTS = [
   'sharpness',
   'background',
 ] as const;
+/** One of {@link QUALITY_PARTS}. */
 export type QualityPart = (typeof QUALITY_PARTS)[number];
 
 /** A quality score in [0, 1] and the parts it is the product of (each in [0, 1]). */
