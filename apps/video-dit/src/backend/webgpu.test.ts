@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers'; // registers the gradients of tfjs-core's ops
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { GpuUncapturedError, initBackend } from './index.js';
 import { activeWebGpuDevice, throwGpuError } from './webgpu.js';
@@ -69,6 +70,26 @@ describe.skipIf(!driverFiles)(
       tf.dispose([...inputs, sum]);
     });
 
+    test.each([
+      [[0, 1, 3, 5, 2, 4, 6, 7]],
+      [[0, 1, 2, 3, 4, 5, 6, 7]],
+    ])('a transpose of 8 axes by %j (tubelet patchify) and its gradient match cpu', async (perm) => {
+      const shape = [2, 2, 2, 2, 4, 2, 4, 3];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const results: number[][] = [];
+      for (const name of ['cpu', 'webgpu'] as const) {
+        await initBackend(name, { onGpuError: (error) => gpuErrors.push(error) });
+        const x = tf.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(i)), shape);
+        const weights = tf.tensor1d(Float32Array.from({ length: size }, (_, i) => Math.cos(i)));
+        const moved = tf.transpose(x, perm);
+        // Like patchify, the 8-axis tensor is only reshaped afterwards: webgpu has no rank-8 arithmetic.
+        const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.transpose(input, perm), [size]), weights)))(x);
+        results.push([...(await moved.data()), ...(await gradient.data())]);
+        tf.dispose([x, weights, moved, gradient]);
+      }
+      expect(results[1]).toEqual(results[0]);
+    });
+
     test('an invalid GPU operation that Dawn only prints reaches the error handler', async () => {
       await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
       const device = activeWebGpuDevice()!;
@@ -101,6 +122,6 @@ describe.skipIf(!driverFiles)(
       } else {
         expect(info.name).toBe('webgpu');
       }
-    });
+    }, 30_000);
   },
 );

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attempt, errorLine } from './attempt.js';
 import { GpuUncapturedError } from './errors.js';
+import { patchWebGpuKernels } from './webgpu-kernels.js';
 
 /** Makes the WebGPU entry point; the default loads Dawn from the `webgpu` package. */
 export type CreateGpu = () => GPU | Promise<GPU>;
@@ -142,43 +143,6 @@ async function exposeWebGpu(gpu: GPU): Promise<void> {
   }
 }
 
-/**
- * tfjs's webgpu AddN binds every input as a storage buffer, so with more inputs than the device's
- * maxStorageBuffersPerShaderStage allows its pipeline is invalid and it returns garbage. Sum in groups
- * that fit instead (adapters offer as few as 8, WebGPU's minimum).
- */
-function splitLargeAddN(maxStorageBuffers: number): void {
-  const original = tf.getKernel(tf.AddN, 'webgpu');
-  if (original === undefined || addNSplit) return;
-  const maxInputs = maxStorageBuffers - 1; // one binding holds the output
-  const run = (group: tf.TensorInfo[], backend: object, attrs: tf.NamedAttrMap | undefined) =>
-    original.kernelFunc({ inputs: group as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
-  tf.unregisterKernel(tf.AddN, 'webgpu');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      let level = inputs as unknown as tf.TensorInfo[];
-      const partialSums: tf.TensorInfo[] = [];
-      while (level.length > maxInputs) {
-        const next: tf.TensorInfo[] = [];
-        for (let start = 0; start < level.length; start += maxInputs) {
-          const group = level.slice(start, start + maxInputs);
-          const sum = group.length === 1 ? group[0]! : run(group, backend, attrs);
-          if (group.length > 1) partialSums.push(sum);
-          next.push(sum);
-        }
-        level = next;
-      }
-      const total = run(level, backend, attrs);
-      for (const partial of partialSums) (backend as tf.KernelBackend).disposeData(partial.dataId);
-      return total;
-    },
-  });
-  addNSplit = true;
-}
-
-let addNSplit = false;
-
 /** Throws the error outside the GPU callback, so that it ends the process (or fails the test run). */
 export const throwGpuError: GpuErrorHandler = (error) => {
   process.nextTick(() => {
@@ -227,7 +191,7 @@ export async function activateWebGpu(probe: AdapterProbe, onGpuError: GpuErrorHa
       // maxStorageBuffersPerShaderStage (tf.addN of 8+ tensors then returns wrong data): use ours.
       if (tf.engine().registryFactory.webgpu !== undefined) tf.removeBackend('webgpu');
       tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
-      splitLargeAddN(device.limits.maxStorageBuffersPerShaderStage);
+      patchWebGpuKernels(device.limits.maxStorageBuffersPerShaderStage);
       active = { probe, device };
     }
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") returned false');
