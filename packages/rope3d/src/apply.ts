@@ -18,19 +18,22 @@ export interface ApplyRopeOptions {
  * packed and (2j, 2j + 1) when interleaved: the per-element arithmetic is identical, so packed on
  * permuted channels reproduces interleaved bit for bit.
  *
- * Two formulations of the swap, chosen per backend:
- * - 'swap' (wasm, webgl, webgpu, …): view x as [rows, 2, width] and concatenate its two slices in
- *   reverse order; tables [S, 1, D] broadcast over heads.
- * - 'shift' (cpu): the pure-JS backend copies strided slices and broadcasts element by element,
- *   ten times slower than contiguous work. There the partner comes from x shifted by ±width along
- *   the flat data (contiguous slices only), masked by two tables tiled to [S, heads, D] so that no
- *   axis broadcasts: out = x·cos + shiftUp(x)·sinFirst + shiftDown(x)·sinSecond.
+ * Two formulations of the swap:
+ * - 'swap': view x as [rows, 2, D/2] and concatenate its two slices in reverse order. Used for
+ *   the packed layout on wasm, webgl and webgpu, where it is the fastest.
+ * - 'shift': the partner is x shifted by ±width along the flat data (contiguous 1-D slices only),
+ *   masked by two tables: out = x·cos + shiftUp(x)·sinFirst + shiftDown(x)·sinSecond, with
+ *   sinFirst zero on second channels and sinSecond zero on first ones. Used on the pure-JS cpu
+ *   backend, which copies strided slices element by element (ten times slower than contiguous
+ *   work), and for the interleaved layout everywhere (width-1 strided slices are slow on wasm too).
+ * The cpu backend also broadcasts element by element, so there the tables are tiled to
+ * [S, heads, D] (no axis broadcasts, only the leading batch); elsewhere they are [S, 1, D].
  */
 
 type Formulation = 'swap' | 'shift';
 
 interface UploadedTables {
-  /** 'swap': [cos, sinSigned] of shape [S, 1, D]; 'shift': [cos, sinFirst, sinSecond] of shape [S, heads, D]. */
+  /** 'swap': [cos, sinSigned]; 'shift': [cos, sinFirst, sinSecond]; each [S, repeats, D]. */
   readonly tensors: readonly tf.Tensor[];
 }
 
@@ -64,9 +67,8 @@ function isFirstOfPair(channel: number, table: RopeTable): boolean {
   return table.layout === 'packed' ? channel < table.headDim / 2 : channel % 2 === 0;
 }
 
-function buildTables(table: RopeTable, formulation: Formulation, heads: number): tf.Tensor[] {
+function buildTables(table: RopeTable, formulation: Formulation, repeats: number): tf.Tensor[] {
   const { tokens, headDim, cos, sin } = table;
-  const repeats = formulation === 'swap' ? 1 : heads;
   const size = tokens * repeats * headDim;
   const cos32 = new Float32Array(size);
   const first32 = new Float32Array(size);
@@ -90,7 +92,7 @@ function buildTables(table: RopeTable, formulation: Formulation, heads: number):
   return [tf.tensor(cos32, shape, 'float32'), tf.tensor(signed, shape, 'float32')];
 }
 
-function uploadedTables(table: RopeTable, formulation: Formulation, heads: number): readonly tf.Tensor[] {
+function uploadedTables(table: RopeTable, formulation: Formulation, repeats: number): readonly tf.Tensor[] {
   const backend = tf.backend();
   let perBackend = uploads.get(table);
   if (perBackend === undefined) {
@@ -102,32 +104,35 @@ function uploadedTables(table: RopeTable, formulation: Formulation, heads: numbe
     perKind = new Map();
     perBackend.set(backend, perKind);
   }
-  const kindKey = formulation === 'swap' ? 'swap' : `shift:${heads}`;
+  const kindKey = `${formulation}:${repeats}`;
   const cached = perKind.get(kindKey);
   if (cached?.tensors.every((tensor) => !tensor.isDisposed)) return cached.tensors;
   if (cached !== undefined) tf.dispose([...cached.tensors]);
   // keep: a first call inside someone's tf.tidy must not have the cache freed at the end of it.
-  const tensors = buildTables(table, formulation, heads).map((tensor) => tf.keep(tensor));
+  const tensors = buildTables(table, formulation, repeats).map((tensor) => tf.keep(tensor));
   perKind.set(kindKey, { tensors });
   return tensors;
 }
 
 function rotate(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
   const [batch, tokens, heads, headDim] = x.shape;
-  const width = pairWidth(table);
-  if (tf.getBackend() === 'cpu') {
-    const [cos, sinFirst, sinSecond] = uploadedTables(table, 'shift', heads) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const size = batch * tokens * heads * headDim;
-    const flat = tf.reshape(x, [size]);
-    const up = tf.concat([tf.slice(flat, width, size - width), tf.slice(flat, 0, width)]);
-    const down = tf.concat([tf.slice(flat, size - width, width), tf.slice(flat, 0, size - width)]);
-    return tf.add(tf.add(tf.mul(x, cos), tf.mul(tf.reshape(up, x.shape), sinFirst)), tf.mul(tf.reshape(down, x.shape), sinSecond));
+  const size = batch * tokens * heads * headDim;
+  const cpu = tf.getBackend() === 'cpu';
+  const repeats = cpu ? heads : 1;
+  if (!cpu && table.layout === 'packed') {
+    const [cos, sinSigned] = uploadedTables(table, 'swap', repeats) as [tf.Tensor, tf.Tensor];
+    const rows = size / headDim;
+    const half = headDim / 2;
+    const pairs = tf.reshape(x, [rows, 2, half]);
+    const swapped = tf.concat([tf.slice(pairs, [0, 1, 0], [rows, 1, half]), tf.slice(pairs, [0, 0, 0], [rows, 1, half])], 1);
+    return tf.add(tf.mul(x, cos), tf.mul(tf.reshape(swapped, x.shape), sinSigned));
   }
-  const [cos, sinSigned] = uploadedTables(table, 'swap', heads) as [tf.Tensor, tf.Tensor];
-  const rows = (batch * tokens * heads * headDim) / (2 * width);
-  const pairs = tf.reshape(x, [rows, 2, width]);
-  const swapped = tf.concat([tf.slice(pairs, [0, 1, 0], [rows, 1, width]), tf.slice(pairs, [0, 0, 0], [rows, 1, width])], 1);
-  return tf.add(tf.mul(x, cos), tf.mul(tf.reshape(swapped, x.shape), sinSigned));
+  const [cos, sinFirst, sinSecond] = uploadedTables(table, 'shift', repeats) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const width = pairWidth(table);
+  const flat = tf.reshape(x, [size]);
+  const up = tf.concat([tf.slice(flat, width, size - width), tf.slice(flat, 0, width)]);
+  const down = tf.concat([tf.slice(flat, size - width, width), tf.slice(flat, 0, size - width)]);
+  return tf.add(tf.add(tf.mul(x, cos), tf.mul(tf.reshape(up, x.shape), sinFirst)), tf.mul(tf.reshape(down, x.shape), sinSecond));
 }
 
 /**
