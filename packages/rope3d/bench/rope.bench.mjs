@@ -87,7 +87,11 @@ function once(f, q, k) {
 function timeAll(list, q, k) {
   for (let i = 0; i < WARMUP; i++) for (const [, f] of list) once(f, q, k);
   const samples = list.map(() => []);
-  for (let run = 0; run < RUNS; run++) list.forEach(([, f], m) => samples[m].push(once(f, q, k)));
+  for (let run = 0; run < RUNS; run++) {
+    list.forEach(([, f], m) => {
+      samples[m].push(once(f, q, k));
+    });
+  }
   return samples.map(median);
 }
 
