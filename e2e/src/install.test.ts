@@ -12,7 +12,7 @@ import {
   lockfileText,
   runModule,
 } from './helpers/project.js';
-import { npmInstallLines, toRunnableModule } from './helpers/readme.js';
+import { codeBlocks, isShellBlock, parseNpmInstalls, toRunnableModule } from './helpers/readme.js';
 import { packageName, readmeOf, scenariosOf } from './helpers/scenarios.js';
 import { REPO_ROOT, type WorkspacePackage, cleanEnv, publishedPackages, tempDir } from './helpers/workspace.js';
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  const kB = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+  const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
   console.log(
     [...packed.values()]
       .map((p) => `${p.name}@${p.version}: tarball ${kB(p.packedBytes)}, unpacked ${kB(p.unpackedBytes)}, ${p.files.length} files`)
@@ -83,14 +83,25 @@ describe.each(packages)('$manifest.name tarball', (pkg) => {
   });
 
   test('README starts with its install command, which names every required peer', () => {
-    const first = npmInstallLines(readmes.get(name) ?? '')[0];
-    expect(first, `${name} README has no \`npm install\` line in a shell block`).toBeDefined();
+    const [firstBlock] = codeBlocks(readmes.get(name) ?? '');
+    const first = firstBlock && isShellBlock(firstBlock) ? parseNpmInstalls(firstBlock.code)[0] : undefined;
+    expect(first, `${name} README: its first code block should be the \`npm install\` line`).toBeDefined();
     const names = (first ?? []).map(packageName);
     expect(names).toContain(name);
     const required = Object.keys(pkg.manifest.peerDependencies ?? {}).filter(
       (peer) => pkg.manifest.peerDependenciesMeta?.[peer]?.optional !== true,
     );
     for (const peer of required) expect(names).toContain(peer);
+  });
+
+  test('README states the tarball size (within 25 % or 1 kB of what pnpm pack makes)', () => {
+    const { packedBytes, unpackedBytes } = tarballOf(name);
+    const stated = [...(readmes.get(name) ?? '').matchAll(/(\d+(?:\.\d+)?)\s*(kB|KB|KiB|kilobytes)\b/g)].map(
+      (m) => Number(m[1]) * 1000,
+    );
+    const close = (bytes: number) => stated.some((s) => Math.abs(s - bytes) <= Math.max(0.25 * bytes, 1000));
+    const measured = `${(packedBytes / 1000).toFixed(1)} kB packed, ${(unpackedBytes / 1000).toFixed(1)} kB unpacked`;
+    expect(close(packedBytes) || close(unpackedBytes), `${name} README should state its size: ${measured}`).toBe(true);
   });
 
   test('README has a runnable example covered by its install lines', () => {
@@ -111,47 +122,49 @@ describe.each(PACKAGE_MANAGERS)('installed with %s into a fresh project', (pm) =
     (scenario.usesTfjs ? (bounds.get(scenario.pkg.manifest.name) ?? []) : [undefined]).map((tfjs) => ({
       scenario,
       tfjs,
-      title: tfjs ? `${scenario.label} (tfjs ${tfjs})` : scenario.label,
+      title: tfjs ? `${scenario.label}, tfjs ${tfjs}` : `${scenario.label}, no tfjs`,
     })),
   );
 
-  test.each(cases)('$title', async ({ scenario, tfjs }) => {
-    const { pkg } = scenario;
-    const dir = await createProject(`${pm}`);
-    cleanup.push(dir);
-    const pin = (spec: string) => {
-      const name = packageName(spec);
-      if (packed.has(name)) return tarballOf(name).tarball;
-      if (name.startsWith('@tensorflow/') && tfjs) return `${name}@${tfjs}`;
-      return spec;
-    };
-    for (const line of scenario.installLines) await install(pm, dir, line.map(pin));
+  for (const { scenario, tfjs, title } of cases) {
+    test(title, async () => {
+      const { pkg } = scenario;
+      const dir = await createProject(`${pm}`);
+      cleanup.push(dir);
+      const pin = (spec: string) => {
+        const name = packageName(spec);
+        if (packed.has(name)) return tarballOf(name).tarball;
+        if (name.startsWith('@tensorflow/') && tfjs) return `${name}@${tfjs}`;
+        return spec;
+      };
+      for (const line of scenario.installLines) await install(pm, dir, line.map(pin));
 
-    const copies = installedCopies(dir);
-    const names = copies.map((c) => c.name);
-    for (const forbidden of FORBIDDEN) {
-      expect(names, `${forbidden} installed in ${dir}`).not.toContain(forbidden);
-      expect(lockfileText(pm, dir), `${forbidden} in the lockfile of ${dir}`).not.toMatch(
-        new RegExp(`["'/ ]${forbidden.replace('/', '\\/')}[@"':]`),
-      );
-    }
-    if (!scenario.usesTfjs) {
-      expect(names.filter((n) => n.startsWith('@tensorflow/'))).toEqual([]);
-    } else {
-      const cores = copies.filter((c) => c.name === '@tensorflow/tfjs-core');
-      expect(cores.map((c) => c.version), `copies of tfjs-core in ${dir}`).toEqual([tfjs]);
-      for (const copy of copies.filter((c) => c.name.startsWith('@tensorflow/tfjs-'))) {
-        expect(`${copy.name}@${copy.version}`).toBe(`${copy.name}@${tfjs}`);
+      const copies = installedCopies(dir);
+      const names = copies.map((c) => c.name);
+      for (const forbidden of FORBIDDEN) {
+        expect(names, `${forbidden} installed in ${dir}`).not.toContain(forbidden);
+        expect(lockfileText(pm, dir), `${forbidden} in the lockfile of ${dir}`).not.toMatch(
+          new RegExp(`["'/ ]${forbidden.replace('/', '\\/')}[@"':]`),
+        );
       }
-    }
+      if (!scenario.usesTfjs) {
+        expect(names.filter((n) => n.startsWith('@tensorflow/'))).toEqual([]);
+      } else {
+        const cores = copies.filter((c) => c.name === '@tensorflow/tfjs-core');
+        expect(cores.map((c) => c.version), `copies of tfjs-core in ${dir}`).toEqual([tfjs]);
+        for (const copy of copies.filter((c) => c.name.startsWith('@tensorflow/tfjs-'))) {
+          expect(`${copy.name}@${copy.version}`).toBe(`${copy.name}@${tfjs}`);
+        }
+      }
 
-    // Every entry point loads with what is installed (the tfjs subpaths only where tfjs is).
-    const entries = Object.keys(pkg.manifest.exports ?? { '.': '' })
-      .filter((sub) => sub !== './package.json' && (sub === '.' || scenario.usesTfjs))
-      .map((sub) => (sub === '.' ? pkg.manifest.name : `${pkg.manifest.name}/${sub.slice(2)}`));
-    const imports = entries.map((entry) => `await import(${JSON.stringify(entry)});`).join('\n');
-    await runModule(dir, 'entry-points.mjs', `${imports}\nconsole.log('ok');\n`);
+      // Every entry point loads with what is installed (the tfjs subpaths only where tfjs is).
+      const entries = Object.keys(pkg.manifest.exports ?? { '.': '' })
+        .filter((sub) => sub !== './package.json' && (sub === '.' || scenario.usesTfjs))
+        .map((sub) => (sub === '.' ? pkg.manifest.name : `${pkg.manifest.name}/${sub.slice(2)}`));
+      const imports = entries.map((entry) => `await import(${JSON.stringify(entry)});`).join('\n');
+      await runModule(dir, 'entry-points.mjs', `${imports}\nconsole.log('ok');\n`);
 
-    if (scenario.example) await runModule(dir, 'readme-example.mjs', toRunnableModule(scenario.example));
-  });
+      if (scenario.example) await runModule(dir, 'readme-example.mjs', toRunnableModule(scenario.example));
+    });
+  }
 });

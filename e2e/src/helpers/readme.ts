@@ -41,23 +41,40 @@ export function scriptBlocks(markdown: string): CodeBlock[] {
 }
 
 /**
- * The package lists of the README's `npm install` lines (in shell blocks), in order:
+ * The package lists of the `npm install` lines in a piece of shell:
  * `npm install a b@1` → ['a', 'b@1']. Flags (`--save-dev`) are dropped.
- * @param markdown - the README
+ * @param shell - shell code, one command a line (a leading `$ ` prompt is allowed)
  * @returns one array per install line
  */
-export function npmInstallLines(markdown: string): string[][] {
+export function parseNpmInstalls(shell: string): string[][] {
   const installs: string[][] = [];
-  for (const block of codeBlocks(markdown)) {
-    if (!SHELL_LANGS.has(block.lang)) continue;
-    for (const raw of block.code.split('\n')) {
-      const line = raw.replace(/^\s*\$\s*/, '').trim();
-      const match = /^npm\s+(?:install|i|add)\s+(.+)$/.exec(line);
-      if (!match) continue;
-      installs.push((match[1] ?? '').split(/\s+/).filter((word) => word !== '' && !word.startsWith('-')));
-    }
+  for (const raw of shell.split('\n')) {
+    const line = raw.replace(/^\s*\$\s*/, '').trim();
+    const match = /^npm\s+(?:install|i|add)\s+(.+)$/.exec(line);
+    if (!match) continue;
+    installs.push((match[1] ?? '').split(/\s+/).filter((word) => word !== '' && !word.startsWith('-')));
   }
   return installs;
+}
+
+/**
+ * The README's `npm install` lines (in shell blocks), in order.
+ * @param markdown - the README
+ * @returns one package list per install line
+ */
+export function npmInstallLines(markdown: string): string[][] {
+  return codeBlocks(markdown)
+    .filter((block) => isShellBlock(block))
+    .flatMap((block) => parseNpmInstalls(block.code));
+}
+
+/**
+ * Whether a block is shell (sh, bash, console, … or untagged).
+ * @param block - a code block
+ * @returns true for shell
+ */
+export function isShellBlock(block: CodeBlock): boolean {
+  return SHELL_LANGS.has(block.lang);
 }
 
 /**
