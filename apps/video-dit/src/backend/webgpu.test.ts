@@ -90,6 +90,16 @@ describe.skipIf(!driverFiles)(
       expect(results[1]).toEqual(results[0]);
     });
 
+    test('a synchronous read of GPU data says to read asynchronously', async () => {
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      // Large enough that tfjs does not hand the addition to the CPU.
+      const x = tf.range(0, 4096);
+      const doubled = tf.add(x, x);
+      expect(() => doubled.dataSync()).toThrow(/dataSync\(\)\/arraySync\(\) cannot read a tensor back from the GPU in Node .*use `await tensor.data\(\)`/);
+      expect((await doubled.data())[4095]).toBe(8190);
+      tf.dispose([x, doubled]);
+    });
+
     test('an invalid GPU operation that Dawn only prints reaches the error handler', async () => {
       await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
       const device = activeWebGpuDevice()!;

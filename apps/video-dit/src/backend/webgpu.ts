@@ -143,6 +143,29 @@ async function exposeWebGpu(gpu: GPU): Promise<void> {
   }
 }
 
+/**
+ * tfjs's webgpu readSync (behind dataSync and arraySync) copies through an OffscreenCanvas, which
+ * Node lacks: say so, and what to use instead, rather than "OffscreenCanvas is not defined".
+ */
+function withClearReadSyncError<B extends tf.KernelBackend>(backend: B): B {
+  const readSync = backend.readSync.bind(backend);
+  // Its warning about slow synchronous reads would precede an error, not a slow read.
+  (backend as unknown as { hasReadSyncWarned: boolean }).hasReadSyncWarned = true;
+  backend.readSync = (dataId) => {
+    try {
+      return readSync(dataId);
+    } catch (error) {
+      if (error instanceof ReferenceError && error.message.includes('OffscreenCanvas')) {
+        throw new Error(
+          'dataSync()/arraySync() cannot read a tensor back from the GPU in Node (tfjs-backend-webgpu reads synchronously through OffscreenCanvas); use `await tensor.data()` or `await tensor.array()`',
+        );
+      }
+      throw error;
+    }
+  };
+  return backend;
+}
+
 /** Throws the error outside the GPU callback, so that it ends the process (or fails the test run). */
 export const throwGpuError: GpuErrorHandler = (error) => {
   process.nextTick(() => {
@@ -190,7 +213,7 @@ export async function activateWebGpu(probe: AdapterProbe, onGpuError: GpuErrorHa
       // The package registered a factory that requests its own device without
       // maxStorageBuffersPerShaderStage (tf.addN of 8+ tensors then returns wrong data): use ours.
       if (tf.engine().registryFactory.webgpu !== undefined) tf.removeBackend('webgpu');
-      tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
+      tf.registerBackend('webgpu', () => withClearReadSyncError(new WebGPUBackend(device, adapter.info)), 3);
       patchWebGpuKernels(device.limits.maxStorageBuffersPerShaderStage);
       active = { probe, device };
     }
