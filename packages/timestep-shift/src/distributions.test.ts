@@ -188,9 +188,10 @@ describe('10^6 seeded samples match the density', () => {
   });
 
   test('the same statistics reject the wrong density (shift 3 samples against shift 2.9)', () => {
-    const sample = sampleTimesteps(timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 }), n, createRng(7));
+    const m = 200_000;
+    const sample = sampleTimesteps(timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 }), m, createRng(7));
     const wrong = timestepDistribution({ kind: 'shifted-logit-normal', shift: 2.9 });
-    expect(ksStatistic(sample, wrong.cdf)).toBeGreaterThan(ksCritical(n));
+    expect(ksStatistic(sample, wrong.cdf)).toBeGreaterThan(ksCritical(m));
     const { statistic, degreesOfFreedom } = chiSquareHistogram(sample, wrong.cdf, 100);
     expect(statistic).toBeGreaterThan(chiSquareCritical(degreesOfFreedom));
   });

@@ -21,30 +21,27 @@ const TWO_POW_25 = 33554432;
 const TWO_POW_52 = 4503599627370496;
 
 class Xoshiro128 implements Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  // An Int32Array keeps the words unboxed: plain number fields above 2^30 would be heap numbers.
+  private readonly s = new Int32Array(4);
 
   constructor(words: ArrayLike<number>) {
-    this.s0 = words[0]! >>> 0;
-    this.s1 = words[1]! >>> 0;
-    this.s2 = words[2]! >>> 0;
-    this.s3 = words[3]! >>> 0;
+    for (let i = 0; i < 4; i++) this.s[i] = words[i]!;
   }
 
   /** The next 32-bit output as an unsigned integer. */
   nextUint32(): number {
-    const s1 = this.s1;
+    const s = this.s;
+    const s1 = s[1]!;
     const product = Math.imul(s1, 5);
     const result = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
     const t = s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
+    s[2]! ^= s[0]!;
+    s[3]! ^= s1;
+    s[1] = s1 ^ s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    const s3 = s[3]!;
+    s[3] = (s3 << 11) | (s3 >>> 21);
     return result;
   }
 
@@ -62,7 +59,7 @@ class Xoshiro128 implements Rng {
   }
 
   state(): Uint32Array {
-    return Uint32Array.of(this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0);
+    return new Uint32Array(this.s.slice().buffer);
   }
 }
 
