@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { BackendUnavailableError, initBackend } from './index.js';
+import { BackendUnavailableError, backendLabel, initBackend } from './index.js';
 import { findTensorflowBinding } from './tensorflow.js';
 
 const noAdapterGpu = () => ({ requestAdapter: async () => null }) as unknown as GPU;
@@ -72,6 +72,16 @@ describe('initBackend', () => {
       new RangeError("backend must be 'auto' or one of webgpu, tensorflow, wasm, cpu; got 'webgl'"),
     );
   });
+});
+
+test.each([
+  [{ name: 'webgpu', isGpu: true, software: false }, 'webgpu (hardware)'],
+  [{ name: 'webgpu', isGpu: false, software: true }, 'webgpu (software)'],
+  [{ name: 'tensorflow', isGpu: true, software: false }, 'tensorflow (CUDA)'],
+  [{ name: 'tensorflow', isGpu: false, software: false }, 'tensorflow (CPU)'],
+  [{ name: 'wasm', isGpu: false, software: false }, 'wasm'],
+] as const)('backendLabel(%o) is %s', (info, label) => {
+  expect(backendLabel(info)).toBe(label);
 });
 
 describe.skipIf(tensorflowAnyReady)('tfjs-node(-gpu) installed without its native binding', () => {

@@ -22,3 +22,19 @@ export interface BackendInfo {
 
 /** Where `initBackend` sends its one-line messages (the chosen backend, skipped ones). */
 export type LogLine = (line: string) => void;
+
+/**
+ * A short label for tables and logs: the backend name, and for the GPU backends where the work runs.
+ * @param info what `initBackend` returned
+ * @returns e.g. `wasm`, `webgpu (hardware)`, `webgpu (software)`, `tensorflow (CUDA)`, `tensorflow (CPU)`
+ */
+export function backendLabel(info: Pick<BackendInfo, 'name' | 'isGpu' | 'software'>): string {
+  switch (info.name) {
+    case 'webgpu':
+      return `webgpu (${info.software ? 'software' : 'hardware'})`;
+    case 'tensorflow':
+      return `tensorflow (${info.isGpu ? 'CUDA' : 'CPU'})`;
+    default:
+      return info.name;
+  }
+}
