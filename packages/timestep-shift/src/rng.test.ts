@@ -1,4 +1,4 @@
-import { fc, test as propertyTest } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { normalQuantile } from './normal.js';
 import { createRng, restoreRng } from './rng.js';
@@ -52,19 +52,21 @@ describe('createRng', () => {
     expect(Math.abs(normalSquares / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
   });
 
-  propertyTest.prop([fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: 50 })])(
-    'restoreRng(state) continues the sequence exactly, also through JSON',
-    (seed, skip) => {
-      const rng = createRng(seed);
-      for (let i = 0; i < skip; i++) rng.uniform();
-      const saved = JSON.parse(JSON.stringify(Array.from(rng.state()))) as number[];
-      const resumed = restoreRng(saved);
-      for (let i = 0; i < 5; i++) {
-        expect(resumed.uniform()).toBe(rng.uniform());
-        expect(resumed.normal()).toBe(rng.normal());
-      }
-    },
-  );
+  test('restoreRng(state) continues the sequence exactly, also through JSON', () => {
+    const seeds = fc.integer({ min: 0, max: 2 ** 31 });
+    fc.assert(
+      fc.property(seeds, fc.integer({ min: 0, max: 50 }), (seed, skip) => {
+        const rng = createRng(seed);
+        for (let i = 0; i < skip; i++) rng.uniform();
+        const saved = JSON.parse(JSON.stringify(Array.from(rng.state()))) as number[];
+        const resumed = restoreRng(saved);
+        for (let i = 0; i < 5; i++) {
+          expect(resumed.uniform()).toBe(rng.uniform());
+          expect(resumed.normal()).toBe(rng.normal());
+        }
+      }),
+    );
+  });
 
   test('state() is a copy', () => {
     const rng = createRng(3);

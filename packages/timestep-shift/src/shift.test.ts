@@ -1,4 +1,4 @@
-import { fc, test as propertyTest } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { readFixture } from '../test/fixtures.js';
 import {
@@ -19,47 +19,72 @@ const unit = fc.double({ min: 0, max: 1, noNaN: true });
 const shiftValue = fc.double({ min: 1 / 64, max: 64, noNaN: true });
 
 describe('the SD3 shift map: laws', () => {
-  propertyTest.prop([unit, unit, shiftValue])('is monotone in t and in sigma', (a, b, alpha) => {
-    const [lo, hi] = a <= b ? [a, b] : [b, a];
-    expect(shiftT(lo, alpha)).toBeLessThanOrEqual(shiftT(hi, alpha));
-    expect(shiftSigma(lo, alpha)).toBeLessThanOrEqual(shiftSigma(hi, alpha));
+  test('is monotone in t and in sigma', () => {
+    fc.assert(
+      fc.property(unit, unit, shiftValue, (a, b, alpha) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(shiftT(lo, alpha)).toBeLessThanOrEqual(shiftT(hi, alpha));
+        expect(shiftSigma(lo, alpha)).toBeLessThanOrEqual(shiftSigma(hi, alpha));
+      }),
+    );
   });
 
-  propertyTest.prop([unit, shiftValue])('maps [0, 1] into [0, 1] and fixes both ends (so onto)', (x, alpha) => {
-    for (const value of [shiftT(x, alpha), shiftSigma(x, alpha)]) {
-      expect(value).toBeGreaterThanOrEqual(0);
-      expect(value).toBeLessThanOrEqual(1);
-    }
-    expect([shiftT(0, alpha), shiftT(1, alpha), shiftSigma(0, alpha), shiftSigma(1, alpha)]).toEqual([0, 1, 0, 1]);
+  test('maps [0, 1] into [0, 1] and fixes both ends (so onto)', () => {
+    fc.assert(
+      fc.property(unit, shiftValue, (x, alpha) => {
+        for (const value of [shiftT(x, alpha), shiftSigma(x, alpha)]) {
+          expect(value).toBeGreaterThanOrEqual(0);
+          expect(value).toBeLessThanOrEqual(1);
+        }
+        expect([shiftT(0, alpha), shiftT(1, alpha), shiftSigma(0, alpha), shiftSigma(1, alpha)]).toEqual([0, 1, 0, 1]);
+      }),
+    );
   });
 
-  propertyTest.prop([unit])('is the identity at shift 1', (x) => {
-    expect(shiftT(x, 1)).toBe(x);
-    expect(shiftSigma(x, 1)).toBe(x);
+  test('is the identity at shift 1', () => {
+    fc.assert(
+      fc.property(unit, (x) => {
+        expect(shiftT(x, 1)).toBe(x);
+        expect(shiftSigma(x, 1)).toBe(x);
+      }),
+    );
   });
 
-  propertyTest.prop([unit, shiftValue, shiftValue])('composes: shift_a ∘ shift_b = shift_ab', (x, a, b) => {
-    expect(shiftT(shiftT(x, b), a)).toBeCloseTo(shiftT(x, a * b), 13);
-    expect(shiftSigma(shiftSigma(x, b), a)).toBeCloseTo(shiftSigma(x, a * b), 13);
+  test('composes: shift_a ∘ shift_b = shift_ab', () => {
+    fc.assert(
+      fc.property(unit, shiftValue, shiftValue, (x, a, b) => {
+        expect(shiftT(shiftT(x, b), a)).toBeCloseTo(shiftT(x, a * b), 13);
+        expect(shiftSigma(shiftSigma(x, b), a)).toBeCloseTo(shiftSigma(x, a * b), 13);
+      }),
+    );
   });
 
-  propertyTest.prop([unit, shiftValue])('its inverse undoes it', (x, alpha) => {
-    expect(inverseShiftT(shiftT(x, alpha), alpha)).toBeCloseTo(x, 13);
-    expect(inverseShiftSigma(shiftSigma(x, alpha), alpha)).toBeCloseTo(x, 13);
-    expect(inverseShiftT(x, alpha)).toBeCloseTo(shiftT(x, 1 / alpha), 13);
+  test('its inverse undoes it', () => {
+    fc.assert(
+      fc.property(unit, shiftValue, (x, alpha) => {
+        expect(inverseShiftT(shiftT(x, alpha), alpha)).toBeCloseTo(x, 13);
+        expect(inverseShiftSigma(shiftSigma(x, alpha), alpha)).toBeCloseTo(x, 13);
+        expect(inverseShiftT(x, alpha)).toBeCloseTo(shiftT(x, 1 / alpha), 13);
+      }),
+    );
   });
 
-  propertyTest.prop([unit, shiftValue])('t and sigma conventions describe the same map', (t, alpha) => {
-    expect(shiftSigma(1 - t, alpha)).toBeCloseTo(1 - shiftT(t, alpha), 14);
+  test('t and sigma conventions describe the same map', () => {
+    fc.assert(
+      fc.property(unit, shiftValue, (t, alpha) => {
+        expect(shiftSigma(1 - t, alpha)).toBeCloseTo(1 - shiftT(t, alpha), 14);
+      }),
+    );
   });
 
-  propertyTest.prop([fc.double({ min: 1e-3, max: 1 - 1e-3, noNaN: true }), shiftValue])(
-    'moves the logit by −ln shift in t',
-    (t, alpha) => {
-      const logit = (x: number) => Math.log(x / (1 - x));
-      expect(logit(shiftT(t, alpha))).toBeCloseTo(logit(t) - Math.log(alpha), 8);
-    },
-  );
+  test('moves the logit by −ln shift in t', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-3, max: 1 - 1e-3, noNaN: true }), shiftValue, (t, alpha) => {
+        const logit = (x: number) => Math.log(x / (1 - x));
+        expect(logit(shiftT(t, alpha))).toBeCloseTo(logit(t) - Math.log(alpha), 8);
+      }),
+    );
+  });
 
   test('shift > 1 moves t toward noise (t = 0)', () => {
     expect(shiftT(0.5, 3)).toBeCloseTo(0.25, 15);
@@ -68,20 +93,22 @@ describe('the SD3 shift map: laws', () => {
 });
 
 describe('time shifts', () => {
-  propertyTest.prop([unit, fc.double({ min: -3, max: 3, noNaN: true })])(
-    'exponential with γ = 1 is the SD3 shift with α = e^μ, in both conventions',
-    (x, mu) => {
-      expect(exponentialTimeShift(x, mu)).toBeCloseTo(shiftT(x, Math.exp(mu)), 14);
-      expect(exponentialTimeShift(x, mu, { convention: 'sigma' })).toBeCloseTo(shiftSigma(x, Math.exp(mu)), 14);
-    },
-  );
+  test('exponential with γ = 1 is the SD3 shift with α = e^μ, in both conventions', () => {
+    fc.assert(
+      fc.property(unit, fc.double({ min: -3, max: 3, noNaN: true }), (x, mu) => {
+        expect(exponentialTimeShift(x, mu)).toBeCloseTo(shiftT(x, Math.exp(mu)), 14);
+        expect(exponentialTimeShift(x, mu, { convention: 'sigma' })).toBeCloseTo(shiftSigma(x, Math.exp(mu)), 14);
+      }),
+    );
+  });
 
-  propertyTest.prop([unit, fc.double({ min: 0.1, max: 10, noNaN: true })])(
-    'linear with γ = 1 is the SD3 shift with α = μ',
-    (x, mu) => {
-      expect(linearTimeShift(x, mu, { convention: 'sigma' })).toBeCloseTo(shiftSigma(x, mu), 14);
-    },
-  );
+  test('linear with γ = 1 is the SD3 shift with α = μ', () => {
+    fc.assert(
+      fc.property(unit, fc.double({ min: 0.1, max: 10, noNaN: true }), (x, mu) => {
+        expect(linearTimeShift(x, mu, { convention: 'sigma' })).toBeCloseTo(shiftSigma(x, mu), 14);
+      }),
+    );
+  });
 
   test('γ ≠ 1 follows σ\' = e^μ/(e^μ + (1/σ − 1)^γ)', () => {
     const sigma = 0.3;
