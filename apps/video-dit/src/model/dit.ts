@@ -1,0 +1,117 @@
+import { applyRope, type RopeTable, ropeTable } from '@flowdit/rope3d';
+import * as tf from '@tensorflow/tfjs-core';
+import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
+import { dense, batchMatMul, gelu, layerNorm, silu } from './ops.js';
+import { type ModelParams, param } from './params.js';
+import { patchify, unpatchify } from './patchify.js';
+
+/**
+ * The RoPE table of a model config: its token grid and head dimension.
+ * @param config - model config.
+ * @returns the (cached) table.
+ */
+export function modelRopeTable(config: ModelConfig): RopeTable {
+  const headDim = config.hidden / config.heads;
+  return ropeTable({
+    grid: tokenGrid(config),
+    headDim,
+    theta: config.ropeTheta,
+    ...(config.ropeAxisDims === undefined ? {} : { axisDims: config.ropeAxisDims }),
+  });
+}
+
+/**
+ * Sinusoidal features of t (t convention, in [0, 1]), scaled by 1000 as in DiT so that the
+ * frequencies span the same range as integer diffusion steps.
+ * @param t - `[B]` times.
+ * @param features - even number of features.
+ * @returns `[B, features]` = `[cos(1000·t·f_k), sin(1000·t·f_k)]`.
+ */
+export function timestepFeatures(t: tf.Tensor1D, features: number): tf.Tensor2D {
+  const half = features / 2;
+  const freqs = new Float32Array(half);
+  for (let k = 0; k < half; k++) freqs[k] = Math.exp((-Math.log(10000) * k) / half);
+  const angles = tf.mul(tf.reshape(tf.mul(t, 1000), [-1, 1]), tf.tensor2d(freqs, [1, half]));
+  return tf.concat([tf.cos(angles), tf.sin(angles)], 1) as tf.Tensor2D;
+}
+
+function linear(params: ModelParams, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  return dense(x, param(params, `${name}.w`) as tf.Tensor2D, param(params, `${name}.b`) as tf.Tensor1D);
+}
+
+/** `x·(1 + scale) + shift` with `[B, D]` modulation broadcast over the tokens of `[B, S, D]`. */
+function modulate(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor3D {
+  const [b, , d] = x.shape;
+  return tf.add(tf.mul(x, tf.add(1, tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d]));
+}
+
+function attention(
+  params: ModelParams,
+  prefix: string,
+  x: tf.Tensor3D,
+  config: ModelConfig,
+  table: RopeTable,
+): tf.Tensor3D {
+  const [b, s, d] = x.shape;
+  const h = config.heads;
+  const dh = d / h;
+  const qkv = linear(params, `${prefix}.qkv`, tf.reshape(x, [b * s, d]));
+  const [q, k, v] = tf.split(tf.reshape(qkv, [b, s, 3 * h, dh]), 3, 2) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
+  const qh = heads(applyRope(q, table));
+  const kt = tf.transpose(heads(applyRope(k, table)), [0, 2, 1]) as tf.Tensor3D;
+  const scores = tf.mul(batchMatMul(qh, kt), 1 / Math.sqrt(dh));
+  const mixed = batchMatMul(tf.softmax(scores) as tf.Tensor3D, heads(v));
+  const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [b * s, d]);
+  return tf.reshape(linear(params, `${prefix}.proj`, merged as tf.Tensor2D), [b, s, d]);
+}
+
+function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
+  const [b, s, d] = x.shape;
+  const hidden = gelu(linear(params, `${prefix}.fc1`, tf.reshape(x, [b * s, d])));
+  return tf.reshape(linear(params, `${prefix}.fc2`, hidden), [b, s, d]);
+}
+
+/**
+ * The DiT forward pass: tubelet patchify, timestep embedding, `depth` adaLN-Zero blocks of
+ * 3D-RoPE self-attention and MLP, final adaLN and linear, unpatchify.
+ * @param params - weights from `initParams` (or the EMA copy).
+ * @param config - the config the weights were made for.
+ * @param xt - noisy clips `[B, T, H, W, C]`.
+ * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
+ * @returns the predicted velocity `x1 − x0`, `[B, T, H, W, C]`.
+ * @throws RangeError when `xt` does not match the config.
+ */
+export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tensor5D, t: tf.Tensor1D): tf.Tensor5D {
+  const expected = [config.frames, config.height, config.width, config.channels];
+  if (xt.rank !== 5 || expected.some((size, i) => xt.shape[i + 1] !== size)) {
+    throw new RangeError(`xt must have shape [B, ${expected.join(', ')}], got [${xt.shape.join(', ')}]`);
+  }
+  if (t.rank !== 1 || t.shape[0] !== xt.shape[0]) {
+    throw new RangeError(`t must have shape [${xt.shape[0]}], got [${t.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const b = xt.shape[0];
+    const s = tokenCount(config);
+    const d = config.hidden;
+    const table = modelRopeTable(config);
+    const tokens = tf.reshape(patchify(xt, config), [b * s, patchDim(config)]) as tf.Tensor2D;
+    let x = tf.reshape(linear(params, 'patch_in', tokens), [b, s, d]) as tf.Tensor3D;
+    const temb = linear(params, 'time.fc2', silu(linear(params, 'time.fc1', timestepFeatures(t, config.timeFeatures))));
+    const cond = silu(temb);
+    for (let i = 0; i < config.depth; i++) {
+      const prefix = `block${i}`;
+      const mod = tf.split(linear(params, `${prefix}.mod`, cond), 6, 1) as tf.Tensor2D[];
+      const [shiftA, scaleA, gateA, shiftM, scaleM, gateM] = mod as [
+        tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
+      ];
+      const attn = attention(params, prefix, modulate(layerNorm(x), shiftA, scaleA), config, table);
+      x = tf.add(x, tf.mul(tf.reshape(gateA, [b, 1, d]), attn));
+      const ff = mlp(params, prefix, modulate(layerNorm(x), shiftM, scaleM));
+      x = tf.add(x, tf.mul(tf.reshape(gateM, [b, 1, d]), ff));
+    }
+    const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    const out = linear(params, 'final.out', tf.reshape(modulate(layerNorm(x), shiftF, scaleF), [b * s, d]));
+    return unpatchify(tf.reshape(out, [b, s, patchDim(config)]), config);
+  });
+}

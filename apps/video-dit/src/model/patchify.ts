@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type ModelConfig, patchDim, tokenGrid } from './config.js';
+
+/**
+ * Cuts clips into tubelets: `[B, T, H, W, C]` → `[B, S, pt·ph·pw·C]` with the time-major token
+ * order `s = (t·H' + h)·W' + w`. Only reshape and transpose, so it trains on every backend.
+ * @param x - clips `[B, T, H, W, C]` matching the config.
+ * @param config - model config (clip size and patch).
+ * @returns tokens `[B, S, patchDim]`.
+ */
+export function patchify(x: tf.Tensor5D, config: ModelConfig): tf.Tensor3D {
+  const [pt, ph, pw] = config.patch;
+  const [gt, gh, gw] = tokenGrid(config);
+  const b = x.shape[0];
+  const split = tf.reshape(x, [b, gt, pt, gh, ph, gw, pw, config.channels]);
+  const grouped = tf.transpose(split, [0, 1, 3, 5, 2, 4, 6, 7]);
+  return tf.reshape(grouped, [b, gt * gh * gw, patchDim(config)]);
+}
+
+/**
+ * Inverse of {@link patchify}: `[B, S, pt·ph·pw·C]` → `[B, T, H, W, C]`.
+ * @param tokens - `[B, S, patchDim]`.
+ * @param config - model config.
+ * @returns clips `[B, T, H, W, C]`.
+ */
+export function unpatchify(tokens: tf.Tensor3D, config: ModelConfig): tf.Tensor5D {
+  const [pt, ph, pw] = config.patch;
+  const [gt, gh, gw] = tokenGrid(config);
+  const b = tokens.shape[0];
+  const split = tf.reshape(tokens, [b, gt, gh, gw, pt, ph, pw, config.channels]);
+  const placed = tf.transpose(split, [0, 1, 4, 2, 5, 3, 6, 7]);
+  return tf.reshape(placed, [b, config.frames, config.height, config.width, config.channels]);
+}

@@ -1,0 +1,1 @@
+export { type SampleOptions, sampleClips, samplingTimes, writeSamples } from './sample.js';

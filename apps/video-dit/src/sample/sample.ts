@@ -1,0 +1,96 @@
+import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ClipShape, writeContactSheet, writeGif } from '../media/index.js';
+import type { ModelConfig } from '../model/config.js';
+import { ditForward } from '../model/dit.js';
+import type { ModelParams } from '../model/params.js';
+
+/** Options of {@link sampleClips}. */
+export interface SampleOptions {
+  /** Number of clips. */
+  count: number;
+  /** Euler steps. */
+  steps: number;
+  /** Inference shift (t convention: > 1 spends more steps near noise). */
+  shift: number;
+  /** Seed of the starting noise. */
+  seed: number;
+  /** Clips per forward pass (default 16). */
+  batchSize?: number;
+}
+
+/**
+ * The inference times: the shifted schedule `σ = shift·s / (1 + (shift − 1)·s)` on a uniform grid
+ * `s` from 1 to 0 (HunyuanVideo's), in the t convention: N + 1 values from t = 0 (noise) to t = 1.
+ * @param steps - Euler steps N.
+ * @param shift - the shift.
+ * @returns N + 1 increasing times.
+ */
+export function samplingTimes(steps: number, shift: number): Float64Array {
+  return hunyuanVideoSchedule(steps, { shift, convention: 't' });
+}
+
+/**
+ * Generates clips by integrating `dx/dt = v_θ(x, t)` with Euler steps from noise (t = 0) to
+ * data (t = 1) along the shifted schedule.
+ * @param params - the weights to sample with (the EMA weights of a run).
+ * @param config - the model config.
+ * @param options - count, steps, shift, seed.
+ * @returns `count` clips, each `[T, H, W, C]` float32 in about [−1, 1].
+ * @throws RangeError when count or steps are not positive integers.
+ */
+export function sampleClips(params: ModelParams, config: ModelConfig, options: SampleOptions): Float32Array[] {
+  const { count, steps, shift, seed } = options;
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  const times = samplingTimes(steps, shift);
+  const clipSize = config.frames * config.height * config.width * config.channels;
+  const rng = createRng(seed);
+  const batchSize = options.batchSize ?? 16;
+  const clips: Float32Array[] = [];
+  for (let start = 0; start < count; start += batchSize) {
+    const b = Math.min(batchSize, count - start);
+    const noise = new Float32Array(b * clipSize);
+    for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+    let x = tf.tensor5d(noise, [b, config.frames, config.height, config.width, config.channels]);
+    for (let i = 0; i < steps; i++) {
+      const t0 = times[i]!;
+      const dt = times[i + 1]! - t0;
+      const next = tf.tidy(() => tf.add(x, tf.mul(ditForward(params, config, x, tf.fill([b], t0) as tf.Tensor1D), dt)));
+      x.dispose();
+      x = next as tf.Tensor5D;
+    }
+    const values = x.dataSync() as Float32Array;
+    x.dispose();
+    for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
+  }
+  return clips;
+}
+
+/**
+ * Writes clips as `sample-NN.gif` files and one `contact-sheet.png` (rows = clips, columns = frames).
+ * @param dir - output folder (created).
+ * @param clips - `[T, H, W, 3]` clips in [−1, 1].
+ * @param shape - `[T, H, W]`.
+ * @param labels - optional row labels for the contact sheet.
+ * @returns the paths written.
+ */
+export async function writeSamples(
+  dir: string,
+  clips: Float32Array[],
+  shape: ClipShape,
+  labels?: string[],
+): Promise<{ gifs: string[]; contactSheet: string }> {
+  await mkdir(dir, { recursive: true });
+  const gifs: string[] = [];
+  for (const [i, clip] of clips.entries()) {
+    const path = join(dir, `sample-${String(i).padStart(2, '0')}.gif`);
+    await writeGif(path, clip, shape);
+    gifs.push(path);
+  }
+  const contactSheet = join(dir, 'contact-sheet.png');
+  await writeContactSheet(contactSheet, clips, shape, labels === undefined ? {} : { labels });
+  return { gifs, contactSheet };
+}

@@ -1,0 +1,40 @@
+export { AdamW, type AdamWOptions, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
+export {
+  assignFrom,
+  CHECKPOINT_FORMAT,
+  type CheckpointData,
+  type CheckpointManifest,
+  checkpointSteps,
+  latestCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TensorGroup,
+} from './checkpoint.js';
+export {
+  closestKey,
+  ConfigError,
+  presetConfig,
+  type RunConfig,
+  type RunConfigOverrides,
+  resolveRunConfig,
+  runConfigSchema,
+  runDataConfig,
+  type TimestepConfig,
+} from './config.js';
+export {
+  loadRunWeights,
+  type MetricsLine,
+  type RunPaths,
+  readMetrics,
+  runPaths,
+  type TrainRunOptions,
+  trainRun,
+  writeLossCurve,
+} from './run.js';
+export {
+  NonFiniteLossError,
+  resolveTrainingShift,
+  type StepResult,
+  Trainer,
+  trainingDistribution,
+} from './trainer.js';

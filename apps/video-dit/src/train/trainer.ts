@@ -1,0 +1,199 @@
+import { createRng, type DistributionSpec, resolutionShift, restoreRng, type Rng, type TimestepDistribution, timestepDistribution } from '@flowdit/timestep-shift';
+import { flowMatchingPair, timestepTensor } from '@flowdit/timestep-shift/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers its gradient functions only through tfjs-layers' entry point.
+import '@tensorflow/tfjs-layers';
+import { clipBatch, type VideoDataConfig } from '../data/index.js';
+import { tokenCount } from '../model/config.js';
+import { ditForward } from '../model/dit.js';
+import { cloneParams, disposeParams, initParams, type ModelParams } from '../model/params.js';
+import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
+import { assignFrom, type CheckpointData, saveCheckpoint } from './checkpoint.js';
+import { type RunConfig, runDataConfig, type TimestepConfig } from './config.js';
+
+/** Thrown when the loss or the gradient norm is NaN or infinite; training stops before updating. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+  /**
+   * @param step - the step whose loss was not finite.
+   * @param loss - the loss value.
+   * @param gradNorm - the gradient norm.
+   */
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number,
+  ) {
+    super(
+      `step ${step}: loss ${loss}, gradient norm ${gradNorm} is not finite; training stopped and the weights were not updated (lower train.learningRate or train.gradClip)`,
+    );
+  }
+}
+
+/**
+ * The training shift: the given number, or for `auto` the SD3 resolution rule
+ * `√(tokens / baseTokens)`.
+ * @param timesteps - the timestep section of the run config.
+ * @param tokens - tokens per clip.
+ * @returns the shift (t convention: > 1 moves mass toward noise).
+ */
+export function resolveTrainingShift(timesteps: TimestepConfig, tokens: number): number {
+  return timesteps.shift === 'auto' ? resolutionShift(tokens, timesteps.baseTokens) : timesteps.shift;
+}
+
+/**
+ * The package distribution a run's timestep config describes, in the t convention.
+ * @param timesteps - the timestep section of the run config.
+ * @param shift - the resolved shift.
+ * @returns the distribution.
+ */
+export function trainingDistribution(timesteps: TimestepConfig, shift: number): TimestepDistribution {
+  const { distribution, mean, std, scale } = timesteps;
+  let spec: DistributionSpec;
+  switch (distribution) {
+    case 'shifted-logit-normal':
+      spec = { kind: distribution, shift, ...(std === undefined ? {} : { std }) };
+      break;
+    case 'logit-normal':
+      spec = { kind: distribution, shift, ...(mean === undefined ? {} : { mean }), ...(std === undefined ? {} : { std }) };
+      break;
+    case 'mode':
+      spec = { kind: distribution, shift, ...(scale === undefined ? {} : { scale }) };
+      break;
+    default:
+      spec = { kind: distribution, shift };
+  }
+  return timestepDistribution(spec);
+}
+
+/** What one training step reports. */
+export interface StepResult {
+  /** Step number (1-based: steps completed after this one). */
+  step: number;
+  loss: number;
+  gradNorm: number;
+  learningRate: number;
+}
+
+/**
+ * Flow-matching training state of one run: weights, EMA weights, AdamW moments and the seeded
+ * generator that draws clips, noise and timesteps. Everything a checkpoint needs to continue
+ * exactly.
+ */
+export class Trainer {
+  readonly params: ModelParams;
+  readonly ema: ModelParams;
+  readonly optimizer: AdamW;
+  readonly data: VideoDataConfig;
+  readonly shift: number;
+  readonly distribution: TimestepDistribution;
+  rng: Rng;
+  step = 0;
+
+  /**
+   * @param config - a resolved run configuration.
+   */
+  constructor(readonly config: RunConfig) {
+    this.params = initParams(config.model, config.train.seed);
+    this.ema = cloneParams(this.params);
+    this.optimizer = new AdamW(this.params, config.train);
+    this.data = runDataConfig(config);
+    this.shift = resolveTrainingShift(config.timesteps, tokenCount(config.model));
+    this.distribution = trainingDistribution(config.timesteps, this.shift);
+    // The generator seed is offset so that weight init and data draws are independent streams.
+    this.rng = createRng(config.train.seed + 0x5eed);
+  }
+
+  /** Draws the next batch: clip indices from the training split, noise and timesteps (all from the rng). */
+  private drawBatch(): { pixels: Float32Array; noise: Float32Array; t: tf.Tensor1D } {
+    const { batchSize } = this.config.train;
+    const indices = Array.from({ length: batchSize }, () => Math.floor(this.rng.uniform() * this.config.data.trainClips));
+    const pixels = clipBatch(this.data, indices);
+    const noise = new Float32Array(pixels.length);
+    for (let i = 0; i < noise.length; i++) noise[i] = this.rng.normal();
+    const t = timestepTensor(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified });
+    return { pixels, noise, t };
+  }
+
+  /**
+   * One optimisation step: loss `mean((v_θ(x_t, t) − (x1 − x0))²)`, clipped AdamW update, EMA.
+   * @returns the step's loss, gradient norm and learning rate.
+   * @throws NonFiniteLossError (before any update) when the loss or gradient norm is not finite.
+   */
+  trainStep(): StepResult {
+    const { model, train } = this.config;
+    const { pixels, noise, t } = this.drawBatch();
+    const shape = [train.batchSize, model.frames, model.height, model.width, model.channels];
+    const learningRate = learningRateAt(this.step, train.learningRate, train.warmupSteps, train.steps);
+    const vars = [...this.params.values()];
+    const names = [...this.params.keys()];
+    const { stats, clipped } = tf.tidy(() => {
+      const x1 = tf.tensor(pixels, shape);
+      const x0 = tf.tensor(noise, shape);
+      const { xt, velocity } = flowMatchingPair(x1, x0, t);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(tf.square(tf.sub(ditForward(this.params, model, xt as tf.Tensor5D, t), velocity))) as tf.Scalar,
+        vars,
+      );
+      const byName: Record<string, tf.Tensor> = {};
+      vars.forEach((v, i) => {
+        byName[names[i]!] = grads[v.name]!;
+      });
+      const { clipped, norm } = clipByGlobalNorm(byName, train.gradClip);
+      return { stats: tf.stack([value, norm]), clipped };
+    });
+    t.dispose();
+    const [loss, gradNorm] = stats.dataSync() as Float32Array;
+    stats.dispose();
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      tf.dispose(clipped);
+      throw new NonFiniteLossError(this.step + 1, loss!, gradNorm!);
+    }
+    this.optimizer.apply(clipped, learningRate);
+    tf.dispose(clipped);
+    updateEma(this.ema, this.params, train.emaDecay, this.optimizer.updates);
+    this.step += 1;
+    return { step: this.step, loss: loss!, gradNorm: gradNorm!, learningRate };
+  }
+
+  /**
+   * Writes a checkpoint of the whole state.
+   * @param dir - the run's checkpoint folder.
+   * @returns its path.
+   */
+  saveCheckpoint(dir: string): Promise<string> {
+    return saveCheckpoint(
+      dir,
+      {
+        step: this.step,
+        optimizerUpdates: this.optimizer.updates,
+        rngState: this.rng.state(),
+        config: this.config,
+        groups: { params: this.params, ema: this.ema, 'adam.m': this.optimizer.m, 'adam.v': this.optimizer.v },
+      },
+      this.config.train.keepCheckpoints,
+    );
+  }
+
+  /**
+   * Restores the whole state from a loaded checkpoint (disposes its tensors).
+   * @param checkpoint - from `loadCheckpoint`.
+   * @throws Error when the checkpoint's tensors do not fit this model.
+   */
+  restore(checkpoint: CheckpointData): void {
+    assignFrom(this.params, checkpoint.tensors.params, 'params');
+    assignFrom(this.ema, checkpoint.tensors.ema, 'ema');
+    assignFrom(this.optimizer.m, checkpoint.tensors['adam.m'], 'adam.m');
+    assignFrom(this.optimizer.v, checkpoint.tensors['adam.v'], 'adam.v');
+    this.step = checkpoint.step;
+    this.optimizer.updates = checkpoint.optimizerUpdates;
+    this.rng = restoreRng(checkpoint.rngState);
+  }
+
+  /** Frees every variable. */
+  dispose(): void {
+    disposeParams(this.params);
+    disposeParams(this.ema);
+    this.optimizer.dispose();
+  }
+}
