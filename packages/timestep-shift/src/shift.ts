@@ -129,18 +129,15 @@ export interface TimeShiftOptions {
   convention?: TimeConvention;
 }
 
-function timeShift(name: string, x: number, scale: number, options: TimeShiftOptions): number {
+// σ' = scale / (scale + (1/σ − 1)^γ), evaluated through t/(1 − t) = 1/σ − 1 so neither end loses precision.
+function timeShift(x: number, scale: number, options: TimeShiftOptions): number {
   const { gamma = 1, convention = 't' } = options;
   assertConvention(convention);
   assertUnit(convention === 't' ? 't' : 'sigma', x);
   assertPositive('gamma', gamma);
   const t = convention === 't' ? x : 1 - x;
-  // (1/σ − 1) = t / (1 − t); written in t so neither end loses precision.
   if (t === 0 || t === 1) return x;
   const odds = (t / (1 - t)) ** gamma;
-  if (!Number.isFinite(scale) || scale <= 0) {
-    throw new RangeError(`${name} must give a finite scale > 0, got ${describe(scale)}`);
-  }
   return convention === 't' ? odds / (scale + odds) : scale / (scale + odds);
 }
 
@@ -148,14 +145,16 @@ function timeShift(name: string, x: number, scale: number, options: TimeShiftOpt
  * Exponential time shift (diffusers/Flux `time_shift`): `σ' = e^μ / (e^μ + (1/σ − 1)^γ)`;
  * with γ = 1 it is the SD3 shift with α = e^μ.
  * @param x a time in [0, 1] in `options.convention` (default 't').
- * @param mu μ, e.g. from {@link calculateShift}; finite.
+ * @param mu μ, e.g. from {@link calculateShift}; in [−700, 700] so that e^μ is finite and > 0.
  * @param options γ and the convention.
  * @returns the shifted value in the same convention.
  * @throws {RangeError} if `x` is outside [0, 1], `mu` is not finite, γ ≤ 0 or the convention is unknown.
  */
 export function exponentialTimeShift(x: number, mu: number, options: TimeShiftOptions = {}): number {
-  assertFinite('mu', mu);
-  return timeShift('mu', x, Math.exp(mu), options);
+  if (typeof mu !== 'number' || !(Math.abs(mu) <= 700)) {
+    throw new RangeError(`mu must be a finite number in [-700, 700] (e^mu must be finite and > 0), got ${describe(mu)}`);
+  }
+  return timeShift(x, Math.exp(mu), options);
 }
 
 /**
@@ -169,7 +168,7 @@ export function exponentialTimeShift(x: number, mu: number, options: TimeShiftOp
  */
 export function linearTimeShift(x: number, mu: number, options: TimeShiftOptions = {}): number {
   assertPositive('mu', mu);
-  return timeShift('mu', x, mu, options);
+  return timeShift(x, mu, options);
 }
 
 /**
