@@ -326,27 +326,46 @@ function computeTable(resolved: ResolvedOptions, key: string): RopeTable {
   if (riflex !== null) frequencies[riflex.k - 1] = (riflex.scale * 2 * Math.PI) / riflex.testFrames;
   const [T, H, W] = grid;
   const tokens = T * H * W;
+  // cos/sin depend on one axis position each: evaluate them per axis position, then copy
+  const axisCos: Float64Array[] = [];
+  const axisSin: Float64Array[] = [];
+  for (let axis = 0; axis < 3; axis++) {
+    const first = axisStart[axis]!;
+    const pairs = axisDims[axis]! / 2;
+    const positions = grid[axis]!;
+    const c = new Float64Array(positions * pairs);
+    const sn = new Float64Array(positions * pairs);
+    for (let p = 0; p < positions; p++) {
+      const pos = (p + offset[axis]!) * interpolation[axis]!;
+      for (let j = 0; j < pairs; j++) {
+        const angle = pos * frequencies[first + j]!;
+        c[p * pairs + j] = Math.cos(angle);
+        sn[p * pairs + j] = Math.sin(angle);
+      }
+    }
+    axisCos.push(c);
+    axisSin.push(sn);
+  }
   const cos = new Float64Array(tokens * headDim);
   const sin = new Float64Array(tokens * headDim);
+  // channel of pair p: packed p and p + D/2, interleaved 2p and 2p + 1
+  const [step, partner] = layout === 'packed' ? [1, half] : [2, 1];
   const position = [0, 0, 0];
   for (let s = 0; s < tokens; s++) {
     position[0] = Math.floor(s / (H * W));
     position[1] = Math.floor(s / W) % H;
     position[2] = s % W;
     for (let axis = 0; axis < 3; axis++) {
-      const pos = (position[axis]! + offset[axis]!) * interpolation[axis]!;
-      const first = axisStart[axis]!;
-      const end = first + axisDims[axis]! / 2;
-      for (let pair = first; pair < end; pair++) {
-        const angle = pos * frequencies[pair]!;
-        const c = Math.cos(angle);
-        const sn = Math.sin(angle);
-        const row = s * headDim;
-        const [a, b] = layout === 'packed' ? [pair, pair + half] : [2 * pair, 2 * pair + 1];
-        cos[row + a] = c;
-        cos[row + b] = c;
-        sin[row + a] = sn;
-        sin[row + b] = sn;
+      const pairs = axisDims[axis]! / 2;
+      const source = position[axis]! * pairs;
+      const c = axisCos[axis]!;
+      const sn = axisSin[axis]!;
+      for (let j = 0; j < pairs; j++) {
+        const a = s * headDim + step * (axisStart[axis]! + j);
+        cos[a] = c[source + j]!;
+        cos[a + partner] = c[source + j]!;
+        sin[a] = sn[source + j]!;
+        sin[a + partner] = sn[source + j]!;
       }
     }
   }
