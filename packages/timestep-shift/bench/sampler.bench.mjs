@@ -8,7 +8,7 @@ import { createRng, sampleTimesteps, timestepDistribution } from '../dist/index.
 
 const N = 10_000_000;
 const SHIFT = 3;
-const REPEATS = 3;
+const REPEATS = 5;
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 

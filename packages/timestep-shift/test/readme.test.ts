@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import {
+  createRng,
+  flowMatchEulerSchedule,
+  SHIFT_PRESETS,
+  sampleTimesteps,
+  timestepDistribution,
+} from '../src/index.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+// The README's example output is what the code prints: recompute it and look for it.
+describe('README', () => {
+  test('starts with the install command', () => {
+    expect(readme).toMatch(/^# @flowdit\/timestep-shift\n\n```sh\nnpm install @flowdit\/timestep-shift\n/);
+  });
+
+  test('the example batch, median and share are what the library returns', () => {
+    const rng = createRng(42);
+    const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: SHIFT_PRESETS.hunyuanvideo.shift });
+    const t = sampleTimesteps(dist, 8, rng, { stratified: true });
+    expect(readme).toContain(`// ${Array.from(t, (x) => x.toFixed(4)).join(', ')}\n`);
+    expect(readme).toContain(`dist.quantile(0.5); // ${dist.quantile(0.5)}:`);
+    expect(readme).toContain(`dist.cdf(0.5);      // ${dist.cdf(0.5).toFixed(3)}:`);
+  });
+
+  test('the example schedule is what flowMatchEulerSchedule returns', () => {
+    const { times } = flowMatchEulerSchedule(4, { shift: 3, convention: 't' });
+    const shown = Array.from(times, (x) => (Number.isInteger(x) ? String(x) : x.toFixed(6))).join(', ');
+    expect(readme).toContain(`// times: [${shown}]`);
+  });
+
+  test('the figure numbers for shift 1, 3 and 7', () => {
+    for (const shift of [1, 3, 7]) {
+      const d = timestepDistribution({ kind: 'shifted-logit-normal', shift });
+      const rounded = (x: number) => String(Number(x.toFixed(3)));
+      const line = `// ${shift} ${rounded(d.quantile(0.5)).padEnd(5)} ${rounded(d.cdf(0.5))}\n`;
+      expect(readme).toContain(line);
+    }
+  });
+});
