@@ -51,7 +51,7 @@ onTableEvicted(disposeUploads);
 
 /**
  * Frees every float32 table tensor uploaded by {@link applyRope} on every backend and empties the
- * table cache. Tables in use are rebuilt and uploaded again on their next use.
+ * table cache. A table still held is uploaded again on its next use; `ropeTable` builds new ones.
  */
 export function clearRopeCache(): void {
   for (const table of [...uploads.keys()]) disposeUploads(table);
