@@ -81,7 +81,7 @@ describe('Rope3D', () => {
       interpolationFactor: [1, 0.5, 0.5],
       offset: [3, 0, 1],
       layout: 'interleaved',
-      riflex: { k: 2, testFrames: 40 },
+      riflex: { k: 2, testFrames: 40, scale: undefined },
       ntk: [1, 2, 2],
       maxPositions: 64,
       name: 'rope_k',

@@ -35,7 +35,8 @@ function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArg
     if ((TABLE_KEYS as readonly string[]).includes(key)) table[key] = value;
     else layer[key] = value;
   }
-  return { table: table as unknown as RopeTableOptions, layer: layer as LayerArgs };
+  // plain JSON: a nested undefined (riflex.scale) would be saved as null and fail to load
+  return { table: JSON.parse(JSON.stringify(table)) as RopeTableOptions, layer: layer as LayerArgs };
 }
 
 /**
