@@ -87,11 +87,10 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof BackendUnavailableError || error instanceof RangeError) {
-      console.error(`video-dit: ${error.message}`);
-      return 2;
-    }
-    throw error;
+    if (!(error instanceof Error)) throw error;
+    console.error(`video-dit: ${error.message}`);
+    const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof BackendUnavailableError;
+    return usage ? 2 : 1;
   }
 }
 

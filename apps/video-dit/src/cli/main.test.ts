@@ -1,0 +1,81 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { main } from './main.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'video-dit-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...items) => void out.push(items.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...items) => void err.push(items.join(' ')));
+  try {
+    const code = await main(args);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('video-dit CLI', () => {
+  test('train → sample → eval on the tiny preset writes every output', async () => {
+    const trained = await run(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
+    expect(trained.err).toBe('');
+    expect(trained.code).toBe(0);
+    expect(trained.out).toMatch(/step 5\/6 {2}loss \d/);
+    expect(trained.out).toMatch(/validation loss [\d.]+ by t bucket/);
+    const runDir = join(dir, 'cli');
+    expect((await readdir(runDir)).sort()).toEqual(['checkpoints', 'config.json', 'loss-curve.png', 'metrics.jsonl', 'samples']);
+    expect((await readdir(join(runDir, 'samples'))).sort()).toEqual(['contact-sheet.png', 'sample-00.gif', 'sample-01.gif']);
+    const metrics = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([5, 6]);
+    const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8'));
+    expect(config.resolved.tokens).toBe(8);
+
+    const again = await run(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
+    expect(again.code).not.toBe(0);
+    expect(again.err).toMatch(/already holds checkpoints: pass --resume/);
+
+    const sampled = await run(['sample', '--run', runDir, '--backend', 'cpu', '--count', '3', '--out', join(dir, 'more')]);
+    expect(sampled.code).toBe(0);
+    expect((await readdir(join(dir, 'more'))).length).toBe(4);
+
+    const evaluated = await run(['eval', '--run', runDir, '--backend', 'cpu', '--count', '2']);
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.out).toMatch(/real\s+[\d.]+[\s\S]*untrained\s+[\d.]+[\s\S]*trained\s+[\d.]+/);
+    const report = JSON.parse(await readFile(join(runDir, 'eval.json'), 'utf8'));
+    expect(report.quality.real.score).toBeGreaterThan(0);
+  }, 60_000);
+
+  test.each([
+    [['trian'], /unknown command 'trian' \(did you mean 'train'\?\)/],
+    [['train', '--stpes', '5'], /unknown flag '--stpes' \(did you mean '--steps'\?\)/],
+    [['train', '--steps', 'many'], /--steps must be a number, got 'many'/],
+    [['train', '--steps=-3'], /'train.steps'/],
+    [['train', '--set', 'model.hiden=3'], /unknown key 'model.hiden' \(did you mean 'model.hidden'\?\)/],
+    [['train', '--backend', 'cuda'], /'backend'/],
+    [['sample', '--run', '/nonexistent/run'], /not a run folder/],
+  ])('%j gives a clear error', async (args, message) => {
+    const result = await run(args);
+    expect(result.code).not.toBe(0);
+    expect(result.err).toMatch(message);
+  });
+
+  test('a config file with a typo names the key and the file', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ timesteps: { distrbution: 'uniform' } }));
+    const result = await run(['train', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`invalid configuration (${file} and flags)`);
+    expect(result.err).toMatch(/unknown key 'timesteps.distrbution' \(did you mean 'timesteps.distribution'\?\)/);
+  });
+});

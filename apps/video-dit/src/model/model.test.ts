@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelConfig } from './config.js';
+import { ditForward } from './dit.js';
+import { batchMatMul, dense } from './ops.js';
+import { disposeParams, initParams, param, parameterCount } from './params.js';
+import { patchify, unpatchify } from './patchify.js';
+
+const tiny: ModelConfig = { ...MODEL_PRESETS.tiny, patch: [...MODEL_PRESETS.tiny.patch] };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function seeded(shape: number[], seed: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7.1 + i * 1.37)), shape);
+}
+
+describe('patchify', () => {
+  test('unpatchify inverts patchify exactly', () => {
+    const x = seeded([2, tiny.frames, tiny.height, tiny.width, 3], 1) as tf.Tensor5D;
+    const tokens = patchify(x, tiny);
+    expect(tokens.shape).toEqual([2, tokenCount(tiny), patchDim(tiny)]);
+    expect(Array.from(unpatchify(tokens, tiny).dataSync())).toEqual(Array.from(x.dataSync()));
+  });
+
+  test('tokens are time-major, s = (t·H′ + h)·W′ + w, each holding its tubelet', () => {
+    const config: ModelConfig = { ...tiny, frames: 4, height: 8, width: 8, patch: [2, 4, 4] };
+    // Pixel value = its own (frame, row, column) code, so each token shows where it came from.
+    const values = new Float32Array(4 * 8 * 8 * 3);
+    for (let f = 0; f < 4; f++)
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) values[((f * 8 + y) * 8 + x) * 3] = f * 100 + y * 10 + x;
+    const tokens = patchify(tf.tensor5d(values, [1, 4, 8, 8, 3]), config).arraySync()[0]!;
+    // token (t=1, h=0, w=1) is s = (1·2 + 0)·2 + 1 = 5; its first value is frame 2, row 0, column 4.
+    expect(tokens[5]![0]).toBe(204);
+    // The last value of channel 0 in that tubelet: frame 3, row 3, column 7.
+    expect(tokens[5]![(((1 * 4 + 3) * 4 + 3) * 3) as number]).toBe(337);
+  });
+});
+
+describe('ops keep products 2-D and their gradients match autodiff', () => {
+  test('dense', () => {
+    const x = seeded([5, 3], 2) as tf.Tensor2D;
+    const w = seeded([3, 4], 3) as tf.Tensor2D;
+    const b = seeded([4], 4) as tf.Tensor1D;
+    const loss = (f: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor) => tf.grads((xx, ww) => tf.sum(tf.square(f(xx as tf.Tensor2D, ww as tf.Tensor2D))));
+    const ours = loss((xx, ww) => dense(xx, ww, b))([x, w]);
+    const reference = loss((xx, ww) => tf.add(tf.matMul(xx, ww), b))([x, w]);
+    ours.forEach((g, i) => {
+      expect(Array.from(g.dataSync())).toEqual(Array.from(reference[i]!.dataSync()).map((v) => expect.closeTo(v, 5)));
+    });
+  });
+
+  test('batchMatMul', () => {
+    const a = seeded([3, 4, 2], 5) as tf.Tensor3D;
+    const b = seeded([3, 2, 5], 6) as tf.Tensor3D;
+    const f = (g: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor) => tf.grads((aa, bb) => tf.sum(tf.sin(g(aa as tf.Tensor3D, bb as tf.Tensor3D))));
+    const ours = f(batchMatMul)([a, b]);
+    const reference = f((aa, bb) => tf.matMul(aa, bb))([a, b]);
+    ours.forEach((g, i) => {
+      expect(Array.from(g.dataSync())).toEqual(Array.from(reference[i]!.dataSync()).map((v) => expect.closeTo(v, 5)));
+    });
+  });
+});
+
+describe('ditForward', () => {
+  test('predicts a velocity of the input shape; adaLN-Zero starts at exactly zero', () => {
+    const params = initParams(tiny, 0);
+    const x = seeded([3, tiny.frames, tiny.height, tiny.width, 3], 7) as tf.Tensor5D;
+    const v = ditForward(params, tiny, x, tf.tensor1d([0, 0.5, 1]));
+    expect(v.shape).toEqual(x.shape);
+    expect(tf.max(tf.abs(v)).dataSync()[0]).toBe(0);
+    disposeParams(params);
+  });
+
+  test('depends on t and on the input once the output layer is non-zero', () => {
+    const params = initParams(tiny, 0);
+    param(params, 'final.out.w').assign(seeded(param(params, 'final.out.w').shape, 8));
+    param(params, 'block0.mod.w').assign(seeded(param(params, 'block0.mod.w').shape, 9));
+    const x = seeded([2, tiny.frames, tiny.height, tiny.width, 3], 10) as tf.Tensor5D;
+    const a = ditForward(params, tiny, x, tf.tensor1d([0.2, 0.2])).arraySync();
+    const b = ditForward(params, tiny, x, tf.tensor1d([0.2, 0.9])).arraySync();
+    expect(a[0]).toEqual(b[0]);
+    expect(a[1]).not.toEqual(b[1]);
+    disposeParams(params);
+  });
+
+  test('the same seed gives the same weights', () => {
+    const p1 = initParams(tiny, 3);
+    const p2 = initParams(tiny, 3);
+    expect(parameterCount(p1)).toBeGreaterThan(1000);
+    expect(Array.from(param(p1, 'block0.qkv.w').dataSync())).toEqual(Array.from(param(p2, 'block0.qkv.w').dataSync()));
+    disposeParams(p1);
+    disposeParams(p2);
+  });
+
+  test('bad shapes and configs are rejected with the name of what is wrong', () => {
+    const params = initParams(tiny, 0);
+    expect(() => ditForward(params, tiny, tf.zeros([1, 4, 8, 9, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/xt must have shape \[B, 4, 8, 8, 3\]/);
+    expect(() => ditForward(params, tiny, tf.zeros([2, 4, 8, 8, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/t must have shape \[2\]/);
+    disposeParams(params);
+    expect(() => validateModelConfig({ ...tiny, patch: [3, 4, 4] })).toThrow(/patch\[0\] = 3 must divide model.frames = 4/);
+    expect(() => validateModelConfig({ ...tiny, hidden: 30, heads: 4 })).toThrow(/even integer head dimension/);
+  });
+});

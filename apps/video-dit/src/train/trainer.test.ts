@@ -1,0 +1,109 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { initBackend } from '../backend/index.js';
+import { ditForward } from '../model/dit.js';
+import { param } from '../model/params.js';
+import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { presetConfig, type RunConfig } from './config.js';
+import { NonFiniteLossError, Trainer } from './trainer.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'video-dit-train-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function tinyConfig(overrides: Partial<RunConfig['train']> = {}): RunConfig {
+  const config = presetConfig('tiny');
+  return { ...config, train: { ...config.train, steps: 12, learningRate: 3e-3, ...overrides } };
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+describe.each(['cpu', 'wasm'] as const)('tiny model on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  test('the loss falls within a few steps and no tensor leaks across steps', () => {
+    const trainer = new Trainer(tinyConfig());
+    const losses = [trainer.trainStep().loss];
+    const tensors = tf.memory().numTensors;
+    for (let i = 1; i < 12; i++) losses.push(trainer.trainStep().loss);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(mean(losses.slice(-3))).toBeLessThan(0.95 * mean(losses.slice(0, 3)));
+    trainer.dispose();
+  });
+});
+
+describe('checkpoints', () => {
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+
+  test('save then load gives identical outputs', async () => {
+    const config = tinyConfig();
+    const trainer = new Trainer(config);
+    for (let i = 0; i < 3; i++) trainer.trainStep();
+    const path = await trainer.saveCheckpoint(join(dir, 'identical'));
+    const restored = new Trainer(config);
+    restored.restore(await loadCheckpoint(path));
+    const x = tf.randomNormal([2, 4, 8, 8, 3], 0, 1, 'float32', 1) as tf.Tensor5D;
+    const t = tf.tensor1d([0.3, 0.8]);
+    for (const group of ['params', 'ema'] as const) {
+      const a = ditForward(trainer[group], config.model, x, t).dataSync();
+      const b = ditForward(restored[group], config.model, x, t).dataSync();
+      expect(Array.from(b)).toEqual(Array.from(a));
+    }
+    expect(restored.step).toBe(3);
+    trainer.dispose();
+    restored.dispose();
+  });
+
+  test('resume continues exactly: the same losses as an uninterrupted run', async () => {
+    const config = tinyConfig();
+    const straight = new Trainer(config);
+    const expected = Array.from({ length: 6 }, () => straight.trainStep().loss);
+    straight.dispose();
+
+    const first = new Trainer(config);
+    const losses = Array.from({ length: 3 }, () => first.trainStep().loss);
+    await first.saveCheckpoint(join(dir, 'resume'));
+    first.dispose();
+    const second = new Trainer(config);
+    second.restore(await loadCheckpoint((await latestCheckpoint(join(dir, 'resume')))!));
+    for (let i = 0; i < 3; i++) losses.push(second.trainStep().loss);
+    second.dispose();
+    expect(losses).toEqual(expected);
+  });
+
+  test('only the newest checkpoints are kept, and no temporary folder is left', async () => {
+    const trainer = new Trainer({ ...tinyConfig(), train: { ...tinyConfig().train, keepCheckpoints: 2 } });
+    for (let i = 0; i < 3; i++) {
+      trainer.trainStep();
+      await trainer.saveCheckpoint(join(dir, 'keep'));
+    }
+    expect(await readdir(join(dir, 'keep'))).toEqual(['step-00000002', 'step-00000003']);
+    trainer.dispose();
+  });
+
+  test('a NaN loss stops training before the update, naming the step', () => {
+    const trainer = new Trainer(tinyConfig());
+    trainer.trainStep();
+    const w = param(trainer.params, 'patch_in.w');
+    w.assign(tf.fill(w.shape, Number.NaN));
+    const before = param(trainer.params, 'time.fc1.w').dataSync().slice();
+    expect(() => trainer.trainStep()).toThrow(NonFiniteLossError);
+    expect(() => trainer.trainStep()).toThrow(/step 2: loss NaN/);
+    expect(Array.from(param(trainer.params, 'time.fc1.w').dataSync())).toEqual(Array.from(before));
+    expect(trainer.step).toBe(1);
+    trainer.dispose();
+  });
+});
