@@ -74,6 +74,7 @@ export interface RopeTable {
   readonly key: string;
 }
 
+/** Positions per axis a table may use unless `maxPositions` says otherwise (Wan2.1's `rope_params(1024, …)`). */
 export const DEFAULT_MAX_POSITIONS = 1024;
 
 const PRESETS: Readonly<Record<RopePreset, { theta: number; source: string }>> = {
