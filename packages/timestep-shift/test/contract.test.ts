@@ -1,0 +1,44 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { describe, expectTypeOf, test } from 'vitest';
+import * as core from '../src/index.js';
+import type { DistributionSpec, Rng, TimeConvention, TimestepDistribution } from '../src/index.js';
+import * as tfjs from '../src/tfjs.js';
+
+// The names and signatures the app codes against (briefs/api-contract.md), checked by the compiler.
+describe('API contract', () => {
+  test('core names and types', () => {
+    expectTypeOf<TimeConvention>().toEqualTypeOf<'t' | 'sigma'>();
+    expectTypeOf<Rng['uniform']>().toEqualTypeOf<() => number>();
+    expectTypeOf<Rng['normal']>().toEqualTypeOf<() => number>();
+    expectTypeOf<ReturnType<Rng['state']>>().toMatchTypeOf<Uint32Array | number[]>();
+    expectTypeOf(core.createRng).toEqualTypeOf<(seed: number) => Rng>();
+    expectTypeOf(core.restoreRng).parameter(0).toMatchTypeOf<ArrayLike<number>>();
+    expectTypeOf<{ kind: 'uniform' }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<{ kind: 'logit-normal'; mean: number; std: number; shift: number }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<{ kind: 'shifted-logit-normal'; shift: number; std: number }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<{ kind: 'mode'; scale: number; convention: 'sigma' }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<{ kind: 'cosmap'; shift: number }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<TimestepDistribution['convention']>().toEqualTypeOf<TimeConvention>();
+    expectTypeOf(core.timestepDistribution).returns.toEqualTypeOf<TimestepDistribution>();
+    expectTypeOf(core.sampleTimesteps).returns.toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.shiftT).toEqualTypeOf<(t: number, shift: number) => number>();
+    expectTypeOf(core.shiftSigma).toEqualTypeOf<(sigma: number, shift: number) => number>();
+    expectTypeOf(core.resolutionShift).toEqualTypeOf<(tokens: number, baseTokens: number) => number>();
+    expectTypeOf(core.calculateShift).returns.toEqualTypeOf<number>();
+    expectTypeOf(core.SHIFT_PRESETS).toMatchTypeOf<
+      Readonly<Record<'sd3' | 'hunyuanvideo' | 'wan-720p' | 'wan-480p', { shift: number; source: string }>>
+    >();
+    expectTypeOf(core.hunyuanVideoSchedule).returns.toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.wanSchedule).returns.toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.fluxSchedule).returns.toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 'sigma' }).sigmas).toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 't' }).times).toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 't' }).timesteps).toEqualTypeOf<Float64Array>();
+  });
+
+  test('tfjs names and types', () => {
+    expectTypeOf(tfjs.timestepTensor).returns.toEqualTypeOf<tf.Tensor1D>();
+    expectTypeOf(tfjs.flowMatchingPair).returns.toEqualTypeOf<{ xt: tf.Tensor; velocity: tf.Tensor }>();
+    expectTypeOf(tfjs.flowMatchingPair).parameter(2).toEqualTypeOf<tf.Tensor1D>();
+  });
+});
