@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every check of the workspace: build, typecheck, lint, all tests (packages, app, e2e), biome.
+# The WebGPU tests need a Vulkan driver: on Debian 12 with no GPU, lavapipe is set up in
+# .vendor/lavapipe first. In CI that step must succeed, so that the GPU code path really runs;
+# elsewhere a machine it does not fit skips the WebGPU tests and says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z "${VK_DRIVER_FILES:-}" ]]; then
+  if bash scripts/setup-lavapipe.sh; then
+    set -a
+    . .vendor/lavapipe/env
+    set +a
+  elif [[ "${CI:-}" == true ]]; then
+    echo "test-all: lavapipe setup failed in CI; the WebGPU tests cannot run" >&2
+    exit 1
+  else
+    echo "test-all: no lavapipe here; the WebGPU tests will be skipped" >&2
+  fi
+fi
+
+pnpm run check
