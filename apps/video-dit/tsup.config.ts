@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/cli/main.ts'],
-  outDir: 'dist/cli',
+  // cli/main is the `video-dit` bin; index is the library the benchmark drives.
+  entry: { 'cli/main': 'src/cli/bin.ts', index: 'src/index.ts' },
+  outDir: 'dist',
   format: ['esm'],
   clean: true,
   sourcemap: true,

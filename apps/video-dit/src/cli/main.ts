@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError } from '../backend/index.js';
 import { ConfigError } from '../train/index.js';
 import { UsageError } from './args.js';
@@ -92,27 +90,4 @@ export async function main(argv: string[]): Promise<number> {
     const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof BackendUnavailableError;
     return usage ? 2 : 1;
   }
-}
-
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    // The bin link in node_modules/.bin is a symlink to this file.
-    return realpathSync(entry) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? `video-dit: ${error.message}` : error);
-      process.exitCode = 1;
-    },
-  );
 }

@@ -1,0 +1,97 @@
+// One training step of the `small` preset on each available tfjs backend, side by side with the
+// same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
+// BLAS and with OpenBLAS. Prints ms/step and ratios. Run after `pnpm build`: node bench/train-step.bench.mjs
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError, initBackend, modelRopeTable, presetConfig, Trainer } from '../dist/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const config = presetConfig('small');
+const { model, train } = config;
+const STEPS = { cpu: 3, wasm: 10, webgpu: 10, tensorflow: 10 };
+const rows = [];
+
+console.log(
+  `train-step bench: small preset, ${model.frames}×${model.height}×${model.width} clips, patch ${model.patch.join('×')}, ` +
+    `hidden ${model.hidden}, depth ${model.depth}, heads ${model.heads}, batch ${train.batchSize}`,
+);
+
+for (const backend of ['cpu', 'wasm']) {
+  try {
+    await initBackend(backend);
+  } catch (error) {
+    if (!(error instanceof BackendUnavailableError)) throw error;
+    console.log(`${backend}: skipped (${error.message})`);
+    continue;
+  }
+  const trainer = new Trainer(config);
+  trainer.trainStep();
+  trainer.trainStep();
+  const n = STEPS[backend];
+  const started = performance.now();
+  for (let i = 0; i < n; i++) trainer.trainStep();
+  const ms = (performance.now() - started) / n;
+  trainer.dispose();
+  rows.push({ name: `tfjs ${backend}`, ms, note: `${n} steps, one thread` });
+}
+
+const python = '/usr/bin/python3';
+const hasTorch = (() => {
+  try {
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasTorch) {
+  console.log(`pytorch: skipped (${python} cannot import torch; install Debian's python3-torch and libopenblas0-pthread)`);
+} else {
+  await initBackend('cpu');
+  const table = modelRopeTable(model);
+  const spec = JSON.stringify({
+    model,
+    batchSize: train.batchSize,
+    warmup: 2,
+    steps: 10,
+    ropeCos: Array.from(table.cos),
+    ropeSin: Array.from(table.sin),
+  });
+  // Debian's torch links libblas.so.3; each library's own folder holds a libblas.so.3, so the
+  // loader path picks which one this process uses (the figure says which it really loaded).
+  const multiarch = '/usr/lib/x86_64-linux-gnu';
+  const variants = [
+    { label: 'reference BLAS', dir: join(multiarch, 'blas') },
+    { label: 'OpenBLAS (pthread)', dir: join(multiarch, 'openblas-pthread') },
+  ];
+  for (const { label, dir } of variants) {
+    if (!existsSync(join(dir, 'libblas.so.3'))) {
+      console.log(`pytorch ${label}: skipped (${dir}/libblas.so.3 is not installed)`);
+      continue;
+    }
+    const out = execFileSync(python, [join(here, 'torch_dit.py'), spec], {
+      env: { ...process.env, LD_LIBRARY_PATH: dir },
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(out.trim().split('\n').at(-1));
+    rows.push({
+      name: `pytorch ${label}`,
+      ms: result.msPerStep,
+      note: `torch ${result.torch}, ${result.threads} threads, loaded ${result.blasLoaded.join(', ') || 'no libblas'}`,
+    });
+  }
+}
+
+tf.disposeVariables();
+const base = rows.find((row) => row.name === 'tfjs wasm') ?? rows[0];
+console.log('');
+console.log(`${'implementation'.padEnd(28)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× wasm'.padStart(8)}  notes`);
+for (const row of rows) {
+  console.log(
+    `${row.name.padEnd(28)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)}  ${row.note}`,
+  );
+}
+console.log(`(× wasm: time per step relative to tfjs wasm; below 1 is faster)`);
