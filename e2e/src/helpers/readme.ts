@@ -42,14 +42,17 @@ export function scriptBlocks(markdown: string): CodeBlock[] {
 
 /**
  * The package lists of the `npm install` lines in a piece of shell:
- * `npm install a b@1` → ['a', 'b@1']. Flags (`--save-dev`) are dropped.
+ * `npm install a b@1  # comment` → ['a', 'b@1']. Flags (`--save-dev`) and comments are dropped.
  * @param shell - shell code, one command a line (a leading `$ ` prompt is allowed)
  * @returns one array per install line
  */
 export function parseNpmInstalls(shell: string): string[][] {
   const installs: string[][] = [];
   for (const raw of shell.split('\n')) {
-    const line = raw.replace(/^\s*\$\s*/, '').trim();
+    const line = raw
+      .replace(/^\s*\$\s*/, '')
+      .replace(/(^|\s)#.*$/, '')
+      .trim();
     const match = /^npm\s+(?:install|i|add)\s+(.+)$/.exec(line);
     if (!match) continue;
     installs.push((match[1] ?? '').split(/\s+/).filter((word) => word !== '' && !word.startsWith('-')));

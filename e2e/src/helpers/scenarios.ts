@@ -25,41 +25,53 @@ export function readmeOf(pkg: WorkspacePackage): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-/** One way users install a package: the README's install lines up to one, and the first example they enable. */
+/** One way users install a package: the README's install lines up to one, and the example they enable. */
 export interface Scenario {
   readonly pkg: WorkspacePackage;
   /** The README's `npm install` lines a user runs, in order, as written. */
   readonly installLines: string[][];
+  /** The README's example (its first ts/js block), in the first scenario that installs all it imports. */
   readonly example: CodeBlock | undefined;
   readonly usesTfjs: boolean;
   readonly label: string;
 }
 
 /**
- * The install scenarios a README describes: line 1 alone, lines 1–2, … Each runs the first
- * ts/js example whose imports all come from exactly those lines (an example needing more than
- * line 1, such as a `/tfjs` subpath, runs where the line adding its peers is).
+ * The packages a code block imports (subpaths reduced to their package, node: and relative left out).
+ * @param block - a ts/js block
+ * @returns bare package names
+ */
+export function importedPackages(block: CodeBlock): string[] {
+  return [
+    ...new Set(
+      importedSpecifiers(block.code)
+        .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
+        .map(packageName),
+    ),
+  ];
+}
+
+/**
+ * The install scenarios a README describes: line 1 alone, lines 1–2, … The README's example (its
+ * first ts/js block; later blocks may be fragments of the text) runs in the first scenario that
+ * installs every package it imports.
  * @param pkg - the package
  * @returns one scenario per install line
  */
 export function scenariosOf(pkg: WorkspacePackage): Scenario[] {
   const readme = readmeOf(pkg);
   const lines = npmInstallLines(readme);
-  const blocks = scriptBlocks(readme);
+  const [example] = scriptBlocks(readme);
   const names = (upTo: number) => new Set(lines.slice(0, upTo + 1).flatMap((line) => line.map(packageName)));
-  const lineNeeded = (block: CodeBlock) => {
-    const needed = importedSpecifiers(block.code)
-      .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
-      .map(packageName);
-    return lines.findIndex((_, i) => needed.every((name) => names(i).has(name)));
-  };
+  const needed = example ? importedPackages(example) : [];
+  const exampleLine = example ? lines.findIndex((_, i) => needed.every((name) => names(i).has(name))) : -1;
   return lines.map((_, i) => {
     const installLines = lines.slice(0, i + 1);
     const others = [...names(i)].filter((n) => n !== pkg.manifest.name);
     return {
       pkg,
       installLines,
-      example: blocks.find((block) => lineNeeded(block) === i),
+      example: i === exampleLine ? example : undefined,
       usesTfjs: installLines.flat().some((spec) => spec.startsWith('@tensorflow/')),
       label: others.length === 0 ? `${pkg.manifest.name} alone` : `${pkg.manifest.name} + ${others.join(' ')}`,
     };
