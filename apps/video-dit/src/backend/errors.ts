@@ -25,3 +25,14 @@ export class BackendUnavailableError extends Error {
 export class GpuUncapturedError extends Error {
   override readonly name = 'GpuUncapturedError';
 }
+
+/** A synchronous read (dataSync, arraySync) of data on the GPU, which the webgpu backend cannot do in Node. */
+export class GpuReadSyncError extends Error {
+  override readonly name = 'GpuReadSyncError';
+
+  constructor() {
+    super(
+      'dataSync()/arraySync() cannot read a tensor back from the GPU in Node (tfjs-backend-webgpu reads synchronously through OffscreenCanvas); use `await tensor.data()` or `await tensor.array()`',
+    );
+  }
+}

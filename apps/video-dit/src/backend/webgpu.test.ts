@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of tfjs-core's ops
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { GpuUncapturedError, initBackend } from './index.js';
+import { GpuReadSyncError, GpuUncapturedError, initBackend } from './index.js';
 import { activeWebGpuDevice, throwGpuError } from './webgpu.js';
 
 const driverFiles = process.env.VK_DRIVER_FILES;
@@ -95,6 +95,7 @@ describe.skipIf(!driverFiles)(
       // Large enough that tfjs does not hand the addition to the CPU.
       const x = tf.range(0, 4096);
       const doubled = tf.add(x, x);
+      expect(() => doubled.dataSync()).toThrow(GpuReadSyncError);
       expect(() => doubled.dataSync()).toThrow(/dataSync\(\)\/arraySync\(\) cannot read a tensor back from the GPU in Node .*use `await tensor.data\(\)`/);
       expect((await doubled.data())[4095]).toBe(8190);
       tf.dispose([x, doubled]);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attempt, errorLine } from './attempt.js';
-import { GpuUncapturedError } from './errors.js';
+import { GpuReadSyncError, GpuUncapturedError } from './errors.js';
 import { patchWebGpuKernels } from './webgpu-kernels.js';
 
 /** Makes the WebGPU entry point; the default loads Dawn from the `webgpu` package. */
@@ -156,9 +156,7 @@ function withClearReadSyncError<B extends tf.KernelBackend>(backend: B): B {
       return readSync(dataId);
     } catch (error) {
       if (error instanceof ReferenceError && error.message.includes('OffscreenCanvas')) {
-        throw new Error(
-          'dataSync()/arraySync() cannot read a tensor back from the GPU in Node (tfjs-backend-webgpu reads synchronously through OffscreenCanvas); use `await tensor.data()` or `await tensor.array()`',
-        );
+        throw new GpuReadSyncError();
       }
       throw error;
     }
