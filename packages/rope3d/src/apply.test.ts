@@ -139,7 +139,11 @@ describe.each(BACKENDS)('applyRope on %s', (backend) => {
       const x = tf.randomNormal([2, 60, 2, 128], 0, 1, 'float32', 17) as tf.Tensor4D;
       const grad = tf.grad((input: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(applyRope(input as tf.Tensor4D, table)))))(x);
       expect(maxAbsDiff(grad.dataSync(), x.dataSync())).toBeLessThan(1e-5);
-      tf.dispose([x, grad]);
+      tf.dispose(grad);
+      const before = tf.memory().numTensors;
+      tf.dispose(tf.grad((input: tf.Tensor) => tf.sum(applyRope(input as tf.Tensor4D, table)))(x));
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(x);
     }
   });
 

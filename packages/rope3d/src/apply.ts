@@ -32,6 +32,9 @@ export interface ApplyRopeOptions {
 
 type Formulation = 'swap' | 'shift';
 
+/** +1 rotates by the table's angles, −1 by their negatives (the transpose, for the gradient). */
+type Direction = 1 | -1;
+
 interface UploadedTables {
   /** 'swap': [cos, sinSigned]; 'shift': [cos, sinFirst, sinSecond]; each [S, repeats, D]. */
   readonly tensors: readonly tf.Tensor[];
@@ -67,7 +70,7 @@ function isFirstOfPair(channel: number, table: RopeTable): boolean {
   return table.layout === 'packed' ? channel < table.headDim / 2 : channel % 2 === 0;
 }
 
-function buildTables(table: RopeTable, formulation: Formulation, repeats: number): tf.Tensor[] {
+function buildTables(table: RopeTable, formulation: Formulation, repeats: number, direction: Direction): tf.Tensor[] {
   const { tokens, headDim, cos, sin } = table;
   const size = tokens * repeats * headDim;
   const cos32 = new Float32Array(size);
@@ -77,7 +80,7 @@ function buildTables(table: RopeTable, formulation: Formulation, repeats: number
     for (let head = 0; head < repeats; head++) {
       const out = (s * repeats + head) * headDim;
       for (let c = 0; c < headDim; c++) {
-        const value = sin[s * headDim + c]!;
+        const value = direction * sin[s * headDim + c]!;
         cos32[out + c] = cos[s * headDim + c]!;
         if (isFirstOfPair(c, table)) first32[out + c] = -value;
         else second32[out + c] = value;
@@ -92,7 +95,7 @@ function buildTables(table: RopeTable, formulation: Formulation, repeats: number
   return [tf.tensor(cos32, shape, 'float32'), tf.tensor(signed, shape, 'float32')];
 }
 
-function uploadedTables(table: RopeTable, formulation: Formulation, repeats: number): readonly tf.Tensor[] {
+function uploadedTables(table: RopeTable, formulation: Formulation, repeats: number, direction: Direction): readonly tf.Tensor[] {
   const backend = tf.backend();
   let perBackend = uploads.get(table);
   if (perBackend === undefined) {
@@ -104,35 +107,49 @@ function uploadedTables(table: RopeTable, formulation: Formulation, repeats: num
     perKind = new Map();
     perBackend.set(backend, perKind);
   }
-  const kindKey = `${formulation}:${repeats}`;
+  const kindKey = `${formulation}:${repeats}:${direction}`;
   const cached = perKind.get(kindKey);
   if (cached?.tensors.every((tensor) => !tensor.isDisposed)) return cached.tensors;
   if (cached !== undefined) tf.dispose([...cached.tensors]);
   // keep: a first call inside someone's tf.tidy must not have the cache freed at the end of it.
-  const tensors = buildTables(table, formulation, repeats).map((tensor) => tf.keep(tensor));
+  const tensors = buildTables(table, formulation, repeats, direction).map((tensor) => tf.keep(tensor));
   perKind.set(kindKey, { tensors });
   return tensors;
 }
 
-function rotate(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
+function rotate(x: tf.Tensor4D, table: RopeTable, direction: Direction): tf.Tensor4D {
   const [batch, tokens, heads, headDim] = x.shape;
   const size = batch * tokens * heads * headDim;
   const cpu = tf.getBackend() === 'cpu';
   const repeats = cpu ? heads : 1;
   if (!cpu && table.layout === 'packed') {
-    const [cos, sinSigned] = uploadedTables(table, 'swap', repeats) as [tf.Tensor, tf.Tensor];
+    const [cos, sinSigned] = uploadedTables(table, 'swap', repeats, direction) as [tf.Tensor, tf.Tensor];
     const rows = size / headDim;
     const half = headDim / 2;
     const pairs = tf.reshape(x, [rows, 2, half]);
     const swapped = tf.concat([tf.slice(pairs, [0, 1, 0], [rows, 1, half]), tf.slice(pairs, [0, 0, 0], [rows, 1, half])], 1);
     return tf.add(tf.mul(x, cos), tf.mul(tf.reshape(swapped, x.shape), sinSigned));
   }
-  const [cos, sinFirst, sinSecond] = uploadedTables(table, 'shift', repeats) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const [cos, sinFirst, sinSecond] = uploadedTables(table, 'shift', repeats, direction) as [tf.Tensor, tf.Tensor, tf.Tensor];
   const width = pairWidth(table);
   const flat = tf.reshape(x, [size]);
   const up = tf.concat([tf.slice(flat, width, size - width), tf.slice(flat, 0, width)]);
   const down = tf.concat([tf.slice(flat, size - width, width), tf.slice(flat, 0, size - width)]);
   return tf.add(tf.add(tf.mul(x, cos), tf.mul(tf.reshape(up, x.shape), sinFirst)), tf.mul(tf.reshape(down, x.shape), sinSecond));
+}
+
+/*
+ * A rotation is orthogonal: its gradient is the rotation by the negated angles, the same kernel
+ * with negated sin tables. Saying so (rather than differentiating slice and concat, whose
+ * gradients pad and split) keeps the backward pass as cheap as the forward one and saves nothing
+ * for it.
+ */
+function rotateDifferentiable(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
+  const rotation = tf.customGrad((input) => ({
+    value: rotate(input as tf.Tensor4D, table, 1),
+    gradFunc: (dy) => rotate(dy as tf.Tensor4D, table, -1),
+  }));
+  return rotation(x) as tf.Tensor4D;
 }
 
 /**
@@ -167,7 +184,8 @@ export function checkRopeInputShape(shape: readonly (number | null)[], table: Ro
  * contiguous channels in the packed layout, GPT-J pairs (2j, 2j+1) in the interleaved one.
  *
  * The table's float32 tensors are uploaded on first use per backend and cached (kept out of any
- * enclosing `tf.tidy`; freed by {@link clearRopeCache}). Differentiable: gradients flow to `x`.
+ * enclosing `tf.tidy`; freed by {@link clearRopeCache}). Differentiable: the gradient to `x` is the
+ * rotation by the negated angles (a `tf.customGrad`), as cheap as the forward pass.
  * Uses only reshape, slice, concat, mul and add, so it runs on cpu, wasm, webgl and webgpu.
  *
  * @param x `[batch, tokens, heads, headDim]` float32, tokens in order `s = (t·H + h)·W + w`.
@@ -183,9 +201,9 @@ export function applyRope(x: tf.Tensor4D, table: RopeTable, options: ApplyRopeOp
   checkRopeInputShape(x.shape, table, 'applyRope', allowPadding);
   return tf.tidy(() => {
     const [batch, tokens, heads, headDim] = x.shape;
-    if (tokens === table.tokens) return rotate(x, table);
+    if (tokens === table.tokens) return rotateDifferentiable(x, table);
     const grid = tf.slice(x, [0, 0, 0, 0], [batch, table.tokens, heads, headDim]);
     const padding = tf.slice(x, [0, table.tokens, 0, 0], [batch, tokens - table.tokens, heads, headDim]);
-    return tf.concat([rotate(grid, table), padding], 1);
+    return tf.concat([rotateDifferentiable(grid, table), padding], 1);
   });
 }
