@@ -17,7 +17,6 @@ repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 target="${LAVAPIPE_DIR:-$repo_root/.vendor/lavapipe}"
 env_file="$target/env"
 stamp="$target/installed"
-arch="$(dpkg --print-architecture)"
 multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine 2>/dev/null || echo "$(uname -m)-linux-gnu")"
 icd="$target/lvp_icd.$(uname -m).json"
 libdir="$target/root/usr/lib/$multiarch"
@@ -33,25 +32,38 @@ print_env() {
   cat "$env_file"
 }
 
+# The Vulkan loader: the folder's, or the system's where apt found it installed and recent enough.
+loader() {
+  if [[ -e "$libdir/libvulkan.so.1" ]]; then
+    echo "$libdir/libvulkan.so.1"
+  else
+    ldconfig -p | awk '$1 == "libvulkan.so.1" { print $NF; exit }'
+  fi
+}
+
 # Every library libvulkan_lvp.so and the loader need must resolve, from $linkdir or the system.
 check_libraries() {
-  local missing
-  missing="$(LD_LIBRARY_PATH="$linkdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$libdir/libvulkan_lvp.so" "$linkdir/libvulkan.so.1" | grep 'not found' || true)"
+  local missing vulkan
+  vulkan="$(loader)"
+  [[ -n "$vulkan" ]] || fail "no Vulkan loader (libvulkan.so.1) in $libdir or on the system"
+  missing="$(LD_LIBRARY_PATH="$linkdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$libdir/libvulkan_lvp.so" "$vulkan" | grep 'not found' || true)"
   [[ -z "$missing" ]] || fail "libraries not found for lavapipe:
 $missing"
 }
 
-# Links the loader and every library of the folder that lavapipe or the loader resolves to.
+# Links every library of the folder that lavapipe or the loader resolves to (the loader included).
 link_libraries() {
+  local vulkan
   rm -rf "$linkdir"
   mkdir -p "$linkdir"
-  ln -s "$libdir/libvulkan.so.1" "$linkdir/libvulkan.so.1"
-  LD_LIBRARY_PATH="$libdir" ldd "$libdir/libvulkan_lvp.so" "$libdir/libvulkan.so.1" |
+  vulkan="$(loader)"
+  if [[ "$vulkan" == "$libdir/"* ]]; then ln -s "$vulkan" "$linkdir/libvulkan.so.1"; fi
+  LD_LIBRARY_PATH="$libdir" ldd "$libdir/libvulkan_lvp.so" ${vulkan:+"$vulkan"} |
     awk -v dir="$libdir/" '$2 == "=>" && index($3, dir) == 1 { print $1 }' | sort -u |
     while read -r soname; do ln -sf "$libdir/$soname" "$linkdir/$soname"; done
 }
 
-if [[ -f "$stamp" && -f "$icd" && -f "$libdir/libvulkan_lvp.so" && -e "$linkdir/libvulkan.so.1" && -f "$env_file" ]]; then
+if [[ -f "$stamp" && -f "$icd" && -f "$libdir/libvulkan_lvp.so" && -d "$linkdir" && -f "$env_file" ]]; then
   check_libraries
   print_env
   exit 0
@@ -127,7 +139,6 @@ say "downloading ${#packages[@]} packages: ${packages[*]}"
 for deb in "$target"/debs/*.deb; do dpkg-deb -x "$deb" "$target/root"; done
 
 [[ -f "$libdir/libvulkan_lvp.so" ]] || fail "libvulkan_lvp.so not found in $libdir after extracting"
-[[ -e "$libdir/libvulkan.so.1" ]] || fail "libvulkan.so.1 not found in $libdir after extracting"
 package_icd="$target/root/usr/share/vulkan/icd.d/lvp_icd.json"
 [[ -f "$package_icd" ]] || package_icd="$(ls "$target"/root/usr/share/vulkan/icd.d/lvp_icd.*.json 2>/dev/null | head -n 1)"
 [[ -f "$package_icd" ]] || fail "lavapipe's ICD json not found in $target/root/usr/share/vulkan/icd.d"
