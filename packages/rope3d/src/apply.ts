@@ -152,6 +152,11 @@ function rotateDifferentiable(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
   return rotation(x) as tf.Tensor4D;
 }
 
+/** `[null, 24, 2, 16]`: unknown dimensions print as null. */
+export function formatShape(shape: readonly (number | null | undefined)[]): string {
+  return `[${shape.map((size) => String(size ?? null)).join(', ')}]`;
+}
+
 /**
  * Checks that `x` fits a table: rank 4 `[batch, tokens, heads, headDim]`, float32, the table's head
  * dim and token count.
@@ -160,21 +165,29 @@ function rotateDifferentiable(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
  * @param table the table to apply.
  * @param where the calling function, for the message.
  * @param allowPadding whether more tokens than the table has are allowed.
+ * @param shown the shape to print in messages (the caller's own, when it reshaped).
  * @throws {RangeError} naming the mismatch.
  */
-export function checkRopeInputShape(shape: readonly (number | null)[], table: RopeTable, where: string, allowPadding = false): void {
+export function checkRopeInputShape(
+  shape: readonly (number | null)[],
+  table: RopeTable,
+  where: string,
+  allowPadding = false,
+  shown: readonly (number | null)[] = shape,
+): void {
+  const described = formatShape(shown);
   if (shape.length !== 4) {
-    throw new RangeError(`${where}: x has shape [${shape.join(', ')}] (rank ${shape.length}); expected rank 4 [batch, tokens, heads, headDim]`);
+    throw new RangeError(`${where}: x has shape ${described} (rank ${shape.length}); expected rank 4 [batch, tokens, heads, headDim]`);
   }
   const tokens = shape[1];
   const headDim = shape[3];
   if (headDim !== null && headDim !== table.headDim) {
-    throw new RangeError(`${where}: x has head dim ${headDim} (shape [${shape.join(', ')}]); the table was built for headDim ${table.headDim}`);
+    throw new RangeError(`${where}: x has head dim ${headDim} (shape ${described}); the table was built for headDim ${table.headDim}`);
   }
   if (tokens !== null && tokens !== undefined && (allowPadding ? tokens < table.tokens : tokens !== table.tokens)) {
     const [T, H, W] = table.grid;
     throw new RangeError(
-      `${where}: x has ${tokens} tokens (shape [${shape.join(', ')}]); the grid [${T}, ${H}, ${W}] has ${table.tokens} = ${T}·${H}·${W} tokens${allowPadding ? ' and padding may only add tokens' : ''}`,
+      `${where}: x has ${tokens} tokens (shape ${described}); the grid [${T}, ${H}, ${W}] has ${table.tokens} = ${T}·${H}·${W} tokens${allowPadding ? ' and padding may only add tokens' : ''}`,
     );
   }
 }

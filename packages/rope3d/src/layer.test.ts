@@ -128,7 +128,8 @@ describe('Rope3D', () => {
   test.each([
     [[null, tokens + 1, heads, headDim], /25 tokens.*grid \[2, 3, 4\] has 24/],
     [[null, tokens, heads, headDim + 2], /head dim 10.*headDim 8/],
-    [[null, tokens, 12], /12 channels.*multiple of headDim 8/],
+    [[null, tokens, 12], /12 channels \(shape \[null, 24, 12\]\).*multiple of headDim 8/],
+    [[null, tokens + 1, 16], /x has 25 tokens \(shape \[null, 25, 16\]\)/],
     [[null, tokens], /rank 2/],
   ])('rejects input shape %j', (shape, message) => {
     const layer = new Rope3D({ grid, headDim, preset: 'wan' });

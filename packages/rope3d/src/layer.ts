@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
-import { applyRope, checkRopeInputShape } from './apply.js';
+import { applyRope, checkRopeInputShape, formatShape } from './apply.js';
 import { type RopeTable, type RopeTableOptions, ropeTable } from './table.js';
 
 /** tfjs-layers does not export `LayerArgs`; this is it. */
@@ -78,15 +78,15 @@ export class Rope3D extends layers.Layer {
       const channels = inputShape[2] ?? null;
       if (channels !== null && channels % this.table.headDim !== 0) {
         throw new RangeError(
-          `${where}: input has ${channels} channels (shape [${inputShape.join(', ')}]); a rank-3 input [batch, tokens, heads·headDim] needs a multiple of headDim ${this.table.headDim}`,
+          `${where}: input has ${channels} channels (shape ${formatShape(inputShape)}); a rank-3 input [batch, tokens, heads·headDim] needs a multiple of headDim ${this.table.headDim}`,
         );
       }
-      checkRopeInputShape([inputShape[0] ?? null, inputShape[1] ?? null, null, this.table.headDim], this.table, where);
+      checkRopeInputShape([inputShape[0] ?? null, inputShape[1] ?? null, null, this.table.headDim], this.table, where, false, inputShape);
       return channels === null ? null : channels / this.table.headDim;
     }
     if (inputShape.length !== 4) {
       throw new RangeError(
-        `${where}: input has shape [${inputShape.join(', ')}] (rank ${inputShape.length}); expected [batch, tokens, heads, headDim] or [batch, tokens, heads·headDim]`,
+        `${where}: input has shape ${formatShape(inputShape)} (rank ${inputShape.length}); expected [batch, tokens, heads, headDim] or [batch, tokens, heads·headDim]`,
       );
     }
     checkRopeInputShape(inputShape, this.table, where);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { formatShape } from './apply.js';
 import { type AxisTriple, checkAxisDims } from './table.js';
 
 /*
@@ -102,7 +103,7 @@ export function permuteHeadChannels<T extends tf.Tensor1D | tf.Tensor2D>(weight:
   const channels = weight.shape[weight.rank - 1]!;
   if (headDim === 0 || channels % headDim !== 0) {
     throw new RangeError(
-      `permuteHeadChannels: weight has ${channels} output channels (shape [${weight.shape.join(', ')}]); expected a multiple of the permutation length ${headDim} (heads·headDim)`,
+      `permuteHeadChannels: weight has ${channels} output channels (shape ${formatShape(weight.shape)}); expected a multiple of the permutation length ${headDim} (heads·headDim)`,
     );
   }
   const indices = Int32Array.from({ length: channels }, (_, c) => Math.floor(c / headDim) * headDim + permutation[c % headDim]!);

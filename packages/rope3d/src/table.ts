@@ -77,7 +77,8 @@ export interface RopeTable {
 /** Positions per axis a table may use unless `maxPositions` says otherwise (Wan2.1's `rope_params(1024, …)`). */
 export const DEFAULT_MAX_POSITIONS = 1024;
 
-const PRESETS: Readonly<Record<RopePreset, { theta: number; source: string }>> = {
+/** The presets' default θ and where they come from. */
+export const ROPE_PRESETS: Readonly<Record<RopePreset, { readonly theta: number; readonly source: string }>> = {
   hunyuan: {
     theta: 256,
     source: 'Tencent/HunyuanVideo hyvideo/modules/posemb_layers.py, rope_dim_list [16, 56, 56], --rope-theta 256',
@@ -87,9 +88,6 @@ const PRESETS: Readonly<Record<RopePreset, { theta: number; source: string }>> =
     source: 'Wan-Video/Wan2.1 wan/modules/model.py rope_params: [d − 4⌊d/6⌋, 2⌊d/6⌋, 2⌊d/6⌋], theta 10000',
   },
 };
-
-/** The presets' default θ and where they come from. */
-export const ROPE_PRESETS: Readonly<Record<RopePreset, { readonly theta: number; readonly source: string }>> = PRESETS;
 
 const LAYOUTS: readonly RopeLayout[] = ['packed', 'interleaved'];
 
@@ -108,8 +106,8 @@ function isPositiveFinite(value: unknown): value is number {
 }
 
 function checkPreset(preset: unknown, where: string): asserts preset is RopePreset {
-  if (typeof preset !== 'string' || !Object.hasOwn(PRESETS, preset)) {
-    throw new RangeError(`${where}: preset is ${describe(preset)}; allowed: ${Object.keys(PRESETS).map(describe).join(', ')}`);
+  if (typeof preset !== 'string' || !Object.hasOwn(ROPE_PRESETS, preset)) {
+    throw new RangeError(`${where}: preset is ${describe(preset)}; allowed: ${Object.keys(ROPE_PRESETS).map(describe).join(', ')}`);
   }
 }
 
@@ -222,7 +220,7 @@ function resolve(options: RopeTableOptions): ResolvedOptions {
   } else {
     axisDims = axisDimsFor(options.preset ?? 'wan', options.headDim);
   }
-  const theta = options.theta ?? PRESETS[options.preset ?? 'wan'].theta;
+  const theta = options.theta ?? ROPE_PRESETS[options.preset ?? 'wan'].theta;
   if (!isPositiveFinite(theta)) {
     throw new RangeError(`${where}: theta is ${describe(theta)}; it must be a positive finite number`);
   }
