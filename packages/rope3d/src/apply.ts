@@ -36,7 +36,7 @@ type Formulation = 'swap' | 'shift';
 type Direction = 1 | -1;
 
 interface UploadedTables {
-  /** 'swap': [cos, sinSigned]; 'shift': [cos, sinFirst, sinSecond]; each [S, repeats, D]. */
+  /** Each [S, repeats, D]: 'swap' [cos, sinSigned], 'shift' [cos, sinFirst, sinSecond]; the inverse direction without cos. */
   readonly tensors: readonly tf.Tensor[];
 }
 
@@ -88,11 +88,11 @@ function buildTables(table: RopeTable, formulation: Formulation, repeats: number
     }
   }
   const shape = [tokens, repeats, headDim];
-  if (formulation === 'shift') {
-    return [tf.tensor(cos32, shape, 'float32'), tf.tensor(first32, shape, 'float32'), tf.tensor(second32, shape, 'float32')];
-  }
-  const signed = first32.map((value, index) => value + second32[index]!);
-  return [tf.tensor(cos32, shape, 'float32'), tf.tensor(signed, shape, 'float32')];
+  const sins =
+    formulation === 'shift' ? [first32, second32] : [first32.map((value, index) => value + second32[index]!)];
+  // cos is the same both ways: only the forward entry holds it
+  const arrays = direction === 1 ? [cos32, ...sins] : sins;
+  return arrays.map((values) => tf.tensor(values, shape, 'float32'));
 }
 
 function uploadedTables(table: RopeTable, formulation: Formulation, repeats: number, direction: Direction): readonly tf.Tensor[] {
@@ -122,15 +122,18 @@ function rotate(x: tf.Tensor4D, table: RopeTable, direction: Direction): tf.Tens
   const size = batch * tokens * heads * headDim;
   const cpu = tf.getBackend() === 'cpu';
   const repeats = cpu ? heads : 1;
-  if (!cpu && table.layout === 'packed') {
-    const [cos, sinSigned] = uploadedTables(table, 'swap', repeats, direction) as [tf.Tensor, tf.Tensor];
+  const formulation: Formulation = !cpu && table.layout === 'packed' ? 'swap' : 'shift';
+  const [cos, ...forwardSins] = uploadedTables(table, formulation, repeats, 1) as [tf.Tensor, ...tf.Tensor[]];
+  const sins = direction === 1 ? forwardSins : uploadedTables(table, formulation, repeats, -1);
+  if (formulation === 'swap') {
+    const [sinSigned] = sins as [tf.Tensor];
     const rows = size / headDim;
     const half = headDim / 2;
     const pairs = tf.reshape(x, [rows, 2, half]);
     const swapped = tf.concat([tf.slice(pairs, [0, 1, 0], [rows, 1, half]), tf.slice(pairs, [0, 0, 0], [rows, 1, half])], 1);
     return tf.add(tf.mul(x, cos), tf.mul(tf.reshape(swapped, x.shape), sinSigned));
   }
-  const [cos, sinFirst, sinSecond] = uploadedTables(table, 'shift', repeats, direction) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const [sinFirst, sinSecond] = sins as [tf.Tensor, tf.Tensor];
   const width = pairWidth(table);
   const flat = tf.reshape(x, [size]);
   const up = tf.concat([tf.slice(flat, width, size - width), tf.slice(flat, 0, width)]);
