@@ -122,18 +122,18 @@ function exportTargets(exports: unknown): string[] {
 }
 
 describe.each(PACKAGE_MANAGERS)('installed with %s into a fresh project', (pm) => {
-  const cases = scenarios.flatMap((scenario) =>
-    (scenario.usesTfjs ? (bounds.get(scenario.pkg.manifest.name) ?? []) : [undefined]).map((tfjs) => ({
-      scenario,
-      tfjs,
-      title: tfjs ? `${scenario.label}, tfjs ${tfjs}` : `${scenario.label}, no tfjs`,
-    })),
-  );
+  // One project per package and tfjs version; the README's install lines run in it one after
+  // the other, as a user types them, with the checks after each.
+  const cases = packages.flatMap((pkg) => {
+    const steps = scenarios.filter((s) => s.pkg === pkg);
+    const versions = steps.some((s) => s.usesTfjs) ? (bounds.get(pkg.manifest.name) ?? []) : [undefined];
+    return versions.map((tfjs) => ({ pkg, steps, tfjs }));
+  });
 
-  for (const { scenario, tfjs, title } of cases) {
-    test(title, async () => {
-      const { pkg } = scenario;
-      const dir = await createProject(`${pm}`);
+  for (const { pkg, steps, tfjs } of cases) {
+    test(`${pkg.manifest.name}, the README's install lines in order${tfjs ? `, tfjs ${tfjs}` : ''}`, async () => {
+      expect(steps.length, `${pkg.manifest.name} README has no npm install line`).toBeGreaterThan(0);
+      const dir = await createProject(pm);
       cleanup.push(dir);
       const pin = (spec: string) => {
         const name = packageName(spec);
@@ -141,34 +141,38 @@ describe.each(PACKAGE_MANAGERS)('installed with %s into a fresh project', (pm) =
         if (name.startsWith('@tensorflow/') && tfjs) return `${name}@${tfjs}`;
         return spec;
       };
-      for (const line of scenario.installLines) await install(pm, dir, line.map(pin));
+      for (const step of steps) {
+        const line = step.installLines.at(-1) ?? [];
+        const where = `${dir} after \`${pm} ${pm === 'npm' ? 'install' : 'add'} ${line.join(' ')}\``;
+        await install(pm, dir, line.map(pin));
 
-      const copies = installedCopies(dir);
-      const names = copies.map((c) => c.name);
-      for (const forbidden of FORBIDDEN) {
-        expect(names, `${forbidden} installed in ${dir}`).not.toContain(forbidden);
-        expect(lockfileText(pm, dir), `${forbidden} in the lockfile of ${dir}`).not.toMatch(
-          new RegExp(`["'/ ]${forbidden.replace('/', '\\/')}[@"':]`),
-        );
-      }
-      if (!scenario.usesTfjs) {
-        expect(names.filter((n) => n.startsWith('@tensorflow/'))).toEqual([]);
-      } else {
-        const cores = copies.filter((c) => c.name === '@tensorflow/tfjs-core');
-        expect(cores.map((c) => c.version), `copies of tfjs-core in ${dir}`).toEqual([tfjs]);
-        for (const copy of copies.filter((c) => c.name.startsWith('@tensorflow/tfjs-'))) {
-          expect(`${copy.name}@${copy.version}`).toBe(`${copy.name}@${tfjs}`);
+        const copies = installedCopies(dir);
+        const names = copies.map((c) => c.name);
+        for (const forbidden of FORBIDDEN) {
+          expect(names, `${forbidden} installed in ${where}`).not.toContain(forbidden);
+          expect(lockfileText(pm, dir), `${forbidden} in the lockfile of ${where}`).not.toMatch(
+            new RegExp(`["'/ ]${forbidden.replace('/', '\\/')}[@"':]`),
+          );
         }
+        if (!step.usesTfjs) {
+          expect(names.filter((n) => n.startsWith('@tensorflow/')), `tfjs in ${where}`).toEqual([]);
+        } else {
+          const cores = copies.filter((c) => c.name === '@tensorflow/tfjs-core');
+          expect(cores.map((c) => c.version), `copies of tfjs-core in ${where}`).toEqual([tfjs]);
+          for (const copy of copies.filter((c) => c.name.startsWith('@tensorflow/tfjs-'))) {
+            expect(`${copy.name}@${copy.version}`, where).toBe(`${copy.name}@${tfjs}`);
+          }
+        }
+
+        // Every entry point loads with what is installed (the tfjs subpaths only where tfjs is).
+        const entries = Object.keys(pkg.manifest.exports ?? { '.': '' })
+          .filter((sub) => sub !== './package.json' && (sub === '.' || step.usesTfjs))
+          .map((sub) => (sub === '.' ? pkg.manifest.name : `${pkg.manifest.name}/${sub.slice(2)}`));
+        const imports = entries.map((entry) => `await import(${JSON.stringify(entry)});`).join('\n');
+        await runModule(dir, 'entry-points.mjs', `${imports}\nconsole.log('ok');\n`);
+
+        if (step.example) await runModule(dir, 'readme-example.mjs', toRunnableModule(step.example));
       }
-
-      // Every entry point loads with what is installed (the tfjs subpaths only where tfjs is).
-      const entries = Object.keys(pkg.manifest.exports ?? { '.': '' })
-        .filter((sub) => sub !== './package.json' && (sub === '.' || scenario.usesTfjs))
-        .map((sub) => (sub === '.' ? pkg.manifest.name : `${pkg.manifest.name}/${sub.slice(2)}`));
-      const imports = entries.map((entry) => `await import(${JSON.stringify(entry)});`).join('\n');
-      await runModule(dir, 'entry-points.mjs', `${imports}\nconsole.log('ok');\n`);
-
-      if (scenario.example) await runModule(dir, 'readme-example.mjs', toRunnableModule(scenario.example));
     });
   }
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { exec } from './exec.js';
@@ -43,6 +43,10 @@ export async function copyRepo(): Promise<string> {
   writeFileSync(join(dir, '.git', 'info', 'exclude'), '.npmrc\n');
   await git(['add', '-A'], dir);
   await git(['commit', '-q', '-m', 'snapshot of the working tree'], dir);
+  // turbo's local cache: where the checkout's build already ran with the same inputs (turbo runs
+  // it before these tests), `pnpm release` restores dist/ from it as it would in the checkout.
+  const turboCache = join(REPO_ROOT, '.turbo', 'cache');
+  if (existsSync(turboCache)) cpSync(turboCache, join(dir, '.turbo', 'cache'), { recursive: true });
   await pnpm(
     ['install', '--offline', '--frozen-lockfile', '--ignore-scripts', '--filter', readManifest(dir).name, '--filter', './packages/*'],
     dir,

@@ -33,7 +33,6 @@ export interface Scenario {
   /** The README's example (its first ts/js block), in the first scenario that installs all it imports. */
   readonly example: CodeBlock | undefined;
   readonly usesTfjs: boolean;
-  readonly label: string;
 }
 
 /**
@@ -67,13 +66,11 @@ export function scenariosOf(pkg: WorkspacePackage): Scenario[] {
   const exampleLine = example ? lines.findIndex((_, i) => needed.every((name) => names(i).has(name))) : -1;
   return lines.map((_, i) => {
     const installLines = lines.slice(0, i + 1);
-    const others = [...names(i)].filter((n) => n !== pkg.manifest.name);
     return {
       pkg,
       installLines,
       example: i === exampleLine ? example : undefined,
       usesTfjs: installLines.flat().some((spec) => spec.startsWith('@tensorflow/')),
-      label: others.length === 0 ? `${pkg.manifest.name} alone` : `${pkg.manifest.name} + ${others.join(' ')}`,
     };
   });
 }
