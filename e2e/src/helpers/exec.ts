@@ -17,11 +17,34 @@ export interface ExecOptions {
   allowFailure?: boolean;
 }
 
-/** Children we started and have not seen exit, by process-group id, so a torn-down worker can end them. */
+/** Process groups we started and have not seen end, so a worker that is torn down ends them too. */
 const runningGroups = new Set<number>();
 process.once('exit', () => {
   for (const pgid of runningGroups) killGroup(pgid, 'SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    for (const pgid of runningGroups) killGroup(pgid, 'SIGKILL');
+    process.kill(process.pid, signal); // then die of the same signal, as without this handler
+  });
+}
+
+/**
+ * Remembers a process group we started (until `untrackGroup`), so it is killed if this process
+ * exits or is interrupted first.
+ * @param pgid - the group's id
+ */
+export function trackGroup(pgid: number): void {
+  runningGroups.add(pgid);
+}
+
+/**
+ * Forgets a process group that has ended.
+ * @param pgid - the group's id
+ */
+export function untrackGroup(pgid: number): void {
+  runningGroups.delete(pgid);
+}
 
 /**
  * Sends a signal to a process group we started, ignoring a group that is already gone.
@@ -61,7 +84,7 @@ export function exec(file: string, args: readonly string[], options: ExecOptions
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pgid = child.pid;
-    if (pgid !== undefined) runningGroups.add(pgid);
+    if (pgid !== undefined) trackGroup(pgid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -77,13 +100,13 @@ export function exec(file: string, args: readonly string[], options: ExecOptions
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
-      if (pgid !== undefined) runningGroups.delete(pgid);
+      if (pgid !== undefined) untrackGroup(pgid);
       reject(new Error(`${command} (in ${options.cwd}) could not start: ${error.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (pgid !== undefined) {
-        runningGroups.delete(pgid);
+        untrackGroup(pgid);
         // Grandchildren left behind by a finished command (daemons) go with it.
         killGroup(pgid, 'SIGKILL');
       }

@@ -3,7 +3,7 @@ import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killGroup } from './exec.js';
+import { killGroup, trackGroup, untrackGroup } from './exec.js';
 import { cleanEnv, tempDir } from './workspace.js';
 
 const VERDACCIO_BIN = fileURLToPath(new URL('../../node_modules/verdaccio/bin/verdaccio', import.meta.url));
@@ -50,11 +50,6 @@ export interface Packument {
   versions: Record<string, { version: string; dist: { shasum: string; tarball: string } }>;
 }
 
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) killGroup(pid, 'SIGKILL');
-});
-
 /**
  * Starts verdaccio on 127.0.0.1, on a free port, with its own config, htpasswd (one user at
  * most) and storage in a temp folder, and no uplinks: it serves only what is published to it.
@@ -94,7 +89,7 @@ export async function startVerdaccio(): Promise<Registry> {
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('verdaccio did not start');
-  running.add(pid);
+  trackGroup(pid);
   let exited = false;
   child.once('exit', () => {
     exited = true;
@@ -122,7 +117,7 @@ export async function startVerdaccio(): Promise<Registry> {
     },
     async stop() {
       if (exited) {
-        running.delete(pid);
+        untrackGroup(pid);
         return;
       }
       killGroup(pid, 'SIGTERM');
@@ -130,7 +125,7 @@ export async function startVerdaccio(): Promise<Registry> {
       while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       if (!exited) killGroup(pid, 'SIGKILL');
       while (!exited) await new Promise((r) => setTimeout(r, 50));
-      running.delete(pid);
+      untrackGroup(pid);
     },
     alive: () => !exited,
   };
