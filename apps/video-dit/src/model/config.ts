@@ -24,6 +24,14 @@ export interface ModelConfig {
   ropeAxisDims?: [number, number, number];
   /** RoPE base frequency. */
   ropeTheta: number;
+  /**
+   * What the output layer predicts. `x`: the clean clip x1, turned into the velocity
+   * `(x̂1 − x_t) / max(1 − t, 0.05)` (Li & He 2025, "Back to Basics: Let Denoising Generative
+   * Models Denoise"): a token narrower than its patch (64 < 2·4·4·3 = 96 here) cannot carry the
+   * noise that a direct velocity output must reproduce, but clean clips are low-dimensional.
+   * `velocity`: the output is the velocity itself.
+   */
+  prediction: 'x' | 'velocity';
 }
 
 /** Names of the built-in model sizes. */
@@ -46,6 +54,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, Readonly<ModelConfi
     mlpRatio: 2,
     timeFeatures: 32,
     ropeTheta: 10000,
+    prediction: 'x',
   },
   small: {
     frames: 8,
@@ -59,6 +68,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, Readonly<ModelConfi
     mlpRatio: 4,
     timeFeatures: 64,
     ropeTheta: 10000,
+    prediction: 'x',
   },
   base: {
     frames: 16,
@@ -72,6 +82,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, Readonly<ModelConfi
     mlpRatio: 4,
     timeFeatures: 256,
     ropeTheta: 10000,
+    prediction: 'x',
   },
 };
 

@@ -35,6 +35,9 @@ export function timestepFeatures(t: tf.Tensor1D, features: number): tf.Tensor2D 
   return tf.concat([tf.cos(angles), tf.sin(angles)], 1) as tf.Tensor2D;
 }
 
+/** Lower bound of `1 − t` when an x prediction is turned into a velocity (Li & He use 0.05). */
+const X_PREDICTION_MIN_REMAINING = 0.05;
+
 function linear(params: ModelParams, name: string, x: tf.Tensor2D): tf.Tensor2D {
   return dense(x, param(params, `${name}.w`) as tf.Tensor2D, param(params, `${name}.b`) as tf.Tensor1D);
 }
@@ -74,7 +77,8 @@ function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
 
 /**
  * The DiT forward pass: tubelet patchify, timestep embedding, `depth` adaLN-Zero blocks of
- * 3D-RoPE self-attention and MLP, final adaLN and linear, unpatchify.
+ * 3D-RoPE self-attention and MLP, final adaLN and linear, unpatchify; an x prediction is turned
+ * into the velocity it implies.
  * @param params - weights from `initParams` (or the EMA copy).
  * @param config - the config the weights were made for.
  * @param xt - noisy clips `[B, T, H, W, C]`.
@@ -112,6 +116,9 @@ export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tens
     }
     const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     const out = linear(params, 'final.out', tf.reshape(modulate(layerNorm(x), shiftF, scaleF), [b * s, d]));
-    return unpatchify(tf.reshape(out, [b, s, patchDim(config)]), config);
+    const prediction = unpatchify(tf.reshape(out, [b, s, patchDim(config)]), config);
+    if (config.prediction === 'velocity') return prediction;
+    const remaining = tf.reshape(tf.maximum(tf.sub(1, t), X_PREDICTION_MIN_REMAINING), [b, 1, 1, 1, 1]);
+    return tf.div(tf.sub(prediction, xt), remaining) as tf.Tensor5D;
   });
 }

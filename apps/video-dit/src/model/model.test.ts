@@ -67,12 +67,19 @@ describe('ops keep products 2-D and their gradients match autodiff', () => {
 });
 
 describe('ditForward', () => {
-  test('predicts a velocity of the input shape; adaLN-Zero starts at exactly zero', () => {
+  test('predicts a velocity of the input shape; adaLN-Zero starts from a zero output layer', () => {
     const params = initParams(tiny, 0);
     const x = seeded([3, tiny.frames, tiny.height, tiny.width, 3], 7) as tf.Tensor5D;
-    const v = ditForward(params, tiny, x, tf.tensor1d([0, 0.5, 1]));
-    expect(v.shape).toEqual(x.shape);
-    expect(tf.max(tf.abs(v)).dataSync()[0]).toBe(0);
+    const t = tf.tensor1d([0, 0.5, 1]);
+    const direct = ditForward(params, { ...tiny, prediction: 'velocity' }, x, t);
+    expect(direct.shape).toEqual(x.shape);
+    expect(tf.max(tf.abs(direct)).dataSync()[0]).toBe(0);
+    // x prediction: x̂1 = 0, so the velocity is (0 − x_t) / max(1 − t, 0.05).
+    const implied = ditForward(params, tiny, x, t).arraySync();
+    const input = x.arraySync();
+    [1, 0.5, 0.05].forEach((remaining, b) => {
+      expect(implied[b]![1]![2]![3]![0]).toBeCloseTo(-input[b]![1]![2]![3]![0]! / remaining, 4);
+    });
     disposeParams(params);
   });
 

@@ -18,6 +18,7 @@ const modelSchema = z.strictObject({
   timeFeatures: positiveInt,
   ropeAxisDims: axisTriple.optional(),
   ropeTheta: z.number().positive(),
+  prediction: z.enum(['x', 'velocity']),
 });
 
 const dataSchema = z.strictObject({
