@@ -36,8 +36,8 @@ function packagesOfCopy(): WorkspacePackage[] {
 }
 
 /** `pnpm release` in the copy, the way a maintainer runs it; never throws, returns the result. */
-function release(env: NodeJS.ProcessEnv = {}) {
-  return pnpm(['release'], repo, env, true);
+function release() {
+  return pnpm(['release'], repo, {}, true);
 }
 
 function output(result: { stdout: string; stderr: string }): string {
@@ -67,7 +67,7 @@ async function registryState() {
 
 /**
  * Installs the given versions of our packages from verdaccio into a fresh project, with the
- * peers their READMEs name (from the public registry), and runs every README example.
+ * peers their READMEs name (from the public registry), and runs each package's README example.
  */
 async function installFromRegistryAndRun(pm: PackageManager, versions: Map<string, string>) {
   const dir = await createProject(`from-registry-${pm}`);
@@ -180,6 +180,7 @@ describe.sequential('release with changesets against a local npm registry (verda
       logChangesets(result);
       expect(result.code).not.toBe(0);
       expect(output(result)).toMatch(/ECONNREFUSED/);
+      expect(output(result)).toContain(new URL(deadUrl).host);
     } finally {
       writeNpmrc(repo, live().url, token);
     }
