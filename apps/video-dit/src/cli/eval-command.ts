@@ -15,11 +15,17 @@ export const EVAL_HELP = `video-dit eval [flags]   quality score of real clips, 
 
   --run DIR          the run folder (default runs/sample)
   --count N          clips per row (default 16)
+  --steps N          Euler steps (default: the run's sample.steps)
+  --shift X          inference shift (default: the run's sample.shift)
+  --stochasticity η  fresh-noise fraction per step (default: the run's sample.stochasticity)
   --backend NAME     auto | wasm | cpu | webgpu | tensorflow`;
 
 const FLAGS = {
   run: { type: 'string' },
   count: { type: 'string' },
+  steps: { type: 'string' },
+  shift: { type: 'string' },
+  stochasticity: { type: 'string' },
   backend: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -44,6 +50,9 @@ export async function evalCommand(args: string[]): Promise<void> {
     return;
   }
   const count = numberFlag('count', flags.count) ?? 16;
+  const steps = numberFlag('steps', flags.steps);
+  const shiftFlag = numberFlag('shift', flags.shift);
+  const eta = numberFlag('stochasticity', flags.stochasticity);
   await startBackend(flags.backend ?? 'auto');
   const dir = flags.run ?? join('runs', 'sample');
   const { config, ema, step } = await loadRunWeights(dir);
@@ -52,8 +61,15 @@ export async function evalCommand(args: string[]): Promise<void> {
     const data = runDataConfig(config);
     const shape: [number, number, number] = [config.model.frames, config.model.height, config.model.width];
     const shift =
-      config.sample.shift === 'train' ? resolveTrainingShift(config.timesteps, tokenCount(config.model)) : config.sample.shift;
-    const options = { count, steps: config.sample.steps, shift, seed: config.sample.seed };
+      shiftFlag ??
+      (config.sample.shift === 'train' ? resolveTrainingShift(config.timesteps, tokenCount(config.model)) : config.sample.shift);
+    const options = {
+      count,
+      steps: steps ?? config.sample.steps,
+      shift,
+      seed: config.sample.seed,
+      stochasticity: eta ?? config.sample.stochasticity,
+    };
     const real = datasetSplit(data, 'validation', count).map((index) => generateClip(data, index).pixels);
     const rows = {
       real,

@@ -54,6 +54,7 @@ export async function sampleCommand(args: string[]): Promise<void> {
       steps: steps ?? config.sample.steps,
       shift,
       seed: seed ?? config.sample.seed,
+      stochasticity: config.sample.stochasticity,
     };
     const clips = sampleClips(ema, config.model, options);
     const written = await writeSamples(flags.out ?? join(dir, 'samples'), clips, [config.model.frames, config.model.height, config.model.width]);

@@ -142,9 +142,15 @@ export async function trainCommand(args: string[]): Promise<void> {
     console.log(`trained to step ${trainer.step} in ${formatDuration(trainSeconds)}; shift ${trainer.shift.toFixed(3)}`);
     const { sample, model } = config;
     const shift = sample.shift === 'train' ? trainer.shift : sample.shift;
-    const clips = sampleClips(trainer.ema, model, { count: sample.count, steps: sample.steps, shift, seed: sample.seed });
+    const clips = sampleClips(trainer.ema, model, {
+      count: sample.count,
+      steps: sample.steps,
+      shift,
+      seed: sample.seed,
+      stochasticity: sample.stochasticity,
+    });
     const written = await writeSamples(paths.samples, clips, [model.frames, model.height, model.width]);
-    console.log(`samples: ${written.contactSheet} and ${written.gifs.length} GIFs (EMA weights, ${sample.steps} Euler steps, shift ${shift.toFixed(3)})`);
+    console.log(`samples: ${written.contactSheet} and ${written.gifs.length} GIFs (EMA weights, ${sample.steps} Euler steps, shift ${shift.toFixed(3)}, stochasticity ${sample.stochasticity})`);
     const validation = validationLoss(trainer.ema, model, trainer.data, { clips: config.data.validationClips });
     console.log(
       `validation loss ${validation.loss.toFixed(4)} by t bucket (0 = noise): ${validation.buckets

@@ -32,6 +32,12 @@ export interface ModelConfig {
    * `velocity`: the output is the velocity itself.
    */
   prediction: 'x' | 'velocity';
+  /**
+   * Width of a per-token GELU MLP between the final adaLN and the output projection; 0 for the
+   * plain linear output of DiT. A linear map from a narrow token cannot draw the sharp edge of a
+   * shape at every offset inside a patch.
+   */
+  headHidden: number;
 }
 
 /** Names of the built-in model sizes. */
@@ -55,6 +61,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, Readonly<ModelConfi
     timeFeatures: 32,
     ropeTheta: 10000,
     prediction: 'x',
+    headHidden: 32,
   },
   small: {
     frames: 8,
@@ -69,6 +76,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, Readonly<ModelConfi
     timeFeatures: 64,
     ropeTheta: 10000,
     prediction: 'x',
+    headHidden: 256,
   },
   base: {
     frames: 16,
@@ -83,6 +91,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, Readonly<ModelConfi
     timeFeatures: 256,
     ropeTheta: 10000,
     prediction: 'x',
+    headHidden: 0,
   },
 };
 

@@ -115,7 +115,9 @@ export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tens
       x = tf.add(x, tf.mul(tf.reshape(gateM, [b, 1, d]), ff));
     }
     const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-    const out = linear(params, 'final.out', tf.reshape(modulate(layerNorm(x), shiftF, scaleF), [b * s, d]));
+    let head = tf.reshape(modulate(layerNorm(x), shiftF, scaleF), [b * s, d]) as tf.Tensor2D;
+    if (config.headHidden > 0) head = gelu(linear(params, 'final.fc', head));
+    const out = linear(params, 'final.out', head);
     const prediction = unpatchify(tf.reshape(out, [b, s, patchDim(config)]), config);
     if (config.prediction === 'velocity') return prediction;
     const remaining = tf.reshape(tf.maximum(tf.sub(1, t), X_PREDICTION_MIN_REMAINING), [b, 1, 1, 1, 1]);

@@ -63,7 +63,12 @@ export function initParams(config: ModelConfig, seed: number): ModelParams {
     linear(`block${i}.fc2`, mlp, d, 'xavier');
   }
   linear('final.mod', d, 2 * d, 'zero');
-  linear('final.out', d, patchDim(config), 'zero');
+  if (config.headHidden > 0) {
+    linear('final.fc', d, config.headHidden, 'xavier');
+    linear('final.out', config.headHidden, patchDim(config), 'zero');
+  } else {
+    linear('final.out', d, patchDim(config), 'zero');
+  }
   return params;
 }
 

@@ -1,4 +1,4 @@
-import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
+import { createRng, hunyuanVideoSchedule, type Rng } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +19,12 @@ export interface SampleOptions {
   seed: number;
   /** Clips per forward pass (default 16). */
   batchSize?: number;
+  /**
+   * Fraction η ∈ [0, 1) of the noise estimate replaced by fresh noise at each step (default 0:
+   * plain Euler). With η > 0 each step moves to `t'·x̂1 + (1 − t')·(√(1 − η²)·x̂0 + η·ε)`, which
+   * lets later steps correct earlier mistakes.
+   */
+  stochasticity?: number;
 }
 
 /**
@@ -30,6 +36,12 @@ export interface SampleOptions {
  */
 export function samplingTimes(steps: number, shift: number): Float64Array {
   return hunyuanVideoSchedule(steps, { shift, convention: 't' });
+}
+
+function normals(rng: Rng, count: number): Float32Array {
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) values[i] = rng.normal();
+  return values;
 }
 
 /**
@@ -45,6 +57,8 @@ export function sampleClips(params: ModelParams, config: ModelConfig, options: S
   const { count, steps, shift, seed } = options;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  const eta = options.stochasticity ?? 0;
+  if (!(eta >= 0 && eta < 1)) throw new RangeError(`stochasticity must be in [0, 1), got ${eta}`);
   const times = samplingTimes(steps, shift);
   const clipSize = config.frames * config.height * config.width * config.channels;
   const rng = createRng(seed);
@@ -52,13 +66,21 @@ export function sampleClips(params: ModelParams, config: ModelConfig, options: S
   const clips: Float32Array[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const b = Math.min(batchSize, count - start);
-    const noise = new Float32Array(b * clipSize);
-    for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+    const noise = normals(rng, b * clipSize);
     let x = tf.tensor5d(noise, [b, config.frames, config.height, config.width, config.channels]);
     for (let i = 0; i < steps; i++) {
       const t0 = times[i]!;
-      const dt = times[i + 1]! - t0;
-      const next = tf.tidy(() => tf.add(x, tf.mul(ditForward(params, config, x, tf.fill([b], t0) as tf.Tensor1D), dt)));
+      const t1 = times[i + 1]!;
+      const fresh = eta > 0 && i < steps - 1 ? normals(rng, noise.length) : undefined;
+      const next = tf.tidy(() => {
+        const v = ditForward(params, config, x, tf.fill([b], t0) as tf.Tensor1D);
+        // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
+        if (fresh === undefined) return tf.add(x, tf.mul(v, t1 - t0));
+        const x1 = tf.add(x, tf.mul(v, 1 - t0));
+        const x0 = tf.sub(x, tf.mul(v, t0));
+        const renoised = tf.add(tf.mul(x0, Math.sqrt(1 - eta * eta)), tf.mul(tf.tensor(fresh, x.shape), eta));
+        return tf.add(tf.mul(x1, t1), tf.mul(renoised, 1 - t1));
+      });
       x.dispose();
       x = next as tf.Tensor5D;
     }

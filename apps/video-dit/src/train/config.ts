@@ -19,6 +19,7 @@ const modelSchema = z.strictObject({
   ropeAxisDims: axisTriple.optional(),
   ropeTheta: z.number().positive(),
   prediction: z.enum(['x', 'velocity']),
+  headHidden: z.number().int().min(0),
 });
 
 const dataSchema = z.strictObject({
@@ -67,6 +68,8 @@ const sampleSchema = z.strictObject({
   /** Inference shift; 'train' uses the resolved training shift. */
   shift: z.union([z.number().positive().max(1000), z.literal('train')]),
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Fresh-noise fraction per sampling step (0: plain Euler). */
+  stochasticity: z.number().min(0).lt(1),
 });
 
 /** Full configuration of a run, as written to `runs/<name>/config.json`. */
@@ -144,7 +147,7 @@ export function presetConfig(preset: ModelPresetName): RunConfig {
       stratified: true,
     },
     train: { ...TRAIN_DEFAULTS },
-    sample: { count: 8, steps: 25, shift: 'train', seed: 1 },
+    sample: { count: 8, steps: 50, shift: 'train', seed: 1, stochasticity: 0 },
   };
   switch (preset) {
     case 'tiny':
@@ -155,7 +158,12 @@ export function presetConfig(preset: ModelPresetName): RunConfig {
         sample: { ...base.sample, count: 2, steps: 4 },
       };
     case 'small':
-      return { ...base, name: 'sample', train: { ...base.train, steps: 3000, checkpointEvery: 500, logEvery: 100 } };
+      return {
+        ...base,
+        name: 'sample',
+        train: { ...base.train, steps: 2000, checkpointEvery: 500, logEvery: 100 },
+        sample: { ...base.sample, stochasticity: 0.5 },
+      };
     case 'base':
       return {
         ...base,
