@@ -56,6 +56,17 @@ describe('video-dit CLI', () => {
     expect(report.quality.real.score).toBeGreaterThan(0);
   }, 60_000);
 
+  test('--resume continues a run from its newest checkpoint', async () => {
+    const common = ['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'resumed'];
+    expect((await run([...common, '--steps', '10', '--set', 'train.checkpointEvery=5', '--set', 'train.logEvery=5'])).code).toBe(0);
+    const resumed = await run([...common, '--resume', '--steps', '15', '--set', 'train.checkpointEvery=5', '--set', 'train.logEvery=5']);
+    expect(resumed.err).toBe('');
+    expect(resumed.out).toMatch(/trained to step 15/);
+    const metrics = (await readFile(join(dir, 'resumed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([5, 10, 15]);
+    expect((await readdir(join(dir, 'resumed', 'checkpoints'))).sort()).toEqual(['step-00000010', 'step-00000015']);
+  }, 60_000);
+
   test.each([
     [['trian'], /unknown command 'trian' \(did you mean 'train'\?\)/],
     [['train', '--stpes', '5'], /unknown flag '--stpes' \(did you mean '--steps'\?\)/],
