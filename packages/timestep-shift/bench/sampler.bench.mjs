@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createRng, sampleTimesteps, timestepDistribution } from '../dist/index.js';
+import { batchMeanVariance } from './batch-mean-variance.mjs';
 
 const N = 10_000_000;
 const SHIFT = 3;
@@ -64,21 +65,6 @@ if (numpy.skipped) {
   console.log(`  ratio (ours / numpy)     ${(numpy.seconds / ours.seconds).toFixed(2)}x`);
 }
 
-// Variance of the batch mean of g(t) over seeded batches: independent vs stratified draws.
-function batchMeanVariance(dist, g, batchSize, stratified, batches) {
-  const rng = createRng(1234);
-  let sum = 0;
-  let sumSquares = 0;
-  for (let b = 0; b < batches; b++) {
-    const batch = sampleTimesteps(dist, batchSize, rng, { stratified });
-    let mean = 0;
-    for (const t of batch) mean += g(t) / batchSize;
-    sum += mean;
-    sumSquares += mean * mean;
-  }
-  return (sumSquares - (sum * sum) / batches) / (batches - 1);
-}
-
 const BATCHES = 20_000;
 const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: SHIFT });
 const functions = [
@@ -89,8 +75,8 @@ console.log(`\nVariance of the batch mean of g(t), ${BATCHES} seeded batches, sh
 console.log('  g(t)             batch  independent   stratified   reduction');
 for (const [name, g] of functions) {
   for (const batchSize of [8, 32]) {
-    const independent = batchMeanVariance(dist, g, batchSize, false, BATCHES);
-    const stratified = batchMeanVariance(dist, g, batchSize, true, BATCHES);
+    const independent = batchMeanVariance({ createRng, sampleTimesteps }, dist, g, batchSize, false, BATCHES);
+    const stratified = batchMeanVariance({ createRng, sampleTimesteps }, dist, g, batchSize, true, BATCHES);
     console.log(
       `  ${name.padEnd(16)} ${String(batchSize).padStart(5)}  ${independent.toExponential(3).padStart(11)}  ${stratified
         .toExponential(3)

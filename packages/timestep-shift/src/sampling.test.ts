@@ -1,23 +1,14 @@
 import { describe, expect, test } from 'vitest';
+import { batchMeanVariance as measureBatchMeanVariance } from '../bench/batch-mean-variance.mjs';
 import { timestepDistribution } from './distributions.js';
 import { createRng } from './rng.js';
 import { sampleTimesteps } from './sampling.js';
 
 const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
 
-/** Variance over `batches` seeded batches of the batch mean of g(t). */
+/** Variance over seeded batches of the batch mean of g(t), measured as the bench measures it. */
 function batchMeanVariance(g: (t: number) => number, batchSize: number, stratified: boolean, batches: number): number {
-  const rng = createRng(1234);
-  let sum = 0;
-  let sumSquares = 0;
-  for (let b = 0; b < batches; b++) {
-    const batch = sampleTimesteps(dist, batchSize, rng, { stratified });
-    let mean = 0;
-    for (const t of batch) mean += g(t) / batchSize;
-    sum += mean;
-    sumSquares += mean * mean;
-  }
-  return (sumSquares - (sum * sum) / batches) / (batches - 1);
+  return measureBatchMeanVariance({ createRng, sampleTimesteps }, dist, g, batchSize, stratified, batches);
 }
 
 describe('sampleTimesteps', () => {
