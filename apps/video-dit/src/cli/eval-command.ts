@@ -73,15 +73,15 @@ export async function evalCommand(args: string[]): Promise<void> {
     const real = datasetSplit(data, 'validation', count).map((index) => generateClip(data, index).pixels);
     const rows = {
       real,
-      untrained: sampleClips(untrained, config.model, options),
-      trained: sampleClips(ema, config.model, options),
+      untrained: await sampleClips(untrained, config.model, options),
+      trained: await sampleClips(ema, config.model, options),
     };
     const scores = {
       real: meanQuality(rows.real, shape, data),
       untrained: meanQuality(rows.untrained, shape, data),
       trained: meanQuality(rows.trained, shape, data),
     };
-    const validation = validationLoss(ema, config.model, data, { clips: config.data.validationClips });
+    const validation = await validationLoss(ema, config.model, data, { clips: config.data.validationClips });
     console.log(`quality score (${count} clips each; run ${dir} at step ${step}):`);
     for (const [label, result] of Object.entries(scores)) console.log(`  ${describeQuality(label, result)}`);
     const ratio = scores.trained.score / scores.real.score;

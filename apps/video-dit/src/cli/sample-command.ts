@@ -56,7 +56,7 @@ export async function sampleCommand(args: string[]): Promise<void> {
       seed: seed ?? config.sample.seed,
       stochasticity: config.sample.stochasticity,
     };
-    const clips = sampleClips(ema, config.model, options);
+    const clips = await sampleClips(ema, config.model, options);
     const written = await writeSamples(flags.out ?? join(dir, 'samples'), clips, [config.model.frames, config.model.height, config.model.width]);
     console.log(`step ${step}: ${written.gifs.length} GIFs and ${written.contactSheet} (${options.steps} Euler steps, shift ${shift.toFixed(3)})`);
   } finally {

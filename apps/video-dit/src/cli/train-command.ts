@@ -142,7 +142,7 @@ export async function trainCommand(args: string[]): Promise<void> {
     console.log(`trained to step ${trainer.step} in ${formatDuration(trainSeconds)}; shift ${trainer.shift.toFixed(3)}`);
     const { sample, model } = config;
     const shift = sample.shift === 'train' ? trainer.shift : sample.shift;
-    const clips = sampleClips(trainer.ema, model, {
+    const clips = await sampleClips(trainer.ema, model, {
       count: sample.count,
       steps: sample.steps,
       shift,
@@ -151,7 +151,7 @@ export async function trainCommand(args: string[]): Promise<void> {
     });
     const written = await writeSamples(paths.samples, clips, [model.frames, model.height, model.width]);
     console.log(`samples: ${written.contactSheet} and ${written.gifs.length} GIFs (EMA weights, ${sample.steps} Euler steps, shift ${shift.toFixed(3)}, stochasticity ${sample.stochasticity})`);
-    const validation = validationLoss(trainer.ema, model, trainer.data, { clips: config.data.validationClips });
+    const validation = await validationLoss(trainer.ema, model, trainer.data, { clips: config.data.validationClips });
     console.log(
       `validation loss ${validation.loss.toFixed(4)} by t bucket (0 = noise): ${validation.buckets
         .map((b) => `[${b.from.toFixed(1)},${b.to.toFixed(1)}) ${b.loss.toFixed(4)}`)

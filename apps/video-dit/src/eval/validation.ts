@@ -42,12 +42,12 @@ export interface ValidationOptions {
  * @returns the overall loss and the loss per bucket, low t (noise) first.
  * @throws RangeError when clips or buckets are not positive integers.
  */
-export function validationLoss(
+export async function validationLoss(
   params: ModelParams,
   model: ModelConfig,
   data: VideoDataConfig,
   options: ValidationOptions,
-): ValidationResult {
+): Promise<ValidationResult> {
   const bucketCount = options.buckets ?? 5;
   if (!Number.isInteger(options.clips) || options.clips < 1) {
     throw new RangeError(`clips must be a positive integer, got ${options.clips}`);
@@ -80,8 +80,11 @@ export function validationLoss(
         const error = tf.sub(ditForward(params, model, xt, t), tf.sub(x1, x0));
         return tf.sum(tf.mean(tf.reshape(tf.square(error), [b, -1]), 1));
       });
-      total += (sum.dataSync() as Float32Array)[0]!;
-      sum.dispose();
+      try {
+        total += ((await sum.data()) as Float32Array)[0]!;
+      } finally {
+        sum.dispose();
+      }
     }
     buckets.push({ from, to, loss: total / indices.length });
   }

@@ -53,7 +53,11 @@ function normals(rng: Rng, count: number): Float32Array {
  * @returns `count` clips, each `[T, H, W, C]` float32 in about [−1, 1].
  * @throws RangeError when count or steps are not positive integers.
  */
-export function sampleClips(params: ModelParams, config: ModelConfig, options: SampleOptions): Float32Array[] {
+export async function sampleClips(
+  params: ModelParams,
+  config: ModelConfig,
+  options: SampleOptions,
+): Promise<Float32Array[]> {
   const { count, steps, shift, seed } = options;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
@@ -84,8 +88,12 @@ export function sampleClips(params: ModelParams, config: ModelConfig, options: S
       x.dispose();
       x = next as tf.Tensor5D;
     }
-    const values = x.dataSync() as Float32Array;
-    x.dispose();
+    let values: Float32Array;
+    try {
+      values = (await x.data()) as Float32Array;
+    } finally {
+      x.dispose();
+    }
     for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
   }
   return clips;

@@ -68,7 +68,7 @@ export async function saveCheckpoint(
   let offset = 0;
   for (const group of ['params', 'ema', 'adam.m', 'adam.v'] as const) {
     for (const [name, tensor] of data.groups[group]) {
-      const values = tensor.dataSync() as Float32Array;
+      const values = (await tensor.data()) as Float32Array;
       entries.push({ group, name, shape: [...tensor.shape], offset, length: values.length });
       chunks.push(values);
       offset += values.length;

@@ -139,7 +139,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions = {})
       if (options.stopAfter !== undefined && trainer.step - startStep >= options.stopAfter) break;
       let result: StepResult;
       try {
-        result = trainer.trainStep();
+        result = await trainer.trainStep();
       } catch (error) {
         if (error instanceof NonFiniteLossError) {
           const kept = await latestCheckpoint(paths.checkpoints);
@@ -169,7 +169,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions = {})
         intervalStart = performance.now();
       }
       if (validateEvery > 0 && trainer.step % validateEvery === 0) {
-        const validation = validationLoss(trainer.ema, config.model, trainer.data, { clips: config.data.validationClips });
+        const validation = await validationLoss(trainer.ema, config.model, trainer.data, { clips: config.data.validationClips });
         await write({ kind: 'validation', step: trainer.step, loss: validation.loss, buckets: validation.buckets });
       }
       if (trainer.step % checkpointEvery === 0 || trainer.step === steps) await trainer.saveCheckpoint(paths.checkpoints);

@@ -32,11 +32,11 @@ describe.each(['cpu', 'wasm'] as const)('tiny model on %s', (backend) => {
     await initBackend(backend);
   });
 
-  test('the loss falls within a few steps and no tensor leaks across steps', () => {
+  test('the loss falls within a few steps and no tensor leaks across steps', async () => {
     const trainer = new Trainer(tinyConfig());
-    const losses = [trainer.trainStep().loss];
+    const losses = [(await trainer.trainStep()).loss];
     const tensors = tf.memory().numTensors;
-    for (let i = 1; i < 12; i++) losses.push(trainer.trainStep().loss);
+    for (let i = 1; i < 12; i++) losses.push((await trainer.trainStep()).loss);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(mean(losses.slice(-3))).toBeLessThan(0.95 * mean(losses.slice(0, 3)));
     trainer.dispose();
@@ -51,7 +51,7 @@ describe('checkpoints', () => {
   test('save then load gives identical outputs', async () => {
     const config = tinyConfig();
     const trainer = new Trainer(config);
-    for (let i = 0; i < 3; i++) trainer.trainStep();
+    for (let i = 0; i < 3; i++) await trainer.trainStep();
     const path = await trainer.saveCheckpoint(join(dir, 'identical'));
     const restored = new Trainer(config);
     restored.restore(await loadCheckpoint(path));
@@ -70,16 +70,18 @@ describe('checkpoints', () => {
   test('resume continues exactly: the same losses as an uninterrupted run', async () => {
     const config = tinyConfig();
     const straight = new Trainer(config);
-    const expected = Array.from({ length: 6 }, () => straight.trainStep().loss);
+    const expected: number[] = [];
+    for (let i = 0; i < 6; i++) expected.push((await straight.trainStep()).loss);
     straight.dispose();
 
     const first = new Trainer(config);
-    const losses = Array.from({ length: 3 }, () => first.trainStep().loss);
+    const losses: number[] = [];
+    for (let i = 0; i < 3; i++) losses.push((await first.trainStep()).loss);
     await first.saveCheckpoint(join(dir, 'resume'));
     first.dispose();
     const second = new Trainer(config);
     second.restore(await loadCheckpoint((await latestCheckpoint(join(dir, 'resume')))!));
-    for (let i = 0; i < 3; i++) losses.push(second.trainStep().loss);
+    for (let i = 0; i < 3; i++) losses.push((await second.trainStep()).loss);
     second.dispose();
     expect(losses).toEqual(expected);
   });
@@ -87,21 +89,23 @@ describe('checkpoints', () => {
   test('only the newest checkpoints are kept, and no temporary folder is left', async () => {
     const trainer = new Trainer({ ...tinyConfig(), train: { ...tinyConfig().train, keepCheckpoints: 2 } });
     for (let i = 0; i < 3; i++) {
-      trainer.trainStep();
+      await trainer.trainStep();
       await trainer.saveCheckpoint(join(dir, 'keep'));
     }
     expect(await readdir(join(dir, 'keep'))).toEqual(['step-00000002', 'step-00000003']);
     trainer.dispose();
   });
 
-  test('a NaN loss stops training before the update, naming the step', () => {
+  test('a NaN loss stops training before the update, naming the step, and leaks no tensor', async () => {
     const trainer = new Trainer(tinyConfig());
-    trainer.trainStep();
+    await trainer.trainStep();
     const w = param(trainer.params, 'patch_in.w');
-    w.assign(tf.fill(w.shape, Number.NaN));
+    tf.tidy(() => w.assign(tf.fill(w.shape, Number.NaN)));
     const before = param(trainer.params, 'time.fc1.w').dataSync().slice();
-    expect(() => trainer.trainStep()).toThrow(NonFiniteLossError);
-    expect(() => trainer.trainStep()).toThrow(/step 2: loss NaN/);
+    const tensors = tf.memory().numTensors;
+    await expect(trainer.trainStep()).rejects.toThrow(NonFiniteLossError);
+    await expect(trainer.trainStep()).rejects.toThrow(/step 2: loss NaN/);
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(Array.from(param(trainer.params, 'time.fc1.w').dataSync())).toEqual(Array.from(before));
     expect(trainer.step).toBe(1);
     trainer.dispose();

@@ -117,10 +117,12 @@ export class Trainer {
 
   /**
    * One optimisation step: loss `mean((v_θ(x_t, t) − (x1 − x0))²)`, clipped AdamW update, EMA.
+   * The loss is read asynchronously (webgpu cannot read GPU data synchronously in Node); the
+   * update is applied only after it has been read and checked.
    * @returns the step's loss, gradient norm and learning rate.
    * @throws NonFiniteLossError (before any update) when the loss or gradient norm is not finite.
    */
-  trainStep(): StepResult {
+  async trainStep(): Promise<StepResult> {
     const { model, train } = this.config;
     const { pixels, noise, t } = this.drawBatch();
     const shape = [train.batchSize, model.frames, model.height, model.width, model.channels];
@@ -143,8 +145,16 @@ export class Trainer {
       return { stats: tf.stack([value, norm]), clipped };
     });
     t.dispose();
-    const [loss, gradNorm] = stats.dataSync() as Float32Array;
-    stats.dispose();
+    let values: Float32Array;
+    try {
+      values = (await stats.data()) as Float32Array;
+    } catch (error) {
+      tf.dispose(clipped);
+      throw error;
+    } finally {
+      stats.dispose();
+    }
+    const [loss, gradNorm] = values;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       tf.dispose(clipped);
       throw new NonFiniteLossError(this.step + 1, loss!, gradNorm!);
