@@ -1,17 +1,27 @@
 // One training step of the `small` preset on each available tfjs backend, side by side with the
 // same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
 // BLAS and with OpenBLAS. Prints ms/step and ratios. Run after `pnpm build`: node bench/train-step.bench.mjs
+// Options: --steps N (timed steps on every backend and in PyTorch, after 2 warm-up steps),
+// --no-torch (tfjs rows only). webgpu runs where an adapter exists; with lavapipe
+// (scripts/setup-lavapipe.sh, then source .vendor/lavapipe/env) it is a software adapter at CPU speed.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendUnavailableError, initBackend, modelRopeTable, presetConfig, Trainer } from '../dist/index.js';
+import { parseArgs } from 'node:util';
+import { BackendUnavailableError, backendLabel, initBackend, modelRopeTable, presetConfig, Trainer } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const config = presetConfig('small');
 const { model, train } = config;
+const { values: flags } = parseArgs({ options: { steps: { type: 'string' }, 'no-torch': { type: 'boolean' } } });
+const stepsFlag = flags.steps === undefined ? undefined : Number(flags.steps);
+if (stepsFlag !== undefined && !(Number.isInteger(stepsFlag) && stepsFlag >= 1)) {
+  throw new RangeError(`--steps must be a positive integer, got '${flags.steps}'`);
+}
 const STEPS = { cpu: 3, wasm: 10, webgpu: 10, tensorflow: 10 };
+const WARMUP_STEPS = 2;
 const rows = [];
 
 console.log(
@@ -19,27 +29,29 @@ console.log(
     `hidden ${model.hidden}, depth ${model.depth}, heads ${model.heads}, batch ${train.batchSize}`,
 );
 
-for (const backend of ['cpu', 'wasm']) {
+for (const backend of ['cpu', 'wasm', 'webgpu', 'tensorflow']) {
+  let info;
   try {
-    await initBackend(backend);
+    info = await initBackend(backend);
   } catch (error) {
     if (!(error instanceof BackendUnavailableError)) throw error;
     console.log(`${backend}: skipped (${error.message})`);
     continue;
   }
   const trainer = new Trainer(config);
-  trainer.trainStep();
-  trainer.trainStep();
-  const n = STEPS[backend];
+  for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
+  const n = stepsFlag ?? STEPS[backend];
   const started = performance.now();
-  for (let i = 0; i < n; i++) trainer.trainStep();
+  for (let i = 0; i < n; i++) await trainer.trainStep();
   const ms = (performance.now() - started) / n;
   trainer.dispose();
-  rows.push({ name: `tfjs ${backend}`, ms, note: `${n} steps, one thread` });
+  // The device description's first clause names the adapter or device; its limits follow.
+  const where = backend === 'cpu' || backend === 'wasm' ? 'one thread' : info.description.split(';')[0];
+  rows.push({ name: `tfjs ${backendLabel(info)}`, ms, note: `${n} steps, ${where}` });
 }
 
 const python = '/usr/bin/python3';
-const hasTorch = (() => {
+const hasTorch = !flags['no-torch'] && (() => {
   try {
     execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
     return true;
@@ -47,7 +59,9 @@ const hasTorch = (() => {
     return false;
   }
 })();
-if (!hasTorch) {
+if (flags['no-torch']) {
+  console.log('pytorch: skipped (--no-torch)');
+} else if (!hasTorch) {
   console.log(`pytorch: skipped (${python} cannot import torch; install Debian's python3-torch and libopenblas0-pthread)`);
 } else {
   await initBackend('cpu');
@@ -55,8 +69,8 @@ if (!hasTorch) {
   const spec = JSON.stringify({
     model,
     batchSize: train.batchSize,
-    warmup: 2,
-    steps: 10,
+    warmup: WARMUP_STEPS,
+    steps: stepsFlag ?? 10,
     ropeCos: Array.from(table.cos),
     ropeSin: Array.from(table.sin),
   });
