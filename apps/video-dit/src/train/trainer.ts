@@ -118,7 +118,8 @@ export class Trainer {
   /**
    * One optimisation step: loss `mean((v_θ(x_t, t) − (x1 − x0))²)`, clipped AdamW update, EMA.
    * The loss is read asynchronously (webgpu cannot read GPU data synchronously in Node); the
-   * update is applied only after it has been read and checked.
+   * update is applied only after it has been read and checked. Await each step before starting
+   * the next: a step started earlier would compute its gradient from the weights before this update.
    * @returns the step's loss, gradient norm and learning rate.
    * @throws NonFiniteLossError (before any update) when the loss or gradient norm is not finite.
    */
