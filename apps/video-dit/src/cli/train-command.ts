@@ -102,12 +102,17 @@ export async function trainCommand(args: string[]): Promise<void> {
     return;
   }
   const started = performance.now();
-  await startBackend(config.backend);
+  const backend = await startBackend(config.backend);
+  // Only GPU backends report their memory; elsewhere the figure is left out.
+  const memory = (): string => {
+    const bytes = backend.memoryBytes();
+    return bytes === undefined ? '' : ` | GPU memory ${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  };
   const total = config.train.steps;
   const tty = process.stdout.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
-        { format: 'train {bar} {value}/{total} | loss {loss} | {speed} steps/s | ETA {eta_formatted}', hideCursor: true },
+        { format: 'train {bar} {value}/{total} | loss {loss} | {speed} steps/s{memory} | ETA {eta_formatted}', hideCursor: true },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -118,7 +123,7 @@ export async function trainCommand(args: string[]): Promise<void> {
     fresh,
     onStep: (result, stepsPerSecond) => {
       if (bar === undefined) return;
-      const payload = { loss: result.loss.toFixed(4), speed: stepsPerSecond.toFixed(2) };
+      const payload = { loss: result.loss.toFixed(4), speed: stepsPerSecond.toFixed(2), memory: memory() };
       if (!barStarted) {
         bar.start(total, result.step, payload);
         barStarted = true;
@@ -129,7 +134,7 @@ export async function trainCommand(args: string[]): Promise<void> {
       if (line.kind === 'train') {
         const eta = (total - line.step) / line.stepsPerSecond;
         console.log(
-          `step ${line.step}/${total}  loss ${line.loss.toFixed(4)}  ${line.stepsPerSecond.toFixed(2)} steps/s  elapsed ${formatDuration(line.elapsedSeconds)}  ETA ${formatDuration(eta)}`,
+          `step ${line.step}/${total}  loss ${line.loss.toFixed(4)}  ${line.stepsPerSecond.toFixed(2)} steps/s  elapsed ${formatDuration(line.elapsedSeconds)}  ETA ${formatDuration(eta)}${memory()}`,
         );
       } else {
         console.log(`step ${line.step}  validation loss ${line.loss.toFixed(4)}`);
