@@ -4,9 +4,9 @@ import { generateClip, datasetSplit } from '../data/index.js';
 import { meanQuality, type QualityResult } from '../eval/quality.js';
 import { validationLoss } from '../eval/validation.js';
 import { writeContactSheet } from '../media/index.js';
-import { disposeParams, initParams, tokenCount } from '../model/index.js';
+import { disposeParams, initParams } from '../model/index.js';
 import { sampleClips } from '../sample/index.js';
-import { loadRunWeights, resolveTrainingShift, runDataConfig } from '../train/index.js';
+import { loadRunWeights, resolveSampleShift, runDataConfig } from '../train/index.js';
 import { numberFlag, parseFlags } from './args.js';
 import { startBackend } from './shared.js';
 
@@ -60,9 +60,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   try {
     const data = runDataConfig(config);
     const shape: [number, number, number] = [config.model.frames, config.model.height, config.model.width];
-    const shift =
-      shiftFlag ??
-      (config.sample.shift === 'train' ? resolveTrainingShift(config.timesteps, tokenCount(config.model)) : config.sample.shift);
+    const shift = resolveSampleShift(config, shiftFlag);
     const options = {
       count,
       steps: steps ?? config.sample.steps,

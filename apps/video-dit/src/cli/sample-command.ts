@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { sampleClips, writeSamples } from '../sample/index.js';
-import { loadRunWeights, resolveTrainingShift } from '../train/index.js';
-import { tokenCount } from '../model/index.js';
+import { loadRunWeights, resolveSampleShift } from '../train/index.js';
 import { numberFlag, parseFlags } from './args.js';
 import { startBackend } from './shared.js';
 
@@ -47,8 +46,7 @@ export async function sampleCommand(args: string[]): Promise<void> {
   const dir = flags.run ?? join('runs', 'sample');
   const { config, ema, step } = await loadRunWeights(dir);
   try {
-    const shiftSetting = shiftFlag ?? config.sample.shift;
-    const shift = shiftSetting === 'train' ? resolveTrainingShift(config.timesteps, tokenCount(config.model)) : shiftSetting;
+    const shift = resolveSampleShift(config, shiftFlag);
     const options = {
       count: count ?? config.sample.count,
       steps: steps ?? config.sample.steps,

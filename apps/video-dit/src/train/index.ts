@@ -33,6 +33,7 @@ export {
 } from './run.js';
 export {
   NonFiniteLossError,
+  resolveSampleShift,
   resolveTrainingShift,
   type StepResult,
   Trainer,

@@ -42,6 +42,16 @@ export function resolveTrainingShift(timesteps: TimestepConfig, tokens: number):
 }
 
 /**
+ * The inference shift a run samples with: a number, or `'train'` for the run's training shift.
+ * @param config - the run config.
+ * @param setting - the shift setting (default: the run's `sample.shift`).
+ * @returns the shift (t convention).
+ */
+export function resolveSampleShift(config: RunConfig, setting: number | 'train' = config.sample.shift): number {
+  return setting === 'train' ? resolveTrainingShift(config.timesteps, tokenCount(config.model)) : setting;
+}
+
+/**
  * The package distribution a run's timestep config describes, in the t convention.
  * @param timesteps - the timestep section of the run config.
  * @param shift - the resolved shift.
