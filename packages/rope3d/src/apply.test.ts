@@ -191,8 +191,30 @@ describe('the float32 table cache', () => {
     const cpu = await run('cpu');
     const wasm = await run('wasm');
     const cpuAgain = await run('cpu');
-    expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-6);
+    // wasm swaps pairs with a 0/1 matrix product, cpu with shifted slices: the same numbers exactly
+    expect(maxAbsDiff(wasm, cpu)).toBe(0);
     expect(cpuAgain).toEqual(cpu);
+  });
+
+  test('on wasm the pair swap by matrix product matches cpu exactly, forward and gradient, both layouts', async () => {
+    for (const layout of ['packed', 'interleaved'] as const) {
+      const table = ropeTable({ grid: [3, 4, 5], headDim: 128, preset: 'hunyuan', layout });
+      const values = Float32Array.from({ length: 2 * 60 * 3 * 128 }, (_, i) => Math.sin(0.37 * i) * (1 + (i % 7)));
+      const weights = Float32Array.from(values, (_, i) => Math.cos(0.11 * i));
+      const run = async (backend: (typeof BACKENDS)[number]) => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const x = tf.tensor4d(values, [2, 60, 3, 128]);
+          const w = tf.tensor4d(weights, [2, 60, 3, 128]);
+          const loss = (input: tf.Tensor) => tf.sum(tf.mul(applyRope(input as tf.Tensor4D, table), w));
+          return [applyRope(x, table).dataSync(), tf.grad(loss)(x).dataSync()];
+        });
+      };
+      const [cpuOut, cpuGrad] = await run('cpu');
+      const [wasmOut, wasmGrad] = await run('wasm');
+      expect(maxAbsDiff(wasmOut!, cpuOut!)).toBe(0);
+      expect(maxAbsDiff(wasmGrad!, cpuGrad!)).toBe(0);
+    }
   });
 
   test('a table held across clearRopeCache is uploaded again on its next use', async () => {
