@@ -1,9 +1,11 @@
 import { createRng } from '@flowdit/timestep-shift';
+import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipBatch, datasetSplit, type VideoDataConfig } from '../data/index.js';
-import type { ModelConfig } from '../model/config.js';
-import { ditForward } from '../model/dit.js';
+import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
+import { ditForwardTokens } from '../model/dit.js';
 import type { ModelParams } from '../model/params.js';
+import { patchifyValues } from '../model/patchify.js';
 
 /** Mean flow-matching loss over the t interval `[from, to)` (t convention, 0 = noise). */
 export interface BucketLoss {
@@ -56,11 +58,12 @@ export async function validationLoss(
     throw new RangeError(`buckets must be a positive integer, got ${bucketCount}`);
   }
   const indices = datasetSplit(data, 'validation', options.clips);
-  const pixels = clipBatch(data, indices);
+  // In token space, as in training: the loss is the same, without a patchify per batch.
+  const tokens = patchifyValues(clipBatch(data, indices), indices.length, model);
   const rng = createRng(options.seed ?? 0);
-  const noise = new Float32Array(pixels.length);
+  const noise = new Float32Array(tokens.length);
   for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
-  const clipSize = pixels.length / indices.length;
+  const clipSize = tokens.length / indices.length;
   const batchSize = options.batchSize ?? 16;
   const buckets: BucketLoss[] = [];
   for (let k = 0; k < bucketCount; k++) {
@@ -71,13 +74,12 @@ export async function validationLoss(
       const b = Math.min(batchSize, indices.length - start);
       const times = Float32Array.from({ length: b }, (_, i) => from + ((start + i + 0.5) / indices.length) * (to - from));
       const sum = tf.tidy(() => {
-        const shape = [b, model.frames, model.height, model.width, model.channels];
-        const x1 = tf.tensor(pixels.subarray(start * clipSize, (start + b) * clipSize), shape);
+        const shape = [b, tokenCount(model), patchDim(model)];
+        const x1 = tf.tensor(tokens.subarray(start * clipSize, (start + b) * clipSize), shape);
         const x0 = tf.tensor(noise.subarray(start * clipSize, (start + b) * clipSize), shape);
         const t = tf.tensor1d(times);
-        const tb = tf.reshape(t, [b, 1, 1, 1, 1]);
-        const xt = tf.add(x0, tf.mul(tb, tf.sub(x1, x0))) as tf.Tensor5D;
-        const error = tf.sub(ditForward(params, model, xt, t), tf.sub(x1, x0));
+        const { xt, velocity } = flowMatchingPair(x1, x0, t);
+        const error = tf.sub(ditForwardTokens(params, model, xt as tf.Tensor3D, t), velocity);
         return tf.sum(tf.mean(tf.reshape(tf.square(error), [b, -1]), 1));
       });
       try {

@@ -76,31 +76,31 @@ function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
 }
 
 /**
- * The DiT forward pass: tubelet patchify, timestep embedding, `depth` adaLN-Zero blocks of
- * 3D-RoPE self-attention and MLP, final adaLN and linear, unpatchify; an x prediction is turned
- * into the velocity it implies.
+ * The DiT forward pass on tokens: timestep embedding, `depth` adaLN-Zero blocks of 3D-RoPE
+ * self-attention and MLP, final adaLN and linear; an x prediction is turned into the velocity it
+ * implies. Flow matching acts on each value alone, so training and sampling can stay in token
+ * space and skip the per-step patchify and unpatchify.
  * @param params - weights from `initParams` (or the EMA copy).
  * @param config - the config the weights were made for.
- * @param xt - noisy clips `[B, T, H, W, C]`.
+ * @param tokens - noisy clips as tubelet tokens `[B, S, patchDim]` (see `patchify`).
  * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
- * @returns the predicted velocity `x1 − x0`, `[B, T, H, W, C]`.
- * @throws RangeError when `xt` does not match the config.
+ * @returns the predicted velocity `x1 − x0` in the same token layout, `[B, S, patchDim]`.
+ * @throws RangeError when `tokens` or `t` do not match the config.
  */
-export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tensor5D, t: tf.Tensor1D): tf.Tensor5D {
-  const expected = [config.frames, config.height, config.width, config.channels];
-  if (xt.rank !== 5 || expected.some((size, i) => xt.shape[i + 1] !== size)) {
-    throw new RangeError(`xt must have shape [B, ${expected.join(', ')}], got [${xt.shape.join(', ')}]`);
+export function ditForwardTokens(params: ModelParams, config: ModelConfig, tokens: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
+  const s = tokenCount(config);
+  const p = patchDim(config);
+  if (tokens.rank !== 3 || tokens.shape[1] !== s || tokens.shape[2] !== p) {
+    throw new RangeError(`tokens must have shape [B, ${s}, ${p}], got [${tokens.shape.join(', ')}]`);
   }
-  if (t.rank !== 1 || t.shape[0] !== xt.shape[0]) {
-    throw new RangeError(`t must have shape [${xt.shape[0]}], got [${t.shape.join(', ')}]`);
+  if (t.rank !== 1 || t.shape[0] !== tokens.shape[0]) {
+    throw new RangeError(`t must have shape [${tokens.shape[0]}], got [${t.shape.join(', ')}]`);
   }
   return tf.tidy(() => {
-    const b = xt.shape[0];
-    const s = tokenCount(config);
+    const b = tokens.shape[0];
     const d = config.hidden;
     const table = modelRopeTable(config);
-    const tokens = tf.reshape(patchify(xt, config), [b * s, patchDim(config)]) as tf.Tensor2D;
-    let x = tf.reshape(linear(params, 'patch_in', tokens), [b, s, d]) as tf.Tensor3D;
+    let x = tf.reshape(linear(params, 'patch_in', tf.reshape(tokens, [b * s, p])), [b, s, d]) as tf.Tensor3D;
     const temb = linear(params, 'time.fc2', silu(linear(params, 'time.fc1', timestepFeatures(t, config.timeFeatures))));
     const cond = silu(temb);
     for (let i = 0; i < config.depth; i++) {
@@ -117,10 +117,29 @@ export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tens
     const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     let head = tf.reshape(modulate(layerNorm(x), shiftF, scaleF), [b * s, d]) as tf.Tensor2D;
     if (config.headHidden > 0) head = gelu(linear(params, 'final.fc', head));
-    const out = linear(params, 'final.out', head);
-    const prediction = unpatchify(tf.reshape(out, [b, s, patchDim(config)]), config);
+    const prediction = tf.reshape(linear(params, 'final.out', head), [b, s, p]) as tf.Tensor3D;
     if (config.prediction === 'velocity') return prediction;
-    const remaining = tf.reshape(tf.maximum(tf.sub(1, t), X_PREDICTION_MIN_REMAINING), [b, 1, 1, 1, 1]);
-    return tf.div(tf.sub(prediction, xt), remaining) as tf.Tensor5D;
+    const remaining = tf.reshape(tf.maximum(tf.sub(1, t), X_PREDICTION_MIN_REMAINING), [b, 1, 1]);
+    return tf.div(tf.sub(prediction, tokens), remaining) as tf.Tensor3D;
   });
+}
+
+/**
+ * The DiT forward pass on clips: tubelet patchify, {@link ditForwardTokens}, unpatchify.
+ * @param params - weights from `initParams` (or the EMA copy).
+ * @param config - the config the weights were made for.
+ * @param xt - noisy clips `[B, T, H, W, C]`.
+ * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
+ * @returns the predicted velocity `x1 − x0`, `[B, T, H, W, C]`.
+ * @throws RangeError when `xt` or `t` do not match the config.
+ */
+export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tensor5D, t: tf.Tensor1D): tf.Tensor5D {
+  const expected = [config.frames, config.height, config.width, config.channels];
+  if (xt.rank !== 5 || expected.some((size, i) => xt.shape[i + 1] !== size)) {
+    throw new RangeError(`xt must have shape [B, ${expected.join(', ')}], got [${xt.shape.join(', ')}]`);
+  }
+  if (t.rank !== 1 || t.shape[0] !== xt.shape[0]) {
+    throw new RangeError(`t must have shape [${xt.shape[0]}], got [${t.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => unpatchify(ditForwardTokens(params, config, patchify(xt, config), t), config));
 }

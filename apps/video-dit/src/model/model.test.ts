@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
+import { initBackend } from '../backend/index.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelConfig } from './config.js';
-import { ditForward } from './dit.js';
-import { batchMatMul, dense } from './ops.js';
+import { ditForward, ditForwardTokens } from './dit.js';
+import { batchMatMul, dense, gelu, transpose2d } from './ops.js';
 import { disposeParams, initParams, param, parameterCount } from './params.js';
-import { patchify, unpatchify } from './patchify.js';
+import { patchify, patchifyValues, unpatchify } from './patchify.js';
 
 const tiny: ModelConfig = { ...MODEL_PRESETS.tiny, patch: [...MODEL_PRESETS.tiny.patch] };
 
@@ -41,17 +42,69 @@ describe('patchify', () => {
   });
 });
 
+describe('patchifyValues', () => {
+  test.each([
+    ['tiny', tiny],
+    ['small', { ...MODEL_PRESETS.small, patch: [...MODEL_PRESETS.small.patch] } as ModelConfig],
+    ['odd patch', { ...tiny, frames: 6, height: 6, width: 9, patch: [3, 2, 3] } as ModelConfig],
+  ])('gives the tokens patchify gives (%s)', (_, config) => {
+    const shape = [3, config.frames, config.height, config.width, 3];
+    const x = seeded(shape, 12) as tf.Tensor5D;
+    expect(patchifyValues(x.dataSync() as Float32Array, 3, config)).toEqual(patchify(x, config).dataSync());
+    tf.dispose(x);
+  });
+
+  test('rejects an array of the wrong size', () => {
+    expect(() => patchifyValues(new Float32Array(10), 1, tiny)).toThrow(/1 clips of 4×8×8×3 = 768 values, got 10/);
+  });
+});
+
 describe('ops keep products 2-D and their gradients match autodiff', () => {
-  test('dense', () => {
-    const x = seeded([5, 3], 2) as tf.Tensor2D;
-    const w = seeded([3, 4], 3) as tf.Tensor2D;
-    const b = seeded([4], 4) as tf.Tensor1D;
-    const loss = (f: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor) => tf.grads((xx, ww) => tf.sum(tf.square(f(xx as tf.Tensor2D, ww as tf.Tensor2D))));
-    const ours = loss((xx, ww) => dense(xx, ww, b))([x, w]);
-    const reference = loss((xx, ww) => tf.add(tf.matMul(xx, ww), b))([x, w]);
-    ours.forEach((g, i) => {
-      expect(Array.from(g.dataSync())).toEqual(Array.from(reference[i]!.dataSync()).map((v) => expect.closeTo(v, 5)));
+  test.each([
+    ['narrow input', [5, 3], [3, 4]],
+    ['wide input', [64, 48], [48, 16]],
+  ])('dense (%s): gradients to x, w and b', (_, xShape, wShape) => {
+    const x = seeded(xShape!, 2) as tf.Tensor2D;
+    const w = seeded(wShape!, 3) as tf.Tensor2D;
+    const b = seeded([wShape![1]!], 4) as tf.Tensor1D;
+    const loss = (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor) =>
+      tf.grads((xx, ww, bb) => tf.sum(tf.square(f(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D))));
+    const ours = loss(dense)([x, w, b]);
+    const reference = loss((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb))([x, w, b]);
+    const withoutBias = tf.grads((xx, ww) => tf.sum(tf.square(dense(xx as tf.Tensor2D, ww as tf.Tensor2D))))([x, w]);
+    const referenceWithoutBias = tf.grads((xx, ww) => tf.sum(tf.square(tf.matMul(xx, ww))))([x, w]);
+    [...ours, ...withoutBias].forEach((g, i) => {
+      const expected = [...reference, ...referenceWithoutBias][i]!;
+      expect(g.shape).toEqual(expected.shape);
+      expect(Array.from(g.dataSync())).toEqual(Array.from(expected.dataSync()).map((v) => expect.closeTo(v, 4)));
     });
+  });
+
+  test('gelu is the tanh approximation, value and gradient', () => {
+    const x = tf.linspace(-6, 6, 97);
+    const tanhForm = (v: tf.Tensor) =>
+      tf.mul(tf.mul(0.5, v), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(v, tf.mul(0.044715, tf.pow(v, 3)))))));
+    expect(Array.from(gelu(x).dataSync())).toEqual(Array.from(tanhForm(x).dataSync()).map((v) => expect.closeTo(v, 5)));
+    const ours = tf.grad((v) => tf.sum(gelu(v)))(x).dataSync();
+    const reference = tf.grad((v) => tf.sum(tanhForm(v)))(x).dataSync();
+    expect(Array.from(ours)).toEqual(Array.from(reference).map((v) => expect.closeTo(v, 5)));
+  });
+
+  test('transpose2d equals tf.transpose on wasm (blocked) and cpu, for large, small and odd shapes', async () => {
+    try {
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await initBackend(backend);
+        for (const shape of [[1024, 256], [96, 256], [1000, 30], [8, 8]] as const) {
+          const x = seeded([...shape], 11) as tf.Tensor2D;
+          const ours = transpose2d(x);
+          expect(ours.shape).toEqual([shape[1], shape[0]]);
+          expect(ours.dataSync()).toEqual(tf.transpose(x).dataSync());
+          tf.dispose([x, ours]);
+        }
+      }
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 
   test('batchMatMul', () => {
@@ -108,6 +161,7 @@ describe('ditForward', () => {
     const params = initParams(tiny, 0);
     expect(() => ditForward(params, tiny, tf.zeros([1, 4, 8, 9, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/xt must have shape \[B, 4, 8, 8, 3\]/);
     expect(() => ditForward(params, tiny, tf.zeros([2, 4, 8, 8, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/t must have shape \[2\]/);
+    expect(() => ditForwardTokens(params, tiny, tf.zeros([2, 4, 96]) as tf.Tensor3D, tf.zeros([2]) as tf.Tensor1D)).toThrow(/tokens must have shape \[B, 8, 96\], got \[2, 4, 96\]/);
     disposeParams(params);
     expect(() => validateModelConfig({ ...tiny, patch: [3, 4, 4] })).toThrow(/patch\[0\] = 3 must divide model.frames = 4/);
     expect(() => validateModelConfig({ ...tiny, hidden: 30, heads: 4 })).toThrow(/even integer head dimension/);

@@ -3,8 +3,28 @@ import * as tf from '@tensorflow/tfjs-core';
 /*
  * The wasm backend runs its fast matmul (XNNPACK) only for 2-D products without transposes;
  * autodiff's transposed and batched products fall to a scalar loop. These ops keep every
- * product, forward and backward, on that path: the gradients transpose explicitly first.
+ * product, forward and backward, on that path: the gradients transpose explicitly first, and a
+ * bias gradient is the product of a row of ones with dy (wasm's sum over the first axis transposes
+ * the whole input first: 2.4 ms against 0.04 ms for [1024, 256], measured).
  */
+
+/** Below this many elements a plain 2-D transpose is as fast as the blocked one (measured on wasm). */
+const BLOCKED_TRANSPOSE_MIN_SIZE = 16384;
+
+/**
+ * `x` transposed. On wasm a large matrix moves as blocks: viewed as `[R/k, k, C/k, k]` and
+ * permuted `[2, 3, 0, 1]`, which is the same transpose, 4–6× faster there than its 2-D transpose
+ * (0.47 against 2.7 ms for [1024, 256], measured).
+ * @param x - `[rows, cols]`.
+ * @returns `[cols, rows]`.
+ */
+export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
+  const [rows, cols] = x.shape;
+  const block = [16, 8, 4].find((k) => rows % k === 0 && cols % k === 0);
+  if (block === undefined || rows * cols < BLOCKED_TRANSPOSE_MIN_SIZE || tf.getBackend() !== 'wasm') return tf.transpose(x);
+  const blocks = tf.reshape(x, [rows / block, block, cols / block, block]);
+  return tf.reshape(tf.transpose(blocks, [2, 3, 0, 1]), [cols, rows]);
+}
 
 const matMul2d = tf.customGrad((x, w, save) => {
   const a = x as tf.Tensor2D;
@@ -15,7 +35,23 @@ const matMul2d = tf.customGrad((x, w, save) => {
     gradFunc: (dy, saved) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
+      return [tf.matMul(g, transpose2d(sb)), tf.matMul(transpose2d(sa), g)];
+    },
+  };
+});
+
+const matMul2dBias = tf.customGrad((x, w, b, save) => {
+  const a = x as tf.Tensor2D;
+  const weight = w as tf.Tensor2D;
+  const bias = b as tf.Tensor1D;
+  (save as tf.GradSaveFunc)([a, weight]);
+  return {
+    value: tf.add(tf.matMul(a, weight), bias),
+    gradFunc: (dy, saved) => {
+      const [sa, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const g = dy as tf.Tensor2D;
+      const ones = tf.ones([1, g.shape[0]]) as tf.Tensor2D;
+      return [tf.matMul(g, transpose2d(sw)), tf.matMul(transpose2d(sa), g), tf.reshape(tf.matMul(ones, g), bias.shape)];
     },
   };
 });
@@ -28,8 +64,7 @@ const matMul2d = tf.customGrad((x, w, save) => {
  * @returns `[rows, out]`.
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
-  const y = matMul2d(x, w) as tf.Tensor2D;
-  return b === undefined ? y : tf.add(y, b);
+  return (b === undefined ? matMul2d(x, w) : matMul2dBias(x, w, b)) as tf.Tensor2D;
 }
 
 const batchMatMulFast = tf.customGrad((x, y, save) => {
@@ -72,13 +107,15 @@ export function layerNorm<T extends tf.Tensor>(x: T, epsilon = 1e-6): T {
 }
 
 /**
- * GELU with the tanh approximation (as in DiT), built from ops that have gradients everywhere.
+ * GELU with the tanh approximation (as in DiT), computed as `x·sigmoid(2u)`, which equals
+ * `0.5·x·(1 + tanh(u))`: wasm's sigmoid is 15× faster than its tanh (0.3 against 4.8 ms for
+ * [1024, 256], measured).
  * @param x - any tensor.
- * @returns `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+ * @returns `0.5·x·(1 + tanh(u))` with `u = √(2/π)·(x + 0.044715·x³)`.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
+  const twiceInner = tf.mul(2 * Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
+  return tf.mul(x, tf.sigmoid(twiceInner)) as T;
 }
 
 /**

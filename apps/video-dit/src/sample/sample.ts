@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ClipShape, writeContactSheet, writeGif } from '../media/index.js';
-import type { ModelConfig } from '../model/config.js';
-import { ditForward } from '../model/dit.js';
+import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
+import { ditForwardTokens } from '../model/dit.js';
 import type { ModelParams } from '../model/params.js';
+import { unpatchify } from '../model/patchify.js';
 
 /** Options of {@link sampleClips}. */
 export interface SampleOptions {
@@ -70,14 +71,15 @@ export async function sampleClips(
   const clips: Float32Array[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const b = Math.min(batchSize, count - start);
+    // The whole integration runs on tokens (noise is independent per value, so its layout is free); unpatchify once at the end.
     const noise = normals(rng, b * clipSize);
-    let x = tf.tensor5d(noise, [b, config.frames, config.height, config.width, config.channels]);
+    let x = tf.tensor3d(noise, [b, tokenCount(config), patchDim(config)]);
     for (let i = 0; i < steps; i++) {
       const t0 = times[i]!;
       const t1 = times[i + 1]!;
       const fresh = eta > 0 && i < steps - 1 ? normals(rng, noise.length) : undefined;
       const next = tf.tidy(() => {
-        const v = ditForward(params, config, x, tf.fill([b], t0) as tf.Tensor1D);
+        const v = ditForwardTokens(params, config, x, tf.fill([b], t0) as tf.Tensor1D);
         // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
         if (fresh === undefined) return tf.add(x, tf.mul(v, t1 - t0));
         const x1 = tf.add(x, tf.mul(v, 1 - t0));
@@ -86,13 +88,15 @@ export async function sampleClips(
         return tf.add(tf.mul(x1, t1), tf.mul(renoised, 1 - t1));
       });
       x.dispose();
-      x = next as tf.Tensor5D;
+      x = next as tf.Tensor3D;
     }
+    const pixels = unpatchify(x, config);
+    x.dispose();
     let values: Float32Array;
     try {
-      values = (await x.data()) as Float32Array;
+      values = (await pixels.data()) as Float32Array;
     } finally {
-      x.dispose();
+      pixels.dispose();
     }
     for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
   }

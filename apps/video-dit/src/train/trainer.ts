@@ -4,9 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradient functions only through tfjs-layers' entry point.
 import '@tensorflow/tfjs-layers';
 import { clipBatch, type VideoDataConfig } from '../data/index.js';
-import { tokenCount } from '../model/config.js';
-import { ditForward } from '../model/dit.js';
+import { patchDim, tokenCount } from '../model/config.js';
+import { ditForwardTokens } from '../model/dit.js';
 import { cloneParams, disposeParams, initParams, type ModelParams } from '../model/params.js';
+import { patchifyValues } from '../model/patchify.js';
 import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
 import { assignFrom, type CheckpointData, saveCheckpoint } from './checkpoint.js';
 import { type RunConfig, runDataConfig, type TimestepConfig } from './config.js';
@@ -114,15 +115,19 @@ export class Trainer {
     this.rng = createRng(config.train.seed + 0x5eed);
   }
 
-  /** Draws the next batch: clip indices from the training split, noise and timesteps (all from the rng). */
-  private drawBatch(): { pixels: Float32Array; noise: Float32Array; t: tf.Tensor1D } {
+  /**
+   * Draws the next batch, all from the rng: clip indices from the training split (as tubelet
+   * tokens), noise (drawn in token layout: its values are independent, so the layout is free)
+   * and timesteps.
+   */
+  private drawBatch(): { tokens: Float32Array; noise: Float32Array; t: tf.Tensor1D } {
     const { batchSize } = this.config.train;
     const indices = Array.from({ length: batchSize }, () => Math.floor(this.rng.uniform() * this.config.data.trainClips));
-    const pixels = clipBatch(this.data, indices);
-    const noise = new Float32Array(pixels.length);
+    const tokens = patchifyValues(clipBatch(this.data, indices), batchSize, this.config.model);
+    const noise = new Float32Array(tokens.length);
     for (let i = 0; i < noise.length; i++) noise[i] = this.rng.normal();
     const t = timestepTensor(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified });
-    return { pixels, noise, t };
+    return { tokens, noise, t };
   }
 
   /**
@@ -135,17 +140,18 @@ export class Trainer {
    */
   async trainStep(): Promise<StepResult> {
     const { model, train } = this.config;
-    const { pixels, noise, t } = this.drawBatch();
-    const shape = [train.batchSize, model.frames, model.height, model.width, model.channels];
+    const { tokens, noise, t } = this.drawBatch();
+    // Flow matching acts on each value alone: the loss over tokens is the loss over pixels.
+    const shape = [train.batchSize, tokenCount(model), patchDim(model)];
     const learningRate = learningRateAt(this.step, train.learningRate, train.warmupSteps, train.steps);
     const vars = [...this.params.values()];
     const names = [...this.params.keys()];
     const { stats, clipped } = tf.tidy(() => {
-      const x1 = tf.tensor(pixels, shape);
+      const x1 = tf.tensor(tokens, shape);
       const x0 = tf.tensor(noise, shape);
       const { xt, velocity } = flowMatchingPair(x1, x0, t);
       const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.square(tf.sub(ditForward(this.params, model, xt as tf.Tensor5D, t), velocity))) as tf.Scalar,
+        () => tf.mean(tf.square(tf.sub(ditForwardTokens(this.params, model, xt as tf.Tensor3D, t), velocity))) as tf.Scalar,
         vars,
       );
       const byName: Record<string, tf.Tensor> = {};
