@@ -6,30 +6,65 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Flag definitions in `parseArgs` form. */
-export type FlagOptions = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+/** One flag: how `parseArgs` reads it and its line in the command's help. */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+  /** What the value stands for in the help (`N`, `DIR`); switches have none. */
+  value?: string;
+  /** The help line's text. */
+  help: string;
+}
 
-/** Parsed values of a set of flags. */
-export type FlagValues<O extends FlagOptions> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>
->['values'];
+/** The flags of one command, by name (without the leading `--`). */
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** Parsed values of a set of flags: strings, booleans, or lists of them for repeatable flags. */
+export type FlagValues<O extends FlagSpecs> = {
+  [K in keyof O]?: O[K]['type'] extends 'boolean'
+    ? O[K]['multiple'] extends true ? boolean[] : boolean
+    : O[K]['multiple'] extends true ? string[] : string;
+};
+
+/** Every command's `--help`, listed last in its help text. */
+export const HELP_FLAG = { type: 'boolean', short: 'h', help: 'this help' } as const satisfies FlagSpec;
+
+/**
+ * A command's help text: its usage line, then one aligned line per flag.
+ * @param usage - the first line, e.g. `video-dit sample [flags]   what it does`.
+ * @param specs - the command's flags.
+ * @returns the text.
+ */
+export function helpText(usage: string, specs: FlagSpecs): string {
+  const names = Object.entries(specs).map(([name, spec]) => `--${name}${spec.value === undefined ? '' : ` ${spec.value}`}`);
+  const width = Math.max(...names.map((name) => name.length)) + 2;
+  const lines = Object.values(specs).map((spec, i) => `  ${names[i]!.padEnd(width)}${spec.help}`);
+  return [usage, '', ...lines].join('\n');
+}
 
 /**
  * `parseArgs` with strict checking, whose errors name the flag and suggest the closest valid one.
  * @param command - the subcommand, for messages.
  * @param args - the arguments after the subcommand.
- * @param options - the flags it accepts.
+ * @param specs - the flags it accepts.
  * @returns the parsed values.
  * @throws UsageError for an unknown flag, a missing value or a stray positional argument.
  */
-export function parseFlags<O extends FlagOptions>(command: string, args: string[], options: O): FlagValues<O> {
+export function parseFlags<O extends FlagSpecs>(command: string, args: string[], specs: O): FlagValues<O> {
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, { type, multiple, short }]) => [
+      name,
+      { type, ...(multiple === undefined ? {} : { multiple }), ...(short === undefined ? {} : { short }) },
+    ]),
+  );
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues<O>;
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message);
     if (unknown !== null) {
-      const suggestion = closestKey(unknown[2]!, Object.keys(options));
+      const suggestion = closestKey(unknown[2]!, Object.keys(specs));
       throw new UsageError(
         `video-dit ${command}: unknown flag '${unknown[1]}${unknown[2]}'${suggestion === undefined ? '' : ` (did you mean '--${suggestion}'?)`}; run 'video-dit ${command} --help'`,
       );

@@ -7,28 +7,21 @@ import { writeContactSheet } from '../media/index.js';
 import { disposeParams, initParams } from '../model/index.js';
 import { sampleClips } from '../sample/index.js';
 import { loadRunWeights, resolveSampleShift, runDataConfig } from '../train/index.js';
-import { numberFlag, parseFlags } from './args.js';
-import { startBackend } from './shared.js';
-
-/** Help text of `video-dit eval`. */
-export const EVAL_HELP = `video-dit eval [flags]   quality score of real clips, the untrained model and the trained one
-
-  --run DIR          the run folder (default runs/sample)
-  --count N          clips per row (default 16)
-  --steps N          Euler steps (default: the run's sample.steps)
-  --shift X          inference shift (default: the run's sample.shift)
-  --stochasticity η  fresh-noise fraction per step (default: the run's sample.stochasticity)
-  --backend NAME     auto | wasm | cpu | webgpu | tensorflow`;
+import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
+import { BACKEND_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
 
 const FLAGS = {
-  run: { type: 'string' },
-  count: { type: 'string' },
-  steps: { type: 'string' },
-  shift: { type: 'string' },
-  stochasticity: { type: 'string' },
-  backend: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  run: SAMPLING_FLAGS.run,
+  count: { type: 'string', value: 'N', help: 'clips per row (default 16)' },
+  steps: SAMPLING_FLAGS.steps,
+  shift: SAMPLING_FLAGS.shift,
+  stochasticity: SAMPLING_FLAGS.stochasticity,
+  backend: BACKEND_FLAG,
+  help: HELP_FLAG,
+} as const satisfies FlagSpecs;
+
+/** Help text of `video-dit eval`. */
+export const EVAL_HELP = helpText('video-dit eval [flags]   quality score of real clips, the untrained model and the trained one', FLAGS);
 
 function describeQuality(label: string, result: QualityResult): string {
   const parts = Object.entries(result.parts)
@@ -51,7 +44,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   }
   const count = numberFlag('count', flags.count) ?? 16;
   const steps = numberFlag('steps', flags.steps);
-  const shiftFlag = numberFlag('shift', flags.shift);
+  const shiftFlag = sampleShiftFlag(flags.shift);
   const eta = numberFlag('stochasticity', flags.stochasticity);
   await startBackend(flags.backend ?? 'auto');
   const dir = flags.run ?? join('runs', 'sample');

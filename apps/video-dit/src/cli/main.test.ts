@@ -81,6 +81,18 @@ describe('video-dit CLI', () => {
     expect(result.err).toMatch(message);
   });
 
+  test.each([
+    ['train', ['--preset tiny|small|base', '--set key=value', '--resume', '--backend NAME']],
+    ['sample', ['--run DIR', '--stochasticity η', '--shift X|train', '--seed N']],
+    ['eval', ['--run DIR', '--count N', '--stochasticity η']],
+    ['plot-timesteps', ['--out FILE.png', '--shifts X,Y,...']],
+  ])('%s --help lists its flags', async (command, flags) => {
+    const result = await run([command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.out.split('\n')[0]).toMatch(new RegExp(`^video-dit ${command} \\[flags\\]`));
+    for (const flag of flags) expect(result.out).toContain(`  ${flag} `);
+  });
+
   test('a config file with a typo names the key and the file', async () => {
     const file = join(dir, 'bad.json');
     await writeFile(file, JSON.stringify({ timesteps: { distrbution: 'uniform' } }));

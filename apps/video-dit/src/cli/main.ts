@@ -6,7 +6,7 @@ import { plotTimestepsCommand } from './plot-timesteps.js';
 import { sampleCommand } from './sample-command.js';
 import { trainCommand } from './train-command.js';
 import { closestKey } from '../train/config.js';
-import { numberFlag, parseFlags } from './args.js';
+import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
 
 const USAGE = `video-dit <command> [flags]   a toy video DiT trained with @flowdit/timestep-shift and @flowdit/rope3d
 
@@ -20,17 +20,19 @@ commands:
 
 const COMMANDS = ['train', 'sample', 'eval', 'plot-timesteps'];
 
+const PLOT_TIMESTEPS_FLAGS = {
+  out: { type: 'string', value: 'FILE.png', help: 'where to write the figure (default runs/timestep-density.png)' },
+  shifts: { type: 'string', value: 'X,Y,...', help: 'the shifts to draw (default 1,3,7)' },
+  std: { type: 'string', value: 'S', help: 'standard deviation of logit(t) + ln(shift) (default 1)' },
+  samples: { type: 'string', value: 'N', help: 'seeded draws per shift, drawn as a histogram under its curve (default 0: curves only)' },
+  seed: { type: 'string', value: 'N', help: 'seed of those draws (default 0)' },
+  help: HELP_FLAG,
+} as const satisfies FlagSpecs;
+
 async function plotTimesteps(args: string[]): Promise<void> {
-  const flags = parseFlags('plot-timesteps', args, {
-    out: { type: 'string' },
-    shifts: { type: 'string' },
-    std: { type: 'string' },
-    samples: { type: 'string' },
-    seed: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  } as const);
+  const flags = parseFlags('plot-timesteps', args, PLOT_TIMESTEPS_FLAGS);
   if (flags.help === true) {
-    console.log('video-dit plot-timesteps [--out FILE.png] [--shifts 1,3,7] [--std 1] [--samples N] [--seed N]');
+    console.log(helpText('video-dit plot-timesteps [flags]   training-time density of t for several shifts, as a PNG', PLOT_TIMESTEPS_FLAGS));
     return;
   }
   const shifts = flags.shifts?.split(',').map((s, i) => numberFlag(`shifts[${i}]`, s)!);

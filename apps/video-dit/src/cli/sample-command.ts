@@ -2,30 +2,23 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { sampleClips, writeSamples } from '../sample/index.js';
 import { loadRunWeights, resolveSampleShift } from '../train/index.js';
-import { numberFlag, parseFlags } from './args.js';
-import { startBackend } from './shared.js';
-
-/** Help text of `video-dit sample`. */
-export const SAMPLE_HELP = `video-dit sample [flags]   sample a trained run's EMA weights
-
-  --run DIR          the run folder (default runs/sample)
-  --count N          clips (default: the run's sample.count)
-  --steps N          Euler steps (default: the run's sample.steps)
-  --shift X          inference shift (default: the run's; 'train' = the training shift)
-  --seed N           noise seed
-  --out DIR          output folder (default <run>/samples)
-  --backend NAME     auto | wasm | cpu | webgpu | tensorflow`;
+import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
+import { BACKEND_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
 
 const FLAGS = {
-  run: { type: 'string' },
-  count: { type: 'string' },
-  steps: { type: 'string' },
-  shift: { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  backend: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  run: SAMPLING_FLAGS.run,
+  count: { type: 'string', value: 'N', help: "clips (default: the run's sample.count)" },
+  steps: SAMPLING_FLAGS.steps,
+  shift: SAMPLING_FLAGS.shift,
+  stochasticity: SAMPLING_FLAGS.stochasticity,
+  seed: { type: 'string', value: 'N', help: "noise seed (default: the run's sample.seed)" },
+  out: { type: 'string', value: 'DIR', help: 'output folder (default <run>/samples)' },
+  backend: BACKEND_FLAG,
+  help: HELP_FLAG,
+} as const satisfies FlagSpecs;
+
+/** Help text of `video-dit sample`. */
+export const SAMPLE_HELP = helpText("video-dit sample [flags]   sample a trained run's EMA weights", FLAGS);
 
 /**
  * `video-dit sample`: Euler sampling from a run's newest checkpoint (EMA weights), written as
@@ -41,7 +34,8 @@ export async function sampleCommand(args: string[]): Promise<void> {
   const count = numberFlag('count', flags.count);
   const steps = numberFlag('steps', flags.steps);
   const seed = numberFlag('seed', flags.seed);
-  const shiftFlag = flags.shift === undefined || flags.shift === 'train' ? flags.shift : numberFlag('shift', flags.shift);
+  const shiftFlag = sampleShiftFlag(flags.shift);
+  const eta = numberFlag('stochasticity', flags.stochasticity);
   await startBackend(flags.backend ?? 'auto');
   const dir = flags.run ?? join('runs', 'sample');
   const { config, ema, step } = await loadRunWeights(dir);
@@ -52,11 +46,11 @@ export async function sampleCommand(args: string[]): Promise<void> {
       steps: steps ?? config.sample.steps,
       shift,
       seed: seed ?? config.sample.seed,
-      stochasticity: config.sample.stochasticity,
+      stochasticity: eta ?? config.sample.stochasticity,
     };
     const clips = await sampleClips(ema, config.model, options);
     const written = await writeSamples(flags.out ?? join(dir, 'samples'), clips, [config.model.frames, config.model.height, config.model.width]);
-    console.log(`step ${step}: ${written.gifs.length} GIFs and ${written.contactSheet} (${options.steps} Euler steps, shift ${shift.toFixed(3)})`);
+    console.log(`step ${step}: ${written.gifs.length} GIFs and ${written.contactSheet} (${options.steps} Euler steps, shift ${shift.toFixed(3)}, stochasticity ${options.stochasticity})`);
   } finally {
     tf.dispose([...ema.values()]);
   }

@@ -1,6 +1,6 @@
 import type { BackendInfo } from '../backend/index.js';
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
-import { UsageError } from './args.js';
+import { type FlagSpec, numberFlag, UsageError } from './args.js';
 
 /**
  * Starts the requested tfjs backend and prints which one runs and why.
@@ -20,4 +20,29 @@ export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** Flags that `sample` and `eval` share: which run, and how to sample it. */
+export const SAMPLING_FLAGS = {
+  run: { type: 'string', value: 'DIR', help: 'the run folder (default runs/sample)' },
+  steps: { type: 'string', value: 'N', help: "Euler steps (default: the run's sample.steps)" },
+  shift: { type: 'string', value: 'X|train', help: "inference shift (default: the run's sample.shift; train = the training shift)" },
+  stochasticity: { type: 'string', value: 'η', help: "fresh-noise fraction per step, in [0, 1) (default: the run's sample.stochasticity)" },
+} as const satisfies Record<string, FlagSpec>;
+
+/** `--backend`, which every command that runs a model takes. */
+export const BACKEND_FLAG = {
+  type: 'string',
+  value: 'NAME',
+  help: `auto | ${BACKEND_NAMES.join(' | ')} (default auto: the fastest that works)`,
+} as const satisfies FlagSpec;
+
+/**
+ * Parses the `--shift` value of `sample` and `eval`.
+ * @param value - the flag's text, if given.
+ * @returns a number, 'train', or undefined when not given.
+ * @throws UsageError when it is neither a number nor 'train'.
+ */
+export function sampleShiftFlag(value: string | undefined): number | 'train' | undefined {
+  return value === undefined || value === 'train' ? value : numberFlag('shift', value);
 }

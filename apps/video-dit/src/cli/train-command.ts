@@ -4,41 +4,29 @@ import * as tf from '@tensorflow/tfjs-core';
 import { validationLoss } from '../eval/validation.js';
 import { sampleClips, writeSamples } from '../sample/index.js';
 import { type RunConfig, resolveRunConfig, trainRun } from '../train/index.js';
-import { numberFlag, parseFlags, setOverrides, UsageError } from './args.js';
-import { formatDuration, startBackend } from './shared.js';
-
-/** Help text of `video-dit train`. */
-export const TRAIN_HELP = `video-dit train [flags]   train a run into <out>/<name>/, then sample it
-
-  --preset tiny|small|base   starting configuration (default small)
-  --config FILE.json         configuration overrides (validated; unknown keys are errors)
-  --name NAME                run folder name (default: the preset's, 'sample' for small)
-  --out DIR                  parent folder of runs (default runs)
-  --steps N  --batch-size N  --lr X  --seed N
-  --shift X|auto             training shift (auto: SD3 rule sqrt(tokens / timesteps.baseTokens))
-  --distribution NAME        uniform | logit-normal | shifted-logit-normal | mode | cosmap
-  --backend NAME             auto | wasm | cpu | webgpu | tensorflow
-  --set key=value            any config key, e.g. --set data.shapes=2 (repeatable)
-  --resume                   continue from the newest checkpoint (exactly)
-  --fresh                    delete an earlier run of the same name first`;
+import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags, setOverrides, UsageError } from './args.js';
+import { BACKEND_FLAG, formatDuration, startBackend } from './shared.js';
 
 const FLAGS = {
-  preset: { type: 'string' },
-  config: { type: 'string' },
-  name: { type: 'string' },
-  out: { type: 'string' },
-  steps: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  seed: { type: 'string' },
-  shift: { type: 'string' },
-  distribution: { type: 'string' },
-  backend: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  resume: { type: 'boolean' },
-  fresh: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  preset: { type: 'string', value: 'tiny|small|base', help: 'starting configuration (default small)' },
+  config: { type: 'string', value: 'FILE.json', help: 'configuration overrides (validated; unknown keys are errors)' },
+  name: { type: 'string', value: 'NAME', help: "run folder name (default: the preset's, 'sample' for small)" },
+  out: { type: 'string', value: 'DIR', help: 'parent folder of runs (default runs)' },
+  steps: { type: 'string', value: 'N', help: 'training steps (train.steps)' },
+  'batch-size': { type: 'string', value: 'N', help: 'clips per step (train.batchSize)' },
+  lr: { type: 'string', value: 'X', help: 'peak learning rate (train.learningRate)' },
+  seed: { type: 'string', value: 'N', help: 'seed of weights, clips, noise and timesteps (train.seed)' },
+  shift: { type: 'string', value: 'X|auto', help: 'training shift (auto: SD3 rule sqrt(tokens / timesteps.baseTokens))' },
+  distribution: { type: 'string', value: 'NAME', help: 'uniform | logit-normal | shifted-logit-normal | mode | cosmap' },
+  backend: BACKEND_FLAG,
+  set: { type: 'string', multiple: true, value: 'key=value', help: 'any config key, e.g. --set data.shapes=2 (repeatable)' },
+  resume: { type: 'boolean', help: 'continue from the newest checkpoint (exactly)' },
+  fresh: { type: 'boolean', help: 'delete an earlier run of the same name first' },
+  help: HELP_FLAG,
+} as const satisfies FlagSpecs;
+
+/** Help text of `video-dit train`. */
+export const TRAIN_HELP = helpText('video-dit train [flags]   train a run into <out>/<name>/, then sample it', FLAGS);
 
 function compact(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
