@@ -26,32 +26,28 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
   return tf.reshape(tf.transpose(blocks, [2, 3, 0, 1]), [cols, rows]);
 }
 
+/** Gradients of `x·w` to x and w, each a 2-D non-transposed product. */
+function productGradients(x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  return [tf.matMul(dy, transpose2d(w)), tf.matMul(transpose2d(x), dy)];
+}
+
 const matMul2d = tf.customGrad((x, w, save) => {
-  const a = x as tf.Tensor2D;
-  const b = w as tf.Tensor2D;
-  (save as tf.GradSaveFunc)([a, b]);
+  (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy, saved) => {
-      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, transpose2d(sb)), tf.matMul(transpose2d(sa), g)];
-    },
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy, [sx, sw]) => productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, dy as tf.Tensor2D),
   };
 });
 
 const matMul2dBias = tf.customGrad((x, w, b, save) => {
-  const a = x as tf.Tensor2D;
-  const weight = w as tf.Tensor2D;
+  (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   const bias = b as tf.Tensor1D;
-  (save as tf.GradSaveFunc)([a, weight]);
   return {
-    value: tf.add(tf.matMul(a, weight), bias),
-    gradFunc: (dy, saved) => {
-      const [sa, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+    value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), bias),
+    gradFunc: (dy, [sx, sw]) => {
       const g = dy as tf.Tensor2D;
       const ones = tf.ones([1, g.shape[0]]) as tf.Tensor2D;
-      return [tf.matMul(g, transpose2d(sw)), tf.matMul(transpose2d(sa), g), tf.reshape(tf.matMul(ones, g), bias.shape)];
+      return [...productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, g), tf.reshape(tf.matMul(ones, g), bias.shape)];
     },
   };
 });
