@@ -1,11 +1,13 @@
 // One training step of the `small` preset on each available tfjs backend, side by side with the
 // same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
 // BLAS and with OpenBLAS. Prints ms/step and ratios. Run after `pnpm build`: node bench/train-step.bench.mjs
+// cpu and wasm also run with the batch shared by 2 threads (train.threads) where 2 cores exist.
 // Options: --steps N (timed steps on every backend and in PyTorch, after 2 warm-up steps),
 // --no-torch (tfjs rows only). webgpu runs where an adapter exists; with lavapipe
 // (scripts/setup-lavapipe.sh, then source .vendor/lavapipe/env) it is a software adapter at CPU speed.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,16 +40,22 @@ for (const backend of ['cpu', 'wasm', 'webgpu', 'tensorflow']) {
     console.log(`${backend}: skipped (${error.message})`);
     continue;
   }
-  const trainer = new Trainer(config);
-  for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
-  const n = stepsFlag ?? STEPS[backend];
-  const started = performance.now();
-  for (let i = 0; i < n; i++) await trainer.trainStep();
-  const ms = (performance.now() - started) / n;
-  trainer.dispose();
-  // The device description's first clause names the adapter or device; its limits follow.
-  const where = backend === 'cpu' || backend === 'wasm' ? 'one thread' : info.description.split(';')[0];
-  rows.push({ name: `tfjs ${backendLabel(info)}`, ms, note: `${n} steps, ${where}` });
+  // The CPU backends run one thread each; with 2 or more cores they also run data-parallel
+  // (train.threads: the batch shared by worker threads, each with its own backend).
+  const cpuBackend = backend === 'cpu' || backend === 'wasm';
+  const threadCounts = cpuBackend && availableParallelism() >= 2 ? [1, 2] : [1];
+  for (const threads of threadCounts) {
+    const trainer = new Trainer({ ...config, train: { ...train, threads } });
+    for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
+    const n = stepsFlag ?? STEPS[backend];
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await trainer.trainStep();
+    const ms = (performance.now() - started) / n;
+    trainer.dispose();
+    // The device description's first clause names the adapter or device; its limits follow.
+    const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
+    rows.push({ name: `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}`, ms, note: `${n} steps, ${where}` });
+  }
 }
 
 const python = '/usr/bin/python3';

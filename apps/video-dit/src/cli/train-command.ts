@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import * as tf from '@tensorflow/tfjs-core';
 import { validationLoss } from '../eval/validation.js';
 import { sampleClips, writeSamples } from '../sample/index.js';
-import { type RunConfig, resolveRunConfig, trainRun } from '../train/index.js';
+import { type RunConfig, resolveRunConfig, trainingThreads, trainRun } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags, setOverrides, UsageError } from './args.js';
 import { BACKEND_FLAG, formatDuration, startBackend } from './shared.js';
 
@@ -105,7 +105,14 @@ export async function trainCommand(args: string[]): Promise<void> {
       )
     : undefined;
   let barStarted = false;
-  console.log(`run ${config.name}: ${config.preset} model, ${total} steps of batch ${config.train.batchSize}`);
+  const threads = trainingThreads(config, backend.name);
+  const sharing =
+    threads > 1
+      ? `, each shared by ${threads} CPU threads`
+      : config.train.threads > 1
+        ? ` (train.threads = ${config.train.threads} unused: ${backend.name} runs the whole batch at once)`
+        : '';
+  console.log(`run ${config.name}: ${config.preset} model, ${total} steps of batch ${config.train.batchSize}${sharing}`);
   const { trainer, paths } = await trainRun(config, {
     resume,
     fresh,

@@ -21,9 +21,16 @@ describe('resolveRunConfig', () => {
     [{ train: { batchSize: 2.5 } }, /'train.batchSize'/],
     [{ model: { patch: [3, 4, 4] } }, /patch\[0\] = 3 must divide model.frames = 8/],
     [{ preset: 'huge' }, /'preset' must be tiny, small or base/],
+    [{ train: { threads: 17, batchSize: 16 } }, /'train.threads' = 17 must not exceed 'train.batchSize' = 16/],
+    [{ train: { threads: 0 } }, /'train.threads'/],
   ])('%j is rejected by name', (layer, message) => {
     expect(() => resolveRunConfig([layer], 'test.json')).toThrow(ConfigError);
     expect(() => resolveRunConfig([layer], 'test.json')).toThrow(message);
+  });
+
+  test('a config written before train.threads existed reads as one thread', () => {
+    const { threads: _, ...withoutThreads } = presetConfig('tiny').train;
+    expect(resolveRunConfig([{ preset: 'tiny', train: withoutThreads }]).train.threads).toBe(1);
   });
 
   test('closestKey suggests only near misses', () => {

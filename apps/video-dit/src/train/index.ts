@@ -38,4 +38,7 @@ export {
   type StepResult,
   Trainer,
   trainingDistribution,
+  trainingThreads,
 } from './trainer.js';
+export { type BatchShard, flattenParams, shardGradients, splitBatch, unflatten } from './gradients.js';
+export { GradientWorkers, type ShardResult } from './parallel.js';

@@ -8,6 +8,8 @@ import { ditForward } from '../model/dit.js';
 import { param } from '../model/params.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { presetConfig, type RunConfig } from './config.js';
+import { splitBatch } from './gradients.js';
+import { GradientWorkers } from './parallel.js';
 import { NonFiniteLossError, Trainer } from './trainer.js';
 
 let dir: string;
@@ -109,5 +111,67 @@ describe('checkpoints', () => {
     expect(Array.from(param(trainer.params, 'time.fc1.w').dataSync())).toEqual(Array.from(before));
     expect(trainer.step).toBe(1);
     trainer.dispose();
+  });
+});
+
+describe('a batch shared by threads', () => {
+  test('splitBatch cuts consecutive shards whose shares add up to 1', () => {
+    const batch = { tokens: Float32Array.from({ length: 10 }, (_, i) => i), noise: new Float32Array(10), t: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]) };
+    const shards = splitBatch(batch, 2);
+    expect(shards.map(({ shard }) => Array.from(shard.t))).toEqual([[0.1, 0.2, 0.3].map(Math.fround), [0.4, 0.5].map(Math.fround)]);
+    expect(Array.from(shards[1]!.shard.tokens)).toEqual([6, 7, 8, 9]);
+    expect(shards.map((s) => s.share)).toEqual([0.6, 0.4]);
+    expect(() => splitBatch(batch, 6)).toThrow(/a batch of 5 clips cannot be cut into 6 shards/);
+  });
+
+  describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
+    beforeAll(async () => {
+      await initBackend(backend);
+    });
+
+    test('two threads train like one: the same losses and weights up to float rounding, no tensor leaks', async () => {
+      const one = new Trainer(tinyConfig());
+      const two = new Trainer({ ...tinyConfig(), train: { ...tinyConfig().train, threads: 2 } });
+      expect(two.threads).toBe(2);
+      for (let i = 0; i < 4; i++) {
+        const a = await one.trainStep();
+        const tensors = tf.memory().numTensors;
+        const b = await two.trainStep();
+        if (i > 0) expect(tf.memory().numTensors).toBe(tensors);
+        // float32 sums in another order: equal to about 1e-6 relative
+        expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-5 * a.loss);
+        expect(Math.abs(b.gradNorm - a.gradNorm)).toBeLessThan(1e-5 * a.gradNorm);
+      }
+      const w1 = param(one.params, 'block0.qkv.w').dataSync();
+      const w2 = param(two.params, 'block0.qkv.w').dataSync();
+      let worst = 0;
+      for (let i = 0; i < w1.length; i++) worst = Math.max(worst, Math.abs(w1[i]! - w2[i]!));
+      expect(worst).toBeLessThan(1e-5);
+      one.dispose();
+      two.dispose();
+    });
+
+    test('with two threads, resume continues exactly', async () => {
+      const config = { ...tinyConfig(), train: { ...tinyConfig().train, threads: 2 } };
+      const straight = new Trainer(config);
+      const expected: number[] = [];
+      for (let i = 0; i < 4; i++) expected.push((await straight.trainStep()).loss);
+      straight.dispose();
+      const first = new Trainer(config);
+      const losses: number[] = [];
+      for (let i = 0; i < 2; i++) losses.push((await first.trainStep()).loss);
+      await first.saveCheckpoint(join(dir, `resume-threads-${backend}`));
+      first.dispose();
+      const second = new Trainer(config);
+      second.restore(await loadCheckpoint((await latestCheckpoint(join(dir, `resume-threads-${backend}`)))!));
+      for (let i = 0; i < 2; i++) losses.push((await second.trainStep()).loss);
+      second.dispose();
+      expect(losses).toEqual(expected);
+    });
+  });
+
+  test('a worker that cannot start its backend says so', async () => {
+    const model = presetConfig('tiny').model;
+    await expect(GradientWorkers.start(1, { backend: 'nonsense' as 'wasm', model })).rejects.toThrow(/could not start the nonsense backend/);
   });
 });

@@ -1,16 +1,23 @@
-import { createRng, type DistributionSpec, resolutionShift, restoreRng, type Rng, type TimestepDistribution, timestepDistribution } from '@flowdit/timestep-shift';
-import { flowMatchingPair, timestepTensor } from '@flowdit/timestep-shift/tfjs';
+import {
+  createRng,
+  type DistributionSpec,
+  resolutionShift,
+  restoreRng,
+  type Rng,
+  sampleTimesteps,
+  type TimestepDistribution,
+  timestepDistribution,
+} from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core registers its gradient functions only through tfjs-layers' entry point.
-import '@tensorflow/tfjs-layers';
 import { clipBatch, type VideoDataConfig } from '../data/index.js';
-import { patchDim, tokenCount } from '../model/config.js';
-import { ditForwardTokens } from '../model/dit.js';
+import { tokenCount } from '../model/config.js';
 import { cloneParams, disposeParams, initParams, type ModelParams } from '../model/params.js';
 import { patchifyValues } from '../model/patchify.js';
 import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
 import { assignFrom, type CheckpointData, saveCheckpoint } from './checkpoint.js';
 import { type RunConfig, runDataConfig, type TimestepConfig } from './config.js';
+import { type BatchShard, flattenParams, shardGradients, splitBatch, unflatten } from './gradients.js';
+import { GradientWorkers, type ShardResult } from './parallel.js';
 
 /** Thrown when the loss or the gradient norm is NaN or infinite; training stops before updating. */
 export class NonFiniteLossError extends Error {
@@ -77,6 +84,17 @@ export function trainingDistribution(timesteps: TimestepConfig, shift: number): 
   return timestepDistribution(spec);
 }
 
+/**
+ * Threads that share each batch: `train.threads` on the cpu and wasm backends, which run on one
+ * thread each; 1 on the others (webgpu and tensorflow run the whole batch at once).
+ * @param config - the run config.
+ * @param backend - the backend's name.
+ * @returns the thread count.
+ */
+export function trainingThreads(config: RunConfig, backend: string): number {
+  return backend === 'wasm' || backend === 'cpu' ? config.train.threads : 1;
+}
+
 /** What one training step reports. */
 export interface StepResult {
   /** Step number (1-based: steps completed after this one). */
@@ -100,6 +118,7 @@ export class Trainer {
   readonly distribution: TimestepDistribution;
   rng: Rng;
   step = 0;
+  private workers: Promise<GradientWorkers> | undefined;
 
   /**
    * @param config - a resolved run configuration.
@@ -120,48 +139,76 @@ export class Trainer {
    * tokens), noise (drawn in token layout: its values are independent, so the layout is free)
    * and timesteps.
    */
-  private drawBatch(): { tokens: Float32Array; noise: Float32Array; t: tf.Tensor1D } {
+  private drawBatch(): BatchShard {
     const { batchSize } = this.config.train;
     const indices = Array.from({ length: batchSize }, () => Math.floor(this.rng.uniform() * this.config.data.trainClips));
     const tokens = patchifyValues(clipBatch(this.data, indices), batchSize, this.config.model);
     const noise = new Float32Array(tokens.length);
     for (let i = 0; i < noise.length; i++) noise[i] = this.rng.normal();
-    const t = timestepTensor(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified });
+    const t = Float32Array.from(sampleTimesteps(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified }));
     return { tokens, noise, t };
+  }
+
+  /** Threads that share each batch on the active backend (see {@link trainingThreads}). */
+  get threads(): number {
+    return trainingThreads(this.config, tf.getBackend());
+  }
+
+  private startWorkers(): Promise<GradientWorkers> {
+    this.workers ??= GradientWorkers.start(this.threads - 1, {
+      backend: tf.getBackend() as 'wasm' | 'cpu',
+      model: this.config.model,
+    });
+    return this.workers;
   }
 
   /**
    * One optimisation step: loss `mean((v_θ(x_t, t) − (x1 − x0))²)`, clipped AdamW update, EMA.
-   * The loss is read asynchronously (webgpu cannot read GPU data synchronously in Node); the
-   * update is applied only after it has been read and checked. Await each step before starting
-   * the next: a step started earlier would compute its gradient from the weights before this update.
+   * With `threads` > 1 the batch is cut into that many shards: this thread computes the first,
+   * worker threads the others at the same weights, and their gradients are added in shard order
+   * (deterministic for a given thread count). The loss is read asynchronously (webgpu cannot
+   * read GPU data synchronously in Node); the update is applied only after it has been read and
+   * checked. Await each step before starting the next: a step started earlier would compute its
+   * gradient from the weights before this update.
    * @returns the step's loss, gradient norm and learning rate.
    * @throws NonFiniteLossError (before any update) when the loss or gradient norm is not finite.
    */
   async trainStep(): Promise<StepResult> {
     const { model, train } = this.config;
-    const { tokens, noise, t } = this.drawBatch();
-    // Flow matching acts on each value alone: the loss over tokens is the loss over pixels.
-    const shape = [train.batchSize, tokenCount(model), patchDim(model)];
+    const [own, ...others] = splitBatch(this.drawBatch(), this.threads) as [{ shard: BatchShard; share: number }, ...{ shard: BatchShard; share: number }[]];
     const learningRate = learningRateAt(this.step, train.learningRate, train.warmupSteps, train.steps);
-    const vars = [...this.params.values()];
+    let remote: Promise<ShardResult[]> | undefined;
+    if (others.length > 0) {
+      const workers = await this.startWorkers();
+      remote = workers.compute(await flattenParams(this.params), others);
+      // Awaited below, after this thread's own shard; a failure must not go unhandled meanwhile.
+      remote.catch(() => undefined);
+    }
+    const local = shardGradients(this.params, model, own.shard, own.share);
+    let results: ShardResult[];
+    try {
+      results = remote === undefined ? [] : await remote;
+    } catch (error) {
+      tf.dispose([local.loss, ...local.grads]);
+      throw error;
+    }
     const names = [...this.params.keys()];
     const { stats, clipped } = tf.tidy(() => {
-      const x1 = tf.tensor(tokens, shape);
-      const x0 = tf.tensor(noise, shape);
-      const { xt, velocity } = flowMatchingPair(x1, x0, t);
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.square(tf.sub(ditForwardTokens(this.params, model, xt as tf.Tensor3D, t), velocity))) as tf.Scalar,
-        vars,
-      );
+      let grads = local.grads;
+      let loss: tf.Tensor = local.loss;
+      if (results.length > 0) {
+        const others = unflatten(sumInOrder(results.map((r) => r.grads)), this.params);
+        grads = grads.map((g, i) => tf.add(g, others[i]!));
+        loss = tf.add(loss, results.reduce((sum, r) => sum + r.loss, 0));
+      }
       const byName: Record<string, tf.Tensor> = {};
-      vars.forEach((v, i) => {
-        byName[names[i]!] = grads[v.name]!;
+      names.forEach((name, i) => {
+        byName[name] = grads[i]!;
       });
       const { clipped, norm } = clipByGlobalNorm(byName, train.gradClip);
-      return { stats: tf.stack([value, norm]), clipped };
+      return { stats: tf.stack([loss, norm]), clipped };
     });
-    t.dispose();
+    tf.dispose([local.loss, ...local.grads]);
     let values: Float32Array;
     try {
       values = (await stats.data()) as Float32Array;
@@ -217,10 +264,21 @@ export class Trainer {
     this.rng = restoreRng(checkpoint.rngState);
   }
 
-  /** Frees every variable. */
+  /** Frees every variable and stops the worker threads, if any. */
   dispose(): void {
     disposeParams(this.params);
     disposeParams(this.ema);
     this.optimizer.dispose();
+    this.workers?.then((workers) => workers.terminate()).catch(() => undefined);
+    this.workers = undefined;
   }
+}
+
+/** The element-wise sum of equally long arrays, added in the order given. */
+function sumInOrder(arrays: Float32Array[]): Float32Array {
+  const [first, ...rest] = arrays as [Float32Array, ...Float32Array[]];
+  if (rest.length === 0) return first;
+  const sum = Float32Array.from(first);
+  for (const array of rest) for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + array[i]!;
+  return sum;
 }

@@ -1,0 +1,112 @@
+import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers its gradient functions only through tfjs-layers' entry point.
+import '@tensorflow/tfjs-layers';
+import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
+import { ditForwardTokens } from '../model/dit.js';
+import type { ModelParams } from '../model/params.js';
+
+/** Clips of a training batch in token layout, their noise (same layout) and their times (t = 0 noise). */
+export interface BatchShard {
+  /** Clean clips x1 as tubelet tokens, `[clips, S, patchDim]` row-major. */
+  tokens: Float32Array;
+  /** Noise x0, the same layout. */
+  noise: Float32Array;
+  /** One time per clip, t convention. */
+  t: Float32Array;
+}
+
+/**
+ * Cuts a batch into `count` consecutive shards of as equal sizes as possible (the first ones get
+ * the extra clips), each with its share of the batch.
+ * @param batch - the whole batch.
+ * @param count - number of shards, 1 ≤ count ≤ clips.
+ * @returns the shards, in batch order.
+ * @throws RangeError when count is not an integer in [1, clips].
+ */
+export function splitBatch(batch: BatchShard, count: number): { shard: BatchShard; share: number }[] {
+  const clips = batch.t.length;
+  if (!Number.isInteger(count) || count < 1 || count > clips) {
+    throw new RangeError(`a batch of ${clips} clips cannot be cut into ${count} shards (1 to ${clips})`);
+  }
+  const clipSize = batch.tokens.length / clips;
+  const shards: { shard: BatchShard; share: number }[] = [];
+  let start = 0;
+  for (let k = 0; k < count; k++) {
+    const size = Math.floor(clips / count) + (k < clips % count ? 1 : 0);
+    const end = start + size;
+    shards.push({
+      shard: {
+        tokens: batch.tokens.subarray(start * clipSize, end * clipSize),
+        noise: batch.noise.subarray(start * clipSize, end * clipSize),
+        t: batch.t.subarray(start, end),
+      },
+      share: size / clips,
+    });
+    start = end;
+  }
+  return shards;
+}
+
+/**
+ * The flow-matching loss of a shard, `share · mean((v_θ(x_t, t) − (x1 − x0))²)`, and its
+ * gradients: weighted by their shares, the shards' losses and gradients add up to the batch's.
+ * @param params - the weights (variables).
+ * @param model - their model config.
+ * @param shard - the clips, noise and times.
+ * @param share - the shard's fraction of the batch (1 for a whole batch).
+ * @returns the loss and one gradient per weight, in the order of `params` (tensors the caller owns).
+ */
+export function shardGradients(
+  params: ModelParams,
+  model: ModelConfig,
+  shard: BatchShard,
+  share: number,
+): { loss: tf.Scalar; grads: tf.Tensor[] } {
+  return tf.tidy(() => {
+    const clips = shard.t.length;
+    const shape = [clips, tokenCount(model), patchDim(model)];
+    const t = tf.tensor1d(shard.t);
+    const { xt, velocity } = flowMatchingPair(tf.tensor(shard.tokens, shape), tf.tensor(shard.noise, shape), t);
+    const weights = [...params.values()];
+    const { value, grads } = tf.variableGrads(() => {
+      const error = tf.sub(ditForwardTokens(params, model, xt as tf.Tensor3D, t), velocity);
+      return tf.mul(tf.mean(tf.square(error)), share) as tf.Scalar;
+    }, weights);
+    return { loss: value, grads: weights.map((w) => grads[w.name]!) };
+  });
+}
+
+/**
+ * All weights in one flat array, in the order of `params` (what a gradient worker receives).
+ * @param params - the weights.
+ * @returns their values, concatenated.
+ */
+export async function flattenParams(params: ModelParams): Promise<Float32Array> {
+  const flat = tf.tidy(() => tf.concat([...params.values()].map((p) => tf.reshape(p, [-1]))));
+  try {
+    return (await flat.data()) as Float32Array;
+  } finally {
+    flat.dispose();
+  }
+}
+
+/**
+ * Splits a flat array into tensors of the weights' shapes (the inverse of {@link flattenParams}).
+ * @param flat - the values.
+ * @param params - the weights whose shapes and order to follow.
+ * @returns one tensor per weight (the caller owns them).
+ * @throws RangeError when the length does not match.
+ */
+export function unflatten(flat: Float32Array, params: ModelParams): tf.Tensor[] {
+  const weights = [...params.values()];
+  const total = weights.reduce((sum, w) => sum + w.size, 0);
+  if (flat.length !== total) throw new RangeError(`expected ${total} values for ${weights.length} weights, got ${flat.length}`);
+  // One upload per weight from a view of the array: tf.split of the whole vector is 100× slower on wasm (measured).
+  let offset = 0;
+  return weights.map((w) => {
+    const part = tf.tensor(flat.subarray(offset, offset + w.size), w.shape, 'float32');
+    offset += w.size;
+    return part;
+  });
+}
