@@ -4,7 +4,8 @@ The same model as src/model (tubelet patchify, sinusoidal timestep MLP, adaLN-Ze
 3D-RoPE multi-head attention and a GELU MLP, final adaLN + linear), the same batch shape and the
 same step (flow-matching loss, backward, global-norm clipping, AdamW, EMA). Reads one JSON object
 from argv[1]: the model config, batch size, step counts and the RoPE cos/sin table computed by
-@flowdit/rope3d. Prints one JSON line with the timing and the BLAS library that was loaded.
+@flowdit/rope3d, and optionally torch's intra-op thread count. Prints one JSON line with the timing
+and the BLAS library that was loaded.
 """
 
 import json
@@ -18,6 +19,8 @@ import torch.nn.functional as F
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
+    if "threads" in spec:
+        torch.set_num_threads(spec["threads"])
     cfg = spec["model"]
     batch = spec["batchSize"]
     torch.manual_seed(0)

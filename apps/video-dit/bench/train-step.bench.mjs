@@ -2,7 +2,7 @@
 // same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
 // BLAS and with OpenBLAS. Prints ms/step and ratios. Run after `pnpm build`: node bench/train-step.bench.mjs
 // cpu and wasm also run with the batch shared by 2 threads (train.threads) where 2 cores exist.
-// Options: --steps N (timed steps on every backend and in PyTorch, after 2 warm-up steps),
+// Options: --steps N (timed steps on every backend and in PyTorch, after 5 warm-up steps),
 // --no-torch (tfjs rows only). webgpu runs where an adapter exists; with lavapipe
 // (scripts/setup-lavapipe.sh, then source .vendor/lavapipe/env) it is a software adapter at CPU speed.
 import { execFileSync } from 'node:child_process';
@@ -22,8 +22,9 @@ const stepsFlag = flags.steps === undefined ? undefined : Number(flags.steps);
 if (stepsFlag !== undefined && !(Number.isInteger(stepsFlag) && stepsFlag >= 1)) {
   throw new RangeError(`--steps must be a positive integer, got '${flags.steps}'`);
 }
-const STEPS = { cpu: 3, wasm: 10, webgpu: 10, tensorflow: 10 };
-const WARMUP_STEPS = 2;
+const STEPS = { cpu: 3, wasm: 20, webgpu: 10, tensorflow: 10 };
+// A worker thread reaches its steady speed only after a few steps (its wasm heap grows, V8 compiles).
+const WARMUP_STEPS = 5;
 const rows = [];
 
 console.log(
@@ -85,16 +86,20 @@ if (flags['no-torch']) {
   // Debian's torch links libblas.so.3; each library's own folder holds a libblas.so.3, so the
   // loader path picks which one this process uses (the figure says which it really loaded).
   const multiarch = '/usr/lib/x86_64-linux-gnu';
+  // torch picks its own intra-op thread count; with 2 cores the OpenBLAS run is repeated with 2
+  // threads, as the tfjs wasm rows run with 1 and 2.
   const variants = [
     { label: 'reference BLAS', dir: join(multiarch, 'blas') },
     { label: 'OpenBLAS (pthread)', dir: join(multiarch, 'openblas-pthread') },
+    ...(availableParallelism() >= 2 ? [{ label: 'OpenBLAS (pthread) ×2 threads', dir: join(multiarch, 'openblas-pthread'), threads: 2 }] : []),
   ];
-  for (const { label, dir } of variants) {
+  for (const { label, dir, threads } of variants) {
     if (!existsSync(join(dir, 'libblas.so.3'))) {
       console.log(`pytorch ${label}: skipped (${dir}/libblas.so.3 is not installed)`);
       continue;
     }
-    const out = execFileSync(python, [join(here, 'torch_dit.py'), spec], {
+    const runSpec = threads === undefined ? spec : JSON.stringify({ ...JSON.parse(spec), threads });
+    const out = execFileSync(python, [join(here, 'torch_dit.py'), runSpec], {
       env: { ...process.env, LD_LIBRARY_PATH: dir },
       encoding: 'utf8',
     });
@@ -110,10 +115,10 @@ if (flags['no-torch']) {
 tf.disposeVariables();
 const base = rows.find((row) => row.name === 'tfjs wasm') ?? rows[0];
 console.log('');
-console.log(`${'implementation'.padEnd(28)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× wasm'.padStart(8)}  notes`);
+console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× wasm'.padStart(8)}  notes`);
 for (const row of rows) {
   console.log(
-    `${row.name.padEnd(28)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)}  ${row.note}`,
+    `${row.name.padEnd(38)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)}  ${row.note}`,
   );
 }
 console.log(`(× wasm: time per step relative to tfjs wasm; below 1 is faster)`);
