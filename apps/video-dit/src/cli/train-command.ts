@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import * as tf from '@tensorflow/tfjs-core';
 import { validationLoss } from '../eval/validation.js';
 import { sampleClips, writeSamples } from '../sample/index.js';
-import { type RunConfig, resolveRunConfig, trainingThreads, trainRun } from '../train/index.js';
+import { type RunConfig, resolveRunConfig, resolveSampleShift, trainingThreads, trainRun } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags, setOverrides, UsageError } from './args.js';
 import { BACKEND_FLAG, formatDuration, startBackend } from './shared.js';
 
@@ -141,7 +141,7 @@ export async function trainCommand(args: string[]): Promise<void> {
     const trainSeconds = (performance.now() - started) / 1000;
     console.log(`trained to step ${trainer.step} in ${formatDuration(trainSeconds)}; shift ${trainer.shift.toFixed(3)}`);
     const { sample, model } = config;
-    const shift = sample.shift === 'train' ? trainer.shift : sample.shift;
+    const shift = resolveSampleShift(config);
     const clips = await sampleClips(trainer.ema, model, {
       count: sample.count,
       steps: sample.steps,
