@@ -25,6 +25,24 @@ function tinyConfig(overrides: Partial<RunConfig['train']> = {}): RunConfig {
   return { ...config, train: { ...config.train, steps: 12, learningRate: 3e-3, ...overrides } };
 }
 
+/** Six steps straight, and three steps, a checkpoint, a fresh trainer restored from it, three more: the same losses. */
+async function expectExactResume(config: RunConfig, name: string): Promise<void> {
+  const straight = new Trainer(config);
+  const expected: number[] = [];
+  for (let i = 0; i < 6; i++) expected.push((await straight.trainStep()).loss);
+  straight.dispose();
+  const first = new Trainer(config);
+  const losses: number[] = [];
+  for (let i = 0; i < 3; i++) losses.push((await first.trainStep()).loss);
+  await first.saveCheckpoint(join(dir, name));
+  first.dispose();
+  const second = new Trainer(config);
+  second.restore(await loadCheckpoint((await latestCheckpoint(join(dir, name)))!));
+  for (let i = 0; i < 3; i++) losses.push((await second.trainStep()).loss);
+  second.dispose();
+  expect(losses).toEqual(expected);
+}
+
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -70,22 +88,7 @@ describe('checkpoints', () => {
   });
 
   test('resume continues exactly: the same losses as an uninterrupted run', async () => {
-    const config = tinyConfig();
-    const straight = new Trainer(config);
-    const expected: number[] = [];
-    for (let i = 0; i < 6; i++) expected.push((await straight.trainStep()).loss);
-    straight.dispose();
-
-    const first = new Trainer(config);
-    const losses: number[] = [];
-    for (let i = 0; i < 3; i++) losses.push((await first.trainStep()).loss);
-    await first.saveCheckpoint(join(dir, 'resume'));
-    first.dispose();
-    const second = new Trainer(config);
-    second.restore(await loadCheckpoint((await latestCheckpoint(join(dir, 'resume')))!));
-    for (let i = 0; i < 3; i++) losses.push((await second.trainStep()).loss);
-    second.dispose();
-    expect(losses).toEqual(expected);
+    await expectExactResume(tinyConfig(), 'resume');
   });
 
   test('only the newest checkpoints are kept, and no temporary folder is left', async () => {
@@ -152,21 +155,7 @@ describe('a batch shared by threads', () => {
     });
 
     test('with two threads, resume continues exactly', async () => {
-      const config = { ...tinyConfig(), train: { ...tinyConfig().train, threads: 2 } };
-      const straight = new Trainer(config);
-      const expected: number[] = [];
-      for (let i = 0; i < 4; i++) expected.push((await straight.trainStep()).loss);
-      straight.dispose();
-      const first = new Trainer(config);
-      const losses: number[] = [];
-      for (let i = 0; i < 2; i++) losses.push((await first.trainStep()).loss);
-      await first.saveCheckpoint(join(dir, `resume-threads-${backend}`));
-      first.dispose();
-      const second = new Trainer(config);
-      second.restore(await loadCheckpoint((await latestCheckpoint(join(dir, `resume-threads-${backend}`)))!));
-      for (let i = 0; i < 2; i++) losses.push((await second.trainStep()).loss);
-      second.dispose();
-      expect(losses).toEqual(expected);
+      await expectExactResume({ ...tinyConfig(), train: { ...tinyConfig().train, threads: 2 } }, `resume-threads-${backend}`);
     });
   });
 
