@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import * as tf from '@tensorflow/tfjs-core';
 import { validationLoss } from '../eval/validation.js';
@@ -113,6 +114,10 @@ export async function trainCommand(args: string[]): Promise<void> {
         ? ` (train.threads = ${config.train.threads} unused: ${backend.name} runs the whole batch at once)`
         : '';
   console.log(`run ${config.name}: ${config.preset} model, ${total} steps of batch ${config.train.batchSize}${sharing}`);
+  const cores = availableParallelism();
+  if (threads > cores) {
+    console.log(`  note: ${threads} threads on ${cores} core${cores === 1 ? '' : 's'} take turns; --set train.threads=${cores} is faster here (and gives slightly different numbers)`);
+  }
   const { trainer, paths } = await trainRun(config, {
     resume,
     fresh,
