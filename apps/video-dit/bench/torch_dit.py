@@ -1,9 +1,10 @@
 """One training step of the video-dit model in PyTorch, for bench/train-step.bench.mjs.
 
 The same model as src/model (tubelet patchify, sinusoidal timestep MLP, adaLN-Zero blocks with
-3D-RoPE multi-head attention and a GELU MLP, final adaLN + linear), the same batch shape and the
-same step (flow-matching loss, backward, global-norm clipping, AdamW, EMA). Reads one JSON object
-from argv[1]: the model config, batch size, step counts and the RoPE cos/sin table computed by
+3D-RoPE multi-head attention and a GELU MLP, final adaLN, the optional GELU head MLP and linear,
+x prediction turned into velocity), the same batch shape and the same step (flow-matching loss,
+backward, global-norm clipping, AdamW, EMA). "device": "cuda" in the spec runs it on the GPU. Reads one JSON object
+from argv[1] (or from the file named by argv[1] = @FILE): the model config, batch size, step counts and the RoPE cos/sin table computed by
 @flowdit/rope3d, and optionally torch's intra-op thread count. Prints one JSON line with the timing
 and the BLAS library that was loaded.
 """
@@ -18,9 +19,12 @@ import torch.nn.functional as F
 
 
 def main() -> None:
-    spec = json.loads(sys.argv[1])
+    # argv[1] is the spec itself, or @FILE holding it (a large preset's RoPE table is too long for argv)
+    arg = sys.argv[1]
+    spec = json.loads(open(arg[1:]).read() if arg.startswith("@") else arg)
     if "threads" in spec:
         torch.set_num_threads(spec["threads"])
+    dev = torch.device(spec.get("device", "cpu"))
     cfg = spec["model"]
     batch = spec["batchSize"]
     torch.manual_seed(0)
@@ -34,8 +38,9 @@ def main() -> None:
     P = pt * ph * pw * C
     M = round(D * cfg["mlpRatio"])
     F_t = cfg["timeFeatures"]
-    cos = torch.tensor(spec["ropeCos"], dtype=torch.float32).view(1, S, 1, dh)
-    sin = torch.tensor(spec["ropeSin"], dtype=torch.float32).view(1, S, 1, dh)
+    head_hidden = cfg["headHidden"]
+    cos = torch.tensor(spec["ropeCos"], dtype=torch.float32, device=dev).view(1, S, 1, dh)
+    sin = torch.tensor(spec["ropeSin"], dtype=torch.float32, device=dev).view(1, S, 1, dh)
 
     def linear(i: int, o: int) -> torch.nn.Linear:
         return torch.nn.Linear(i, o)
@@ -46,15 +51,16 @@ def main() -> None:
             "time1": linear(F_t, D),
             "time2": linear(D, D),
             "final_mod": linear(D, 2 * D),
-            "final_out": linear(D, P),
+            **({"final_fc": linear(D, head_hidden)} if head_hidden > 0 else {}),
+            "final_out": linear(head_hidden if head_hidden > 0 else D, P),
         }
-    )
+    ).to(dev)
     blocks = torch.nn.ModuleList(
         torch.nn.ModuleDict(
             {"mod": linear(D, 6 * D), "qkv": linear(D, 3 * D), "proj": linear(D, D), "fc1": linear(D, M), "fc2": linear(M, D)}
         )
         for _ in range(cfg["depth"])
-    )
+    ).to(dev)
     params = list(mods.parameters()) + list(blocks.parameters())
     ema = [p.detach().clone() for p in params]
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.01)
@@ -80,7 +86,7 @@ def main() -> None:
         return x * (1 + scale[:, None]) + shift[:, None]
 
     half = F_t // 2
-    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32, device=dev) / half)
 
     def forward(xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         b = xt.shape[0]
@@ -99,12 +105,19 @@ def main() -> None:
             h = modulate(layer_norm(x), sm, cm)
             x = x + gm[:, None] * blk["fc2"](F.gelu(blk["fc1"](h), approximate="tanh"))
         sf, cf = mods["final_mod"](cond).chunk(2, dim=1)
-        return unpatchify(mods["final_out"](modulate(layer_norm(x), sf, cf)))
+        head = modulate(layer_norm(x), sf, cf)
+        if head_hidden > 0:
+            head = F.gelu(mods["final_fc"](head), approximate="tanh")
+        prediction = unpatchify(mods["final_out"](head))
+        if cfg["prediction"] == "velocity":
+            return prediction
+        # x prediction turned into the velocity it implies, as src/model/dit.ts does
+        return (prediction - xt) / (1 - t).clamp(min=0.05).view(b, 1, 1, 1, 1)
 
     def step() -> float:
-        x1 = torch.rand(batch, T, H, W, C) * 2 - 1
-        x0 = torch.randn(batch, T, H, W, C)
-        t = torch.rand(batch)
+        x1 = torch.rand(batch, T, H, W, C, device=dev) * 2 - 1
+        x0 = torch.randn(batch, T, H, W, C, device=dev)
+        t = torch.rand(batch, device=dev)
         tb = t.view(batch, 1, 1, 1, 1)
         xt = tb * x1 + (1 - tb) * x0
         loss = ((forward(xt, t) - (x1 - x0)) ** 2).mean()
@@ -132,6 +145,7 @@ def main() -> None:
             {
                 "msPerStep": seconds * 1000,
                 "threads": torch.get_num_threads(),
+                "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                 "torch": torch.__version__,
                 "blasLoaded": blas,
             }

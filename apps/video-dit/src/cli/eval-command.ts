@@ -6,7 +6,7 @@ import { validationLoss } from '../eval/validation.js';
 import { writeContactSheet } from '../media/index.js';
 import { disposeParams, initParams } from '../model/index.js';
 import { sampleClips } from '../sample/index.js';
-import { loadRunWeights, resolveSampleShift, runDataConfig } from '../train/index.js';
+import { loadRunWeights, readRunConfig, resolveSampleShift, runDataConfig } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
 import { BACKEND_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
 
@@ -46,8 +46,8 @@ export async function evalCommand(args: string[]): Promise<void> {
   const steps = numberFlag('steps', flags.steps);
   const shiftFlag = sampleShiftFlag(flags.shift);
   const eta = numberFlag('stochasticity', flags.stochasticity);
-  await startBackend(flags.backend ?? 'auto');
   const dir = flags.run ?? join('runs', 'sample');
+  await startBackend(flags.backend ?? (await readRunConfig(dir)).backend);
   const { config, ema, step } = await loadRunWeights(dir);
   const untrained = initParams(config.model, config.train.seed);
   try {

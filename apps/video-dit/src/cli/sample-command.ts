@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { sampleClips, writeSamples } from '../sample/index.js';
-import { loadRunWeights, resolveSampleShift } from '../train/index.js';
+import { loadRunWeights, readRunConfig, resolveSampleShift } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
 import { BACKEND_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
 
@@ -36,8 +36,8 @@ export async function sampleCommand(args: string[]): Promise<void> {
   const seed = numberFlag('seed', flags.seed);
   const shiftFlag = sampleShiftFlag(flags.shift);
   const eta = numberFlag('stochasticity', flags.stochasticity);
-  await startBackend(flags.backend ?? 'auto');
   const dir = flags.run ?? join('runs', 'sample');
+  await startBackend(flags.backend ?? (await readRunConfig(dir)).backend);
   const { config, ema, step } = await loadRunWeights(dir);
   try {
     const shift = resolveSampleShift(config, shiftFlag);

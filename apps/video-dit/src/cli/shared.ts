@@ -34,7 +34,7 @@ export const SAMPLING_FLAGS = {
 export const BACKEND_FLAG = {
   type: 'string',
   value: 'NAME',
-  help: `auto | ${BACKEND_NAMES.join(' | ')} (default auto: the fastest that works)`,
+  help: `auto | ${BACKEND_NAMES.join(' | ')} (default: the preset's or the run's; auto: a hardware GPU, else wasm, else cpu)`,
 } as const satisfies FlagSpec;
 
 /**

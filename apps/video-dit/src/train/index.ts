@@ -26,6 +26,7 @@ export {
   type MetricsLine,
   type RunPaths,
   readMetrics,
+  readRunConfig,
   runPaths,
   type TrainRunOptions,
   trainRun,

@@ -183,12 +183,12 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions = {})
 }
 
 /**
- * Loads a finished (or interrupted) run's configuration and the EMA weights of its newest checkpoint.
- * @param dir - the run folder (`runs/<name>`).
- * @returns the configuration, the EMA weights (caller disposes) and the checkpoint's step.
- * @throws Error when the folder has no config.json or no checkpoint.
+ * Reads a run's configuration (`runs/<name>/config.json`), validated.
+ * @param dir - the run folder.
+ * @returns the configuration.
+ * @throws Error when the folder has no config.json; ConfigError when it does not validate.
  */
-export async function loadRunWeights(dir: string): Promise<{ config: RunConfig; ema: ModelParams; step: number }> {
+export async function readRunConfig(dir: string): Promise<RunConfig> {
   let text: string;
   try {
     text = await readFile(join(dir, 'config.json'), 'utf8');
@@ -196,7 +196,17 @@ export async function loadRunWeights(dir: string): Promise<{ config: RunConfig; 
     throw new Error(`${dir} is not a run folder (no config.json); train one with 'video-dit train'`);
   }
   const { resolved: _resolved, ...stored } = JSON.parse(text) as RunConfig & { resolved?: unknown };
-  const config = resolveRunConfig([stored], join(dir, 'config.json'));
+  return resolveRunConfig([stored], join(dir, 'config.json'));
+}
+
+/**
+ * Loads a finished (or interrupted) run's configuration and the EMA weights of its newest checkpoint.
+ * @param dir - the run folder (`runs/<name>`).
+ * @returns the configuration, the EMA weights (caller disposes) and the checkpoint's step.
+ * @throws Error when the folder has no config.json or no checkpoint.
+ */
+export async function loadRunWeights(dir: string): Promise<{ config: RunConfig; ema: ModelParams; step: number }> {
+  const config = await readRunConfig(dir);
   const checkpoint = await latestCheckpoint(join(dir, 'checkpoints'));
   if (checkpoint === undefined) throw new Error(`${dir} has no checkpoint yet`);
   const data = await loadCheckpoint(checkpoint);
