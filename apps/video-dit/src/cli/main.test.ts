@@ -45,8 +45,10 @@ describe('video-dit CLI', () => {
     expect(again.code).not.toBe(0);
     expect(again.err).toMatch(/already holds checkpoints: pass --resume/);
 
-    const sampled = await run(['sample', '--run', runDir, '--backend', 'cpu', '--count', '3', '--out', join(dir, 'more')]);
+    // no --backend: the run's own (cpu, as it was trained)
+    const sampled = await run(['sample', '--run', runDir, '--count', '3', '--out', join(dir, 'more')]);
     expect(sampled.code).toBe(0);
+    expect(sampled.out).toMatch(/^backend cpu: forced/m);
     expect((await readdir(join(dir, 'more'))).length).toBe(4);
 
     const evaluated = await run(['eval', '--run', runDir, '--backend', 'cpu', '--count', '2']);
