@@ -102,11 +102,6 @@ export class GradientWorkers {
     return new GradientWorkers(workers);
   }
 
-  /** Number of worker threads. */
-  get size(): number {
-    return this.workers.length;
-  }
-
   /**
    * Sends shard k to worker k and collects their losses and flat gradients.
    * @param params - the current weights, flat (see `flattenParams`).
