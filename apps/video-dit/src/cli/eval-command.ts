@@ -8,14 +8,12 @@ import { disposeParams, initParams } from '../model/index.js';
 import { sampleClips } from '../sample/index.js';
 import { loadRunWeights, readRunConfig, resolveSampleShift, runDataConfig } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
-import { BACKEND_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
+import { BACKEND_FLAG, RUN_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
 
 const FLAGS = {
-  run: SAMPLING_FLAGS.run,
+  run: RUN_FLAG,
   count: { type: 'string', value: 'N', help: 'clips per row (default 16)' },
-  steps: SAMPLING_FLAGS.steps,
-  shift: SAMPLING_FLAGS.shift,
-  stochasticity: SAMPLING_FLAGS.stochasticity,
+  ...SAMPLING_FLAGS,
   backend: BACKEND_FLAG,
   help: HELP_FLAG,
 } as const satisfies FlagSpecs;

@@ -3,14 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sampleClips, writeSamples } from '../sample/index.js';
 import { loadRunWeights, readRunConfig, resolveSampleShift } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
-import { BACKEND_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
+import { BACKEND_FLAG, RUN_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
 
 const FLAGS = {
-  run: SAMPLING_FLAGS.run,
+  run: RUN_FLAG,
   count: { type: 'string', value: 'N', help: "clips (default: the run's sample.count)" },
-  steps: SAMPLING_FLAGS.steps,
-  shift: SAMPLING_FLAGS.shift,
-  stochasticity: SAMPLING_FLAGS.stochasticity,
+  ...SAMPLING_FLAGS,
   seed: { type: 'string', value: 'N', help: "noise seed (default: the run's sample.seed)" },
   out: { type: 'string', value: 'DIR', help: 'output folder (default <run>/samples)' },
   backend: BACKEND_FLAG,

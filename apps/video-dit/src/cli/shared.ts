@@ -22,9 +22,11 @@ export function formatDuration(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-/** Flags that `sample` and `eval` share: which run, and how to sample it. */
+/** `--run`, the run folder that `sample` and `eval` read. */
+export const RUN_FLAG = { type: 'string', value: 'DIR', help: 'the run folder (default runs/sample)' } as const satisfies FlagSpec;
+
+/** Flags that `sample` and `eval` share: how to sample the run. */
 export const SAMPLING_FLAGS = {
-  run: { type: 'string', value: 'DIR', help: 'the run folder (default runs/sample)' },
   steps: { type: 'string', value: 'N', help: "Euler steps (default: the run's sample.steps)" },
   shift: { type: 'string', value: 'X|train', help: "inference shift (default: the run's sample.shift; train = the training shift)" },
   stochasticity: { type: 'string', value: 'η', help: "fresh-noise fraction per step, in [0, 1) (default: the run's sample.stochasticity)" },
@@ -34,7 +36,7 @@ export const SAMPLING_FLAGS = {
 export const BACKEND_FLAG = {
   type: 'string',
   value: 'NAME',
-  help: `auto | ${BACKEND_NAMES.join(' | ')} (default: the preset's or the run's; auto: a hardware GPU, else wasm, else cpu)`,
+  help: `auto | ${BACKEND_NAMES.join(' | ')} (default: the preset's or the run's; auto: a GPU backend, else wasm, else cpu)`,
 } as const satisfies FlagSpec;
 
 /**
