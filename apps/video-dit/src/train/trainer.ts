@@ -95,6 +95,9 @@ export function trainingThreads(config: RunConfig, backend: string): number {
   return backend === 'wasm' || backend === 'cpu' ? config.train.threads : 1;
 }
 
+/** A shard of a batch and its fraction of the batch, as `splitBatch` cuts them. */
+type ShareOfBatch = ReturnType<typeof splitBatch>[number];
+
 /** What one training step reports. */
 export interface StepResult {
   /** Step number (1-based: steps completed after this one). */
@@ -175,7 +178,7 @@ export class Trainer {
    */
   async trainStep(): Promise<StepResult> {
     const { model, train } = this.config;
-    const [own, ...others] = splitBatch(this.drawBatch(), this.threads) as [{ shard: BatchShard; share: number }, ...{ shard: BatchShard; share: number }[]];
+    const [own, ...others] = splitBatch(this.drawBatch(), this.threads) as [ShareOfBatch, ...ShareOfBatch[]];
     const learningRate = learningRateAt(this.step, train.learningRate, train.warmupSteps, train.steps);
     let remote: Promise<ShardResult[]> | undefined;
     if (others.length > 0) {
@@ -197,8 +200,8 @@ export class Trainer {
       let grads = local.grads;
       let loss: tf.Tensor = local.loss;
       if (results.length > 0) {
-        const others = unflatten(sumInOrder(results.map((r) => r.grads)), this.params);
-        grads = grads.map((g, i) => tf.add(g, others[i]!));
+        const remoteGrads = unflatten(sumInOrder(results.map((r) => r.grads)), this.params);
+        grads = grads.map((g, i) => tf.add(g, remoteGrads[i]!));
         loss = tf.add(loss, results.reduce((sum, r) => sum + r.loss, 0));
       }
       const byName: Record<string, tf.Tensor> = {};
