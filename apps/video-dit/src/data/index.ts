@@ -16,4 +16,5 @@ export {
   generateClip,
   splitOf,
 } from './generate.js';
+export { standardNormals } from './noise.js';
 export { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape, shapeFill } from './shapes.js';

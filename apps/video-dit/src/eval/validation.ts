@@ -1,7 +1,7 @@
 import { createRng } from '@flowdit/timestep-shift';
 import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { clipBatch, datasetSplit, type VideoDataConfig } from '../data/index.js';
+import { clipBatch, datasetSplit, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
 import { ditForwardTokens } from '../model/dit.js';
 import type { ModelParams } from '../model/params.js';
@@ -61,8 +61,7 @@ export async function validationLoss(
   // In token space, as in training: the loss is the same, without a patchify per batch.
   const tokens = patchifyValues(clipBatch(data, indices), indices.length, model);
   const rng = createRng(options.seed ?? 0);
-  const noise = new Float32Array(tokens.length);
-  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+  const noise = standardNormals(rng, tokens.length);
   const clipSize = tokens.length / indices.length;
   const batchSize = options.batchSize ?? 16;
   const buckets: BucketLoss[] = [];

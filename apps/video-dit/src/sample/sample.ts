@@ -1,7 +1,8 @@
-import { createRng, hunyuanVideoSchedule, type Rng } from '@flowdit/timestep-shift';
+import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { standardNormals } from '../data/index.js';
 import { type ClipShape, writeContactSheet, writeGif } from '../media/index.js';
 import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
 import { ditForwardTokens } from '../model/dit.js';
@@ -39,12 +40,6 @@ export function samplingTimes(steps: number, shift: number): Float64Array {
   return hunyuanVideoSchedule(steps, { shift, convention: 't' });
 }
 
-function normals(rng: Rng, count: number): Float32Array {
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = rng.normal();
-  return values;
-}
-
 /**
  * Generates clips by integrating `dx/dt = v_θ(x, t)` with Euler steps from noise (t = 0) to
  * data (t = 1) along the shifted schedule.
@@ -72,12 +67,12 @@ export async function sampleClips(
   for (let start = 0; start < count; start += batchSize) {
     const b = Math.min(batchSize, count - start);
     // The whole integration runs on tokens (noise is independent per value, so its layout is free); unpatchify once at the end.
-    const noise = normals(rng, b * clipSize);
+    const noise = standardNormals(rng, b * clipSize);
     let x = tf.tensor3d(noise, [b, tokenCount(config), patchDim(config)]);
     for (let i = 0; i < steps; i++) {
       const t0 = times[i]!;
       const t1 = times[i + 1]!;
-      const fresh = eta > 0 && i < steps - 1 ? normals(rng, noise.length) : undefined;
+      const fresh = eta > 0 && i < steps - 1 ? standardNormals(rng, noise.length) : undefined;
       const next = tf.tidy(() => {
         const v = ditForwardTokens(params, config, x, tf.fill([b], t0) as tf.Tensor1D);
         // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.

@@ -9,7 +9,7 @@ import {
   timestepDistribution,
 } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
-import { clipBatch, type VideoDataConfig } from '../data/index.js';
+import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { tokenCount } from '../model/config.js';
 import { cloneParams, disposeParams, initParams, type ModelParams } from '../model/params.js';
 import { patchifyValues } from '../model/patchify.js';
@@ -146,8 +146,7 @@ export class Trainer {
     const { batchSize } = this.config.train;
     const indices = Array.from({ length: batchSize }, () => Math.floor(this.rng.uniform() * this.config.data.trainClips));
     const tokens = patchifyValues(clipBatch(this.data, indices), batchSize, this.config.model);
-    const noise = new Float32Array(tokens.length);
-    for (let i = 0; i < noise.length; i++) noise[i] = this.rng.normal();
+    const noise = standardNormals(this.rng, tokens.length);
     const t = Float32Array.from(sampleTimesteps(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified }));
     return { tokens, noise, t };
   }
