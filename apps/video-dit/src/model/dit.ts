@@ -138,8 +138,6 @@ export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tens
   if (xt.rank !== 5 || expected.some((size, i) => xt.shape[i + 1] !== size)) {
     throw new RangeError(`xt must have shape [B, ${expected.join(', ')}], got [${xt.shape.join(', ')}]`);
   }
-  if (t.rank !== 1 || t.shape[0] !== xt.shape[0]) {
-    throw new RangeError(`t must have shape [${xt.shape[0]}], got [${t.shape.join(', ')}]`);
-  }
+  // ditForwardTokens checks t against the batch.
   return tf.tidy(() => unpatchify(ditForwardTokens(params, config, patchify(xt, config), t), config));
 }

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.js';
 import { initParams } from '../model/params.js';
-import { shardGradients, unflatten } from './gradients.js';
+import { flattenTensors, shardGradients, unflatten } from './gradients.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './parallel.js';
 
 const port = parentPort;
@@ -32,12 +32,14 @@ try {
         });
       });
       const { loss, grads } = shardGradients(params, setup.model, request.shard, request.share);
-      const flat = tf.tidy(() => tf.concat(grads.map((g) => tf.reshape(g, [-1]))));
-      tf.dispose(grads);
-      const [lossValue] = await loss.data();
-      loss.dispose();
-      const values = (await flat.data()) as Float32Array;
-      flat.dispose();
+      let values: Float32Array;
+      let lossValue: number | undefined;
+      try {
+        values = await flattenTensors(grads);
+        [lossValue] = await loss.data();
+      } finally {
+        tf.dispose([loss, ...grads]);
+      }
       reply({ kind: 'gradients', id: request.id, loss: lossValue!, grads: values }, [values.buffer as ArrayBuffer]);
     } catch (error) {
       reply({ kind: 'error', id: request.id, message: errorText(error) });

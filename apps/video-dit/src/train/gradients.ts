@@ -78,12 +78,13 @@ export function shardGradients(
 }
 
 /**
- * All weights in one flat array, in the order of `params` (what a gradient worker receives).
- * @param params - the weights.
+ * Tensors' values in one flat array, in order: the weights a gradient worker receives, the
+ * gradients it sends back.
+ * @param tensors - the tensors (not disposed).
  * @returns their values, concatenated.
  */
-export async function flattenParams(params: ModelParams): Promise<Float32Array> {
-  const flat = tf.tidy(() => tf.concat([...params.values()].map((p) => tf.reshape(p, [-1]))));
+export async function flattenTensors(tensors: readonly tf.Tensor[]): Promise<Float32Array> {
+  const flat = tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))));
   try {
     return (await flat.data()) as Float32Array;
   } finally {
@@ -92,7 +93,7 @@ export async function flattenParams(params: ModelParams): Promise<Float32Array> 
 }
 
 /**
- * Splits a flat array into tensors of the weights' shapes (the inverse of {@link flattenParams}).
+ * Splits a flat array into tensors of the weights' shapes (the inverse of {@link flattenTensors} for the weights).
  * @param flat - the values.
  * @param params - the weights whose shapes and order to follow.
  * @returns one tensor per weight (the caller owns them).

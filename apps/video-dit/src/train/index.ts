@@ -41,5 +41,5 @@ export {
   trainingDistribution,
   trainingThreads,
 } from './trainer.js';
-export { type BatchShard, flattenParams, shardGradients, splitBatch, unflatten } from './gradients.js';
+export { type BatchShard, flattenTensors, shardGradients, splitBatch, unflatten } from './gradients.js';
 export { GradientWorkers, type ShardResult } from './parallel.js';

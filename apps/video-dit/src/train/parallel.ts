@@ -104,7 +104,7 @@ export class GradientWorkers {
 
   /**
    * Sends shard k to worker k and collects their losses and flat gradients.
-   * @param params - the current weights, flat (see `flattenParams`).
+   * @param params - the current weights, flat (see `flattenTensors`).
    * @param shards - one shard per worker, each with its share of the batch.
    * @returns the results in shard order.
    * @throws Error when a worker fails or has crashed earlier.

@@ -16,7 +16,7 @@ import { patchifyValues } from '../model/patchify.js';
 import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
 import { assignFrom, type CheckpointData, saveCheckpoint } from './checkpoint.js';
 import { type RunConfig, runDataConfig, type TimestepConfig } from './config.js';
-import { type BatchShard, flattenParams, shardGradients, splitBatch, unflatten } from './gradients.js';
+import { type BatchShard, flattenTensors, shardGradients, splitBatch, unflatten } from './gradients.js';
 import { GradientWorkers, type ShardResult } from './parallel.js';
 
 /** Thrown when the loss or the gradient norm is NaN or infinite; training stops before updating. */
@@ -182,7 +182,7 @@ export class Trainer {
     let remote: Promise<ShardResult[]> | undefined;
     if (others.length > 0) {
       const workers = await this.startWorkers();
-      remote = workers.compute(await flattenParams(this.params), others);
+      remote = workers.compute(await flattenTensors([...this.params.values()]), others);
       // Awaited below, after this thread's own shard; a failure must not go unhandled meanwhile.
       remote.catch(() => undefined);
     }
