@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   // cli/main is the `video-dit` bin; index is the library the benchmark drives; train/gradient-worker
   // is the script of the worker threads that share a batch (train.threads).
-  entry: { 'cli/main': 'src/cli/bin.ts', index: 'src/index.ts', 'train/gradient-worker': 'src/train/gradient-worker.ts' },
+  entry: { 'cli/main': 'src/cli/main.ts', index: 'src/index.ts', 'train/gradient-worker': 'src/train/gradient-worker.ts' },
   outDir: 'dist',
   format: ['esm'],
   clean: true,

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { BackendUnavailableError, backendLabel, initBackend, modelRopeTable, presetConfig, Trainer } from '../dist/index.js';
+import { BackendUnavailableError, backendLabel, initBackend, presetConfig, Trainer } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const config = presetConfig('small');
@@ -26,6 +26,8 @@ const STEPS = { cpu: 3, wasm: 20, webgpu: 10, tensorflow: 10 };
 // A worker thread reaches its steady speed only after a few steps (its wasm heap grows, V8 compiles).
 const WARMUP_STEPS = 5;
 const rows = [];
+// The RoPE table the model trains with, which the PyTorch model is given.
+let rope;
 
 console.log(
   `train-step bench: small preset, ${model.frames}×${model.height}×${model.width} clips, patch ${model.patch.join('×')}, ` +
@@ -47,6 +49,7 @@ for (const backend of ['cpu', 'wasm', 'webgpu', 'tensorflow']) {
   const threadCounts = cpuBackend && availableParallelism() >= 2 ? [1, 2] : [1];
   for (const threads of threadCounts) {
     const trainer = new Trainer({ ...config, train: { ...train, threads } });
+    rope ??= trainer.model.rope.table;
     for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
     const n = stepsFlag ?? STEPS[backend];
     const started = performance.now();
@@ -73,15 +76,13 @@ if (flags['no-torch']) {
 } else if (!hasTorch) {
   console.log(`pytorch: skipped (${python} cannot import torch; install Debian's python3-torch and libopenblas0-pthread)`);
 } else {
-  await initBackend('cpu');
-  const table = modelRopeTable(model);
   const spec = JSON.stringify({
     model,
     batchSize: train.batchSize,
     warmup: WARMUP_STEPS,
     steps: stepsFlag ?? 10,
-    ropeCos: Array.from(table.cos),
-    ropeSin: Array.from(table.sin),
+    ropeCos: Array.from(rope.cos),
+    ropeSin: Array.from(rope.sin),
   });
   // Debian's torch links libblas.so.3; each library's own folder holds a libblas.so.3, so the
   // loader path picks which one this process uses (the figure says which it really loaded).

@@ -1,8 +1,4 @@
-// The app's stages, bottom first, for scripts (bench/) that drive them without the CLI.
-export * from './backend/index.js';
-export * from './data/index.js';
-export * from './model/index.js';
-export * from './train/index.js';
-export * from './sample/index.js';
-export { validationLoss, type ValidationResult, type BucketLoss } from './eval/validation.js';
-export { main } from './cli/main.js';
+// What the benchmark (bench/) drives without the CLI.
+export { BackendUnavailableError, backendLabel, initBackend } from './backend/index.js';
+export { presetConfig } from './config/index.js';
+export { Trainer } from './train/index.js';

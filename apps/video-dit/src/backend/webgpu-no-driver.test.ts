@@ -15,14 +15,14 @@ describe.skipIf(process.platform !== 'linux')('webgpu when VK_DRIVER_FILES names
     const info = await initBackend('auto', { log: (line) => lines.push(line) });
     expect(info.name).not.toBe('webgpu');
     expect(tf.getBackend()).toBe(info.name);
-    expect(lines[0]).toContain(`skipped webgpu (Dawn found no WebGPU adapter: VK_DRIVER_FILES names ${missingDriver}, which does not exist)`);
+    expect(lines[0]).toContain(`skipped webgpu (no WebGPU adapter: VK_DRIVER_FILES names ${missingDriver}, which does not exist)`);
   });
 
   test('forced webgpu fails saying what is missing and what to install', async () => {
     const error = await initBackend('webgpu').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect((error as Error).message).toBe(
-      `backend 'webgpu' is unavailable: Dawn found no WebGPU adapter: VK_DRIVER_FILES names ${missingDriver}, which does not exist. ` +
+      `backend 'webgpu' is unavailable: no WebGPU adapter: VK_DRIVER_FILES names ${missingDriver}, which does not exist. ` +
         "To use it: the GPU's Vulkan driver and the Vulkan loader (Debian/Ubuntu: `apt install libvulkan1 mesa-vulkan-drivers` for AMD/Intel, " +
         'or the NVIDIA driver with its Vulkan ICD); check with `vulkaninfo --summary`. Without a GPU, scripts/setup-lavapipe.sh ' +
         'installs a software adapter (for tests; --backend webgpu only)',

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attempt, errorLine } from './attempt.js';
@@ -59,18 +59,41 @@ export function webGpuInstallHint(platform: NodeJS.Platform = process.platform):
 
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
 
-/** Why Vulkan (Dawn's backend on Linux) cannot work here, where that can be seen from files alone. */
-function missingVulkan(): string | undefined {
-  for (const variable of ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES']) {
+/** Where the Vulkan loader looks for driver manifests on Linux (its documented search path). */
+function driverManifestDirs(): string[] {
+  const env = process.env;
+  const home = env.HOME ?? '';
+  const config = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const data = [env.XDG_DATA_HOME || path.join(home, '.local/share'), ...(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':')];
+  return [...config, '/etc', ...data].filter(Boolean).map((dir) => path.join(dir, 'vulkan', 'icd.d'));
+}
+
+function hasJson(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((name) => name.endsWith('.json'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why Vulkan (Dawn's backend on Linux) cannot work here, where files alone prove it: a driver
+ * file named in the environment that does not exist, no Vulkan loader, or no driver manifest.
+ */
+function vulkanUnavailable(): string | undefined {
+  let named = false;
+  for (const variable of ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES']) {
     const value = process.env[variable];
     if (!value) continue;
+    named = true;
     const missing = value.split(':').filter((file) => file !== '' && !existsSync(file));
     if (missing.length > 0) return `${variable} names ${missing.join(', ')}, which does not exist`;
   }
   if (process.platform !== 'linux') return undefined;
   const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIBRARY_DIRS];
   if (!dirs.some((dir) => existsSync(path.join(dir, 'libvulkan.so.1')))) return 'no Vulkan loader (libvulkan.so.1) is installed';
-  return 'no Vulkan driver offers a usable GPU';
+  if (!named && !driverManifestDirs().some(hasJson)) return 'no Vulkan driver is installed (no manifest in any vulkan/icd.d folder)';
+  return undefined;
 }
 
 function isSoftware(adapter: GPUAdapter): boolean {
@@ -100,6 +123,9 @@ function describeAdapter(adapter: GPUAdapter, software: boolean): string {
  */
 export async function probeWebGpu(createGpu?: CreateGpu): Promise<{ ok: true; probe: AdapterProbe } | { ok: false; why: string; install: string }> {
   if (createGpu === undefined && active !== undefined) return { ok: true, probe: active.probe };
+  // Dawn would print the loader's raw warning for what this already explains.
+  const unavailable = createGpu === undefined ? vulkanUnavailable() : undefined;
+  if (unavailable !== undefined) return { ok: false, why: `no WebGPU adapter: ${unavailable}`, install: webGpuInstallHint() };
   let gpu: GPU;
   try {
     gpu = await (createGpu ?? createDawnGpu)();
@@ -117,10 +143,9 @@ export async function probeWebGpu(createGpu?: CreateGpu): Promise<{ ok: true; pr
     return { ok: false, why: `requestAdapter failed: ${errorLine(error)}`, install: webGpuInstallHint() };
   }
   if (adapter === null) {
-    const cause = missingVulkan();
     return {
       ok: false,
-      why: `Dawn found no WebGPU adapter${cause ? `: ${cause}` : ''}`,
+      why: `Dawn found no WebGPU adapter: ${vulkanUnavailable() ?? 'no Vulkan driver offers a usable GPU'}`,
       install: webGpuInstallHint(),
     };
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { closestKey } from '../train/config.js';
+import { closestKey } from '../config/index.js';
 
 /** A command-line mistake: the message says what was wrong and what is allowed. */
 export class UsageError extends Error {
@@ -66,10 +66,10 @@ export function parseFlags<O extends FlagSpecs>(command: string, args: string[],
     if (unknown !== null) {
       const suggestion = closestKey(unknown[2]!, Object.keys(specs));
       throw new UsageError(
-        `video-dit ${command}: unknown flag '${unknown[1]}${unknown[2]}'${suggestion === undefined ? '' : ` (did you mean '--${suggestion}'?)`}; run 'video-dit ${command} --help'`,
+        `unknown flag '${unknown[1]}${unknown[2]}'${suggestion === undefined ? '' : ` (did you mean '--${suggestion}'?)`}; run 'video-dit ${command} --help'`,
       );
     }
-    throw new UsageError(`video-dit ${command}: ${message}`);
+    throw new UsageError(message);
   }
 }
 

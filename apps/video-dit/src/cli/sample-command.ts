@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { sampleClips, writeSamples } from '../sample/index.js';
-import { loadRunWeights, readRunConfig, resolveSampleShift } from '../train/index.js';
+import { disposeDit } from '../model/index.js';
+import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
+import { loadRunEma, readRunConfig } from '../train/index.js';
 import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
-import { BACKEND_FLAG, RUN_FLAG, SAMPLING_FLAGS, sampleShiftFlag, startBackend } from './shared.js';
+import { displayPath } from './display-path.js';
+import { BACKEND_FLAG, DEFAULT_RUN, RUN_FLAG, SAMPLING_FLAGS, samplingOverrides } from './flags.js';
+import { startBackend } from './start-backend.js';
 
 const FLAGS = {
   run: RUN_FLAG,
@@ -15,8 +17,7 @@ const FLAGS = {
   help: HELP_FLAG,
 } as const satisfies FlagSpecs;
 
-/** Help text of `video-dit sample`. */
-export const SAMPLE_HELP = helpText("video-dit sample [flags]   sample a trained run's EMA weights", FLAGS);
+const SAMPLE_HELP = helpText("video-dit sample [flags]   sample a trained run's EMA weights", FLAGS);
 
 /**
  * `video-dit sample`: Euler sampling from a run's newest checkpoint (EMA weights), written as
@@ -29,27 +30,18 @@ export async function sampleCommand(args: string[]): Promise<void> {
     console.log(SAMPLE_HELP);
     return;
   }
-  const count = numberFlag('count', flags.count);
-  const steps = numberFlag('steps', flags.steps);
-  const seed = numberFlag('seed', flags.seed);
-  const shiftFlag = sampleShiftFlag(flags.shift);
-  const eta = numberFlag('stochasticity', flags.stochasticity);
-  const dir = flags.run ?? join('runs', 'sample');
-  await startBackend(flags.backend ?? (await readRunConfig(dir)).backend);
-  const { config, ema, step } = await loadRunWeights(dir);
+  const overrides = { ...samplingOverrides(flags), count: numberFlag('count', flags.count), seed: numberFlag('seed', flags.seed) };
+  const dir = flags.run ?? DEFAULT_RUN;
+  const config = await readRunConfig(dir);
+  await startBackend(flags.backend ?? config.backend);
+  const { ema, step } = await loadRunEma(dir, config);
   try {
-    const shift = resolveSampleShift(config, shiftFlag);
-    const options = {
-      count: count ?? config.sample.count,
-      steps: steps ?? config.sample.steps,
-      shift,
-      seed: seed ?? config.sample.seed,
-      stochasticity: eta ?? config.sample.stochasticity,
-    };
-    const clips = await sampleClips(ema, config.model, options);
-    const written = await writeSamples(flags.out ?? join(dir, 'samples'), clips, [config.model.frames, config.model.height, config.model.width]);
-    console.log(`step ${step}: ${written.gifs.length} GIFs and ${written.contactSheet} (${options.steps} Euler steps, shift ${shift.toFixed(3)}, stochasticity ${options.stochasticity})`);
+    const sampling = sampleOptionsFor(config, overrides);
+    const written = await sampleToFolder(flags.out ?? join(dir, 'samples'), ema, sampling);
+    console.log(
+      `step ${step}: ${written.gifs.length} GIFs and ${displayPath(written.contactSheet)} (${sampling.steps} Euler steps, shift ${sampling.shift.toFixed(3)}, stochasticity ${sampling.stochasticity})`,
+    );
   } finally {
-    tf.dispose([...ema.values()]);
+    disposeDit(ema);
   }
 }

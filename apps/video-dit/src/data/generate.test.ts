@@ -124,8 +124,8 @@ describe('generateClip', () => {
 describe('splits', () => {
   test('training and validation indices are disjoint and give different clips', () => {
     const config = videoDataConfig();
-    const train = datasetSplit(config, 'train', 1000);
-    const validation = datasetSplit(config, 'validation', 100);
+    const train = datasetSplit('train', 1000);
+    const validation = datasetSplit('validation', 100);
     expect(new Set([...train, ...validation]).size).toBe(1100);
     expect(train.every((i) => splitOf(i) === 'train')).toBe(true);
     expect(validation.every((i) => splitOf(i) === 'validation')).toBe(true);
@@ -135,9 +135,8 @@ describe('splits', () => {
   });
 
   test('rejects an unknown split or count', () => {
-    const config = videoDataConfig();
-    expect(() => datasetSplit(config, 'test' as 'train', 3)).toThrow(/split must be 'train' or 'validation'/);
-    expect(() => datasetSplit(config, 'train', 1.5)).toThrow(/count must be an integer/);
+    expect(() => datasetSplit('test' as 'train', 3)).toThrow(/split must be 'train' or 'validation'/);
+    expect(() => datasetSplit('train', 1.5)).toThrow(/count must be an integer/);
   });
 
   test('clipBatch concatenates clips in order', () => {

@@ -1,4 +1,4 @@
-import { type ShapeKind, type VideoDataConfig, sizeRange, validateVideoDataConfig } from './config.js';
+import { type ShapeKind, sizeRange, type VideoDataConfig } from './config.js';
 import { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape } from './shapes.js';
 import { type Rng, createRng } from '@flowdit/timestep-shift';
 
@@ -82,13 +82,12 @@ function paintBackground(config: VideoDataConfig, rng: Rng): Float32Array {
 
 /**
  * Generates one clip: objects moving at constant velocity, bouncing off the walls.
- * @param config the data config
+ * @param config the data config (validated: see {@link videoDataConfig})
  * @param index which clip; the same (config.seed, index) always gives the same clip
  * @returns the pixels [T, H, W, 3] in [-1, 1] and each object's track
- * @throws RangeError when the config or the index is invalid
+ * @throws RangeError when the index is invalid
  */
 export function generateClip(config: VideoDataConfig, index: number): VideoClip {
-  validateVideoDataConfig(config);
   if (!Number.isInteger(index) || index < 0 || index >= MAX_INDEX) {
     throw new RangeError(`index must be an integer in [0, 2^31), got ${String(index)}`);
   }
@@ -150,14 +149,12 @@ export function generateClip(config: VideoDataConfig, index: number): VideoClip 
 /**
  * The clip indices of a split. Training indices are [0, count); validation indices start at
  * {@link VALIDATION_INDEX_OFFSET}, so training never sees a validation clip.
- * @param config the data config (validated)
  * @param split 'train' or 'validation'
  * @param count how many indices
  * @returns `count` clip indices for {@link generateClip} or {@link clipBatch}
  * @throws RangeError for an unknown split or a count outside [0, 2^30]
  */
-export function datasetSplit(config: VideoDataConfig, split: 'train' | 'validation', count: number): number[] {
-  validateVideoDataConfig(config);
+export function datasetSplit(split: 'train' | 'validation', count: number): number[] {
   if (!Number.isInteger(count) || count < 0 || count > VALIDATION_INDEX_OFFSET) {
     throw new RangeError(`count must be an integer in [0, 2^30], got ${String(count)}`);
   }
@@ -182,7 +179,7 @@ export function splitOf(index: number): 'train' | 'validation' {
  * @param config the data config
  * @param indices clip indices
  * @returns [B, T, H, W, 3] row-major in [-1, 1], clip b at offset b·T·H·W·3
- * @throws RangeError when the config or an index is invalid
+ * @throws RangeError when an index is invalid
  */
 export function clipBatch(config: VideoDataConfig, indices: number[]): Float32Array {
   const clipLength = config.frames * config.height * config.width * 3;

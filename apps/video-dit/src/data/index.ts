@@ -17,4 +17,4 @@ export {
   splitOf,
 } from './generate.js';
 export { standardNormals } from './noise.js';
-export { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape, shapeFill } from './shapes.js';
+export { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape } from './shapes.js';

@@ -46,21 +46,3 @@ export function insideShape(kind: ShapeKind, dx: number, dy: number, half: numbe
     }
   }
 }
-
-/**
- * The area a shape covers, as a fraction of its bounding box (size²).
- * @param kind the shape
- * @returns the fill fraction of the continuous shape
- */
-export function shapeFill(kind: ShapeKind): number {
-  switch (kind) {
-    case 'square':
-      return 1;
-    case 'circle':
-      return Math.PI / 4;
-    case 'triangle':
-      return 0.5;
-    case 'cross':
-      return 5 / 9;
-  }
-}

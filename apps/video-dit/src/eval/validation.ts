@@ -2,10 +2,7 @@ import { createRng } from '@flowdit/timestep-shift';
 import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipBatch, datasetSplit, standardNormals, type VideoDataConfig } from '../data/index.js';
-import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
-import { ditForwardTokens } from '../model/dit.js';
-import type { ModelParams } from '../model/params.js';
-import { patchifyValues } from '../model/patchify.js';
+import { type Dit, ditForwardTokens, patchDim, patchifyValues, tokenCount } from '../model/index.js';
 
 /** Mean flow-matching loss over the t interval `[from, to)` (t convention, 0 = noise). */
 export interface BucketLoss {
@@ -37,29 +34,16 @@ export interface ValidationOptions {
  * Flow-matching loss on held-out clips by timestep bucket. Every clip is evaluated once per
  * bucket, at evenly spread times inside it, with noise fixed by the seed: the numbers are
  * deterministic and differences between checkpoints are the model's.
- * @param params - weights to evaluate.
- * @param model - model config.
+ * @param model - the model to evaluate.
  * @param data - data config (the validation split is drawn from it).
  * @param options - clip count, buckets, seed.
  * @returns the overall loss and the loss per bucket, low t (noise) first.
- * @throws RangeError when clips or buckets are not positive integers.
  */
-export async function validationLoss(
-  params: ModelParams,
-  model: ModelConfig,
-  data: VideoDataConfig,
-  options: ValidationOptions,
-): Promise<ValidationResult> {
+export async function validationLoss(model: Dit, data: VideoDataConfig, options: ValidationOptions): Promise<ValidationResult> {
   const bucketCount = options.buckets ?? 5;
-  if (!Number.isInteger(options.clips) || options.clips < 1) {
-    throw new RangeError(`clips must be a positive integer, got ${options.clips}`);
-  }
-  if (!Number.isInteger(bucketCount) || bucketCount < 1) {
-    throw new RangeError(`buckets must be a positive integer, got ${bucketCount}`);
-  }
-  const indices = datasetSplit(data, 'validation', options.clips);
+  const indices = datasetSplit('validation', options.clips);
   // In token space, as in training: the loss is the same, without a patchify per batch.
-  const tokens = patchifyValues(clipBatch(data, indices), indices.length, model);
+  const tokens = patchifyValues(clipBatch(data, indices), indices.length, model.config);
   const rng = createRng(options.seed ?? 0);
   const noise = standardNormals(rng, tokens.length);
   const clipSize = tokens.length / indices.length;
@@ -73,12 +57,12 @@ export async function validationLoss(
       const b = Math.min(batchSize, indices.length - start);
       const times = Float32Array.from({ length: b }, (_, i) => from + ((start + i + 0.5) / indices.length) * (to - from));
       const sum = tf.tidy(() => {
-        const shape = [b, tokenCount(model), patchDim(model)];
+        const shape = [b, tokenCount(model.config), patchDim(model.config)];
         const x1 = tf.tensor(tokens.subarray(start * clipSize, (start + b) * clipSize), shape);
         const x0 = tf.tensor(noise.subarray(start * clipSize, (start + b) * clipSize), shape);
         const t = tf.tensor1d(times);
         const { xt, velocity } = flowMatchingPair(x1, x0, t);
-        const error = tf.sub(ditForwardTokens(params, model, xt as tf.Tensor3D, t), velocity);
+        const error = tf.sub(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity);
         return tf.sum(tf.mean(tf.reshape(tf.square(error), [b, -1]), 1));
       });
       try {
@@ -90,4 +74,14 @@ export async function validationLoss(
     buckets.push({ from, to, loss: total / indices.length });
   }
   return { loss: buckets.reduce((s, bucket) => s + bucket.loss, 0) / bucketCount, buckets };
+}
+
+/**
+ * One line for a terminal: the mean validation loss and each bucket's.
+ * @param result - from {@link validationLoss}.
+ * @returns e.g. `validation loss 0.0900 by t bucket (0 = noise): [0.0,0.2) 0.1470  …`.
+ */
+export function describeValidation(result: ValidationResult): string {
+  const buckets = result.buckets.map((b) => `[${b.from.toFixed(1)},${b.to.toFixed(1)}) ${b.loss.toFixed(4)}`).join('  ');
+  return `validation loss ${result.loss.toFixed(4)} by t bucket (0 = noise): ${buckets}`;
 }

@@ -1,23 +1,62 @@
-import { applyRope, type RopeTable, ropeTable } from '@flowdit/rope3d';
+import { Rope3D } from '@flowdit/rope3d';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
-import { dense, batchMatMul, gelu, layerNorm, silu } from './ops.js';
-import { type ModelParams, param } from './params.js';
+import { batchMatMul, dense, gelu, layerNorm, silu } from './ops.js';
+import { cloneParams, disposeParams, initParams, type ModelParams, param } from './params.js';
 import { patchify, unpatchify } from './patchify.js';
 
 /**
- * The RoPE table of a model config: its token grid and head dimension.
- * @param config - model config.
- * @returns the (cached) table.
+ * A video DiT: its config, its weights and the `Rope3D` layer that rotates q and k on its token
+ * grid. Made once per run; every forward pass takes it.
  */
-export function modelRopeTable(config: ModelConfig): RopeTable {
-  const headDim = config.hidden / config.heads;
-  return ropeTable({
+export interface Dit {
+  readonly config: ModelConfig;
+  readonly params: ModelParams;
+  /** 3D RoPE on `[batch, tokens, heads, headDim]`, built for the config's token grid and head dim. */
+  readonly rope: Rope3D;
+}
+
+/**
+ * Builds the `Rope3D` layer of a model config: its token grid `[T/pt, H/ph, W/pw]`, head
+ * dimension, θ and channel split (Wan's rule unless `ropeAxisDims` is set).
+ * @param config - a validated model config.
+ * @returns the layer.
+ */
+function ditRope(config: ModelConfig): Rope3D {
+  return new Rope3D({
+    name: 'dit_rope',
     grid: tokenGrid(config),
-    headDim,
+    headDim: config.hidden / config.heads,
     theta: config.ropeTheta,
     ...(config.ropeAxisDims === undefined ? {} : { axisDims: config.ropeAxisDims }),
   });
+}
+
+/**
+ * A new DiT with seeded weights (see `initParams`).
+ * @param config - a validated model config.
+ * @param seed - non-negative integer seed of the weights.
+ * @returns the model; free its weights with {@link disposeDit}.
+ */
+export function createDit(config: ModelConfig, seed: number): Dit {
+  return { config, params: initParams(config, seed), rope: ditRope(config) };
+}
+
+/**
+ * The same model with a copy of its weights in new non-trainable variables (the EMA weights).
+ * @param model - the model to copy.
+ * @returns a model sharing the config and the RoPE layer.
+ */
+export function cloneDit(model: Dit): Dit {
+  return { ...model, params: cloneParams(model.params) };
+}
+
+/**
+ * Frees a model's weights.
+ * @param model - the model.
+ */
+export function disposeDit(model: Dit): void {
+  disposeParams(model.params);
 }
 
 /**
@@ -48,21 +87,16 @@ function modulate(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Te
   return tf.add(tf.mul(x, tf.add(1, tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d]));
 }
 
-function attention(
-  params: ModelParams,
-  prefix: string,
-  x: tf.Tensor3D,
-  config: ModelConfig,
-  table: RopeTable,
-): tf.Tensor3D {
+function attention(model: Dit, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
+  const { params, rope } = model;
   const [b, s, d] = x.shape;
-  const h = config.heads;
+  const h = model.config.heads;
   const dh = d / h;
   const qkv = linear(params, `${prefix}.qkv`, tf.reshape(x, [b * s, d]));
   const [q, k, v] = tf.split(tf.reshape(qkv, [b, s, 3 * h, dh]), 3, 2) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
-  const qh = heads(applyRope(q, table));
-  const kt = tf.transpose(heads(applyRope(k, table)), [0, 2, 1]) as tf.Tensor3D;
+  const qh = heads(rope.apply(q) as tf.Tensor4D);
+  const kt = tf.transpose(heads(rope.apply(k) as tf.Tensor4D), [0, 2, 1]) as tf.Tensor3D;
   const scores = tf.mul(batchMatMul(qh, kt), 1 / Math.sqrt(dh));
   const mixed = batchMatMul(tf.softmax(scores) as tf.Tensor3D, heads(v));
   const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [b * s, d]);
@@ -80,14 +114,14 @@ function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
  * self-attention and MLP, final adaLN and linear; an x prediction is turned into the velocity it
  * implies. Flow matching acts on each value alone, so training and sampling can stay in token
  * space and skip the per-step patchify and unpatchify.
- * @param params - weights from `initParams` (or the EMA copy).
- * @param config - the config the weights were made for.
+ * @param model - the model (its EMA copy when sampling).
  * @param tokens - noisy clips as tubelet tokens `[B, S, patchDim]` (see `patchify`).
  * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
  * @returns the predicted velocity `x1 − x0` in the same token layout, `[B, S, patchDim]`.
  * @throws RangeError when `tokens` or `t` do not match the config.
  */
-export function ditForwardTokens(params: ModelParams, config: ModelConfig, tokens: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
+export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
+  const { config, params } = model;
   const s = tokenCount(config);
   const p = patchDim(config);
   if (tokens.rank !== 3 || tokens.shape[1] !== s || tokens.shape[2] !== p) {
@@ -99,7 +133,6 @@ export function ditForwardTokens(params: ModelParams, config: ModelConfig, token
   return tf.tidy(() => {
     const b = tokens.shape[0];
     const d = config.hidden;
-    const table = modelRopeTable(config);
     let x = tf.reshape(linear(params, 'patch_in', tf.reshape(tokens, [b * s, p])), [b, s, d]) as tf.Tensor3D;
     const temb = linear(params, 'time.fc2', silu(linear(params, 'time.fc1', timestepFeatures(t, config.timeFeatures))));
     const cond = silu(temb);
@@ -109,7 +142,7 @@ export function ditForwardTokens(params: ModelParams, config: ModelConfig, token
       const [shiftA, scaleA, gateA, shiftM, scaleM, gateM] = mod as [
         tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
       ];
-      const attn = attention(params, prefix, modulate(layerNorm(x), shiftA, scaleA), config, table);
+      const attn = attention(model, prefix, modulate(layerNorm(x), shiftA, scaleA));
       x = tf.add(x, tf.mul(tf.reshape(gateA, [b, 1, d]), attn));
       const ff = mlp(params, prefix, modulate(layerNorm(x), shiftM, scaleM));
       x = tf.add(x, tf.mul(tf.reshape(gateM, [b, 1, d]), ff));
@@ -126,18 +159,18 @@ export function ditForwardTokens(params: ModelParams, config: ModelConfig, token
 
 /**
  * The DiT forward pass on clips: tubelet patchify, {@link ditForwardTokens}, unpatchify.
- * @param params - weights from `initParams` (or the EMA copy).
- * @param config - the config the weights were made for.
+ * @param model - the model.
  * @param xt - noisy clips `[B, T, H, W, C]`.
  * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
  * @returns the predicted velocity `x1 − x0`, `[B, T, H, W, C]`.
  * @throws RangeError when `xt` or `t` do not match the config.
  */
-export function ditForward(params: ModelParams, config: ModelConfig, xt: tf.Tensor5D, t: tf.Tensor1D): tf.Tensor5D {
+export function ditForward(model: Dit, xt: tf.Tensor5D, t: tf.Tensor1D): tf.Tensor5D {
+  const { config } = model;
   const expected = [config.frames, config.height, config.width, config.channels];
   if (xt.rank !== 5 || expected.some((size, i) => xt.shape[i + 1] !== size)) {
     throw new RangeError(`xt must have shape [B, ${expected.join(', ')}], got [${xt.shape.join(', ')}]`);
   }
   // ditForwardTokens checks t against the batch.
-  return tf.tidy(() => unpatchify(ditForwardTokens(params, config, patchify(xt, config), t), config));
+  return tf.tidy(() => unpatchify(ditForwardTokens(model, patchify(xt, config), t), config));
 }

@@ -1,13 +1,4 @@
-export {
-  MODEL_PRESETS,
-  type ModelConfig,
-  type ModelPresetName,
-  patchDim,
-  tokenCount,
-  tokenGrid,
-  validateModelConfig,
-} from './config.js';
-export { ditForward, ditForwardTokens, modelRopeTable, timestepFeatures } from './dit.js';
-export { batchMatMul, dense, gelu, layerNorm, silu } from './ops.js';
-export { cloneParams, disposeParams, initParams, type ModelParams, param, parameterCount } from './params.js';
-export { patchify, patchifyValues, unpatchify } from './patchify.js';
+export { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelConfig } from './config.js';
+export { cloneDit, createDit, type Dit, disposeDit, ditForward, ditForwardTokens } from './dit.js';
+export { assignParams, type ModelParams, param } from './params.js';
+export { patchifyValues, unpatchify } from './patchify.js';

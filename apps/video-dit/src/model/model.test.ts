@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/index.js';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { Rope3D } from '@flowdit/rope3d';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelConfig } from './config.js';
-import { ditForward, ditForwardTokens } from './dit.js';
+import { createDit, type Dit, ditForward, ditForwardTokens, disposeDit } from './dit.js';
 import { batchMatMul, dense, gelu, transpose2d } from './ops.js';
-import { disposeParams, initParams, param, parameterCount } from './params.js';
+import { param, parameterCount } from './params.js';
 import { patchify, patchifyValues, unpatchify } from './patchify.js';
 
 const tiny: ModelConfig = { ...MODEL_PRESETS.tiny, patch: [...MODEL_PRESETS.tiny.patch] };
@@ -121,49 +122,72 @@ describe('ops keep products 2-D and their gradients match autodiff', () => {
 
 describe('ditForward', () => {
   test('predicts a velocity of the input shape; adaLN-Zero starts from a zero output layer', () => {
-    const params = initParams(tiny, 0);
+    const model = createDit(tiny, 0);
     const x = seeded([3, tiny.frames, tiny.height, tiny.width, 3], 7) as tf.Tensor5D;
     const t = tf.tensor1d([0, 0.5, 1]);
-    const direct = ditForward(params, { ...tiny, prediction: 'velocity' }, x, t);
+    const direct = ditForward({ ...model, config: { ...tiny, prediction: 'velocity' } }, x, t);
     expect(direct.shape).toEqual(x.shape);
     expect(tf.max(tf.abs(direct)).dataSync()[0]).toBe(0);
     // x prediction: x̂1 = 0, so the velocity is (0 − x_t) / max(1 − t, 0.05).
-    const implied = ditForward(params, tiny, x, t).arraySync();
+    const implied = ditForward(model, x, t).arraySync();
     const input = x.arraySync();
     [1, 0.5, 0.05].forEach((remaining, b) => {
       expect(implied[b]![1]![2]![3]![0]).toBeCloseTo(-input[b]![1]![2]![3]![0]! / remaining, 4);
     });
-    disposeParams(params);
+    disposeDit(model);
   });
 
   test('depends on t and on the input once the output layer is non-zero', () => {
-    const params = initParams(tiny, 0);
-    param(params, 'final.out.w').assign(seeded(param(params, 'final.out.w').shape, 8));
-    param(params, 'block0.mod.w').assign(seeded(param(params, 'block0.mod.w').shape, 9));
+    const model = nonZero(createDit(tiny, 0));
     const x = seeded([2, tiny.frames, tiny.height, tiny.width, 3], 10) as tf.Tensor5D;
-    const a = ditForward(params, tiny, x, tf.tensor1d([0.2, 0.2])).arraySync();
-    const b = ditForward(params, tiny, x, tf.tensor1d([0.2, 0.9])).arraySync();
+    const a = ditForward(model, x, tf.tensor1d([0.2, 0.2])).arraySync();
+    const b = ditForward(model, x, tf.tensor1d([0.2, 0.9])).arraySync();
     expect(a[0]).toEqual(b[0]);
     expect(a[1]).not.toEqual(b[1]);
-    disposeParams(params);
+    disposeDit(model);
+  });
+
+  test('q and k of every block go through the Rope3D layer built for the token grid', () => {
+    const config: ModelConfig = { ...tiny, depth: 2 };
+    const model = nonZero(createDit(config, 0));
+    expect(model.rope).toBeInstanceOf(Rope3D);
+    expect(model.rope.table.grid).toEqual([2, 2, 2]);
+    expect(model.rope.table.headDim).toBe(tiny.hidden / tiny.heads);
+    const x = seeded([2, tiny.frames, tiny.height, tiny.width, 3], 12) as tf.Tensor5D;
+    const t = tf.tensor1d([0.3, 0.6]);
+    const apply = vi.spyOn(model.rope, 'apply');
+    const rotated = ditForward(model, x, t).dataSync();
+    expect(apply).toHaveBeenCalledTimes(2 * config.depth);
+    // without the rotation the output differs: the layer's work reaches the result
+    apply.mockImplementation((input) => input);
+    expect(Array.from(ditForward(model, x, t).dataSync())).not.toEqual(Array.from(rotated));
+    apply.mockRestore();
+    disposeDit(model);
   });
 
   test('the same seed gives the same weights', () => {
-    const p1 = initParams(tiny, 3);
-    const p2 = initParams(tiny, 3);
-    expect(parameterCount(p1)).toBeGreaterThan(1000);
-    expect(Array.from(param(p1, 'block0.qkv.w').dataSync())).toEqual(Array.from(param(p2, 'block0.qkv.w').dataSync()));
-    disposeParams(p1);
-    disposeParams(p2);
+    const m1 = createDit(tiny, 3);
+    const m2 = createDit(tiny, 3);
+    expect(parameterCount(m1.params)).toBeGreaterThan(1000);
+    expect(Array.from(param(m1.params, 'block0.qkv.w').dataSync())).toEqual(Array.from(param(m2.params, 'block0.qkv.w').dataSync()));
+    disposeDit(m1);
+    disposeDit(m2);
   });
 
   test('bad shapes and configs are rejected with the name of what is wrong', () => {
-    const params = initParams(tiny, 0);
-    expect(() => ditForward(params, tiny, tf.zeros([1, 4, 8, 9, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/xt must have shape \[B, 4, 8, 8, 3\]/);
-    expect(() => ditForward(params, tiny, tf.zeros([2, 4, 8, 8, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/t must have shape \[2\]/);
-    expect(() => ditForwardTokens(params, tiny, tf.zeros([2, 4, 96]) as tf.Tensor3D, tf.zeros([2]) as tf.Tensor1D)).toThrow(/tokens must have shape \[B, 8, 96\], got \[2, 4, 96\]/);
-    disposeParams(params);
+    const model = createDit(tiny, 0);
+    expect(() => ditForward(model, tf.zeros([1, 4, 8, 9, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/xt must have shape \[B, 4, 8, 8, 3\]/);
+    expect(() => ditForward(model, tf.zeros([2, 4, 8, 8, 3]) as tf.Tensor5D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/t must have shape \[2\]/);
+    expect(() => ditForwardTokens(model, tf.zeros([2, 4, 96]) as tf.Tensor3D, tf.zeros([2]) as tf.Tensor1D)).toThrow(/tokens must have shape \[B, 8, 96\], got \[2, 4, 96\]/);
+    disposeDit(model);
     expect(() => validateModelConfig({ ...tiny, patch: [3, 4, 4] })).toThrow(/patch\[0\] = 3 must divide model.frames = 4/);
     expect(() => validateModelConfig({ ...tiny, hidden: 30, heads: 4 })).toThrow(/even integer head dimension/);
   });
 });
+
+/** The model with its output layer and first modulation made non-zero, so that its output depends on everything. */
+function nonZero(model: Dit): Dit {
+  param(model.params, 'final.out.w').assign(seeded(param(model.params, 'final.out.w').shape, 8));
+  param(model.params, 'block0.mod.w').assign(seeded(param(model.params, 'block0.mod.w').shape, 9));
+  return model;
+}

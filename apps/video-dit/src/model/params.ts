@@ -1,6 +1,6 @@
 import { createRng, type Rng } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ModelConfig, patchDim, validateModelConfig } from './config.js';
+import { type ModelConfig, patchDim } from './config.js';
 
 /**
  * The model's weights: trainable variables by name, in a fixed order (creation order), which is
@@ -25,13 +25,11 @@ function normalValues(rng: Rng, count: number, std: number): Float32Array {
  * Creates the weights of a DiT, deterministically from a seed: Xavier-uniform projections,
  * N(0, 0.02) timestep MLP, and the adaLN-Zero start where every block's modulation and the final
  * projection are zero (each block begins as the identity).
- * @param config - model config.
+ * @param config - a validated model config.
  * @param seed - non-negative integer seed.
  * @returns a new map of trainable variables (dispose with {@link disposeParams}).
- * @throws RangeError when the config is inconsistent.
  */
 export function initParams(config: ModelConfig, seed: number): ModelParams {
-  validateModelConfig(config);
   const rng = createRng(seed);
   const params: ModelParams = new Map();
   const d = config.hidden;
@@ -109,4 +107,26 @@ export function parameterCount(params: ModelParams): number {
   let n = 0;
   for (const v of params.values()) n += v.size;
   return n;
+}
+
+/**
+ * Copies tensors into existing variables of the same names and shapes (a checkpoint's values).
+ * @param target - the variables to overwrite.
+ * @param source - the values by name; disposed afterwards.
+ * @param group - what the values are, for error messages (e.g. `ema`).
+ * @throws {Error} when a name is missing or a shape differs.
+ */
+export function assignParams(target: ModelParams, source: ReadonlyMap<string, tf.Tensor>, group: string): void {
+  try {
+    for (const [name, variable] of target) {
+      const value = source.get(name);
+      if (value === undefined) throw new Error(`checkpoint has no '${group}/${name}'`);
+      if (value.shape.join(',') !== variable.shape.join(',')) {
+        throw new Error(`checkpoint '${group}/${name}' has shape [${value.shape}], the model expects [${variable.shape}]`);
+      }
+      variable.assign(value);
+    }
+  } finally {
+    for (const tensor of source.values()) tensor.dispose();
+  }
 }

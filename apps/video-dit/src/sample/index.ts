@@ -1,1 +1,8 @@
-export { type SampleOptions, sampleClips, samplingTimes, writeSamples } from './sample.js';
+export {
+  type SampleOptions,
+  sampleClips,
+  sampleOptionsFor,
+  sampleToFolder,
+  samplingTimes,
+  type WrittenSamples,
+} from './sample.js';

@@ -1,13 +1,11 @@
-import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
-import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
+import * as tf from '@tensorflow/tfjs-core';
+import { type Config, resolveSampling, type SampleOverrides, samplingShift } from '../config/index.js';
 import { standardNormals } from '../data/index.js';
 import { type ClipShape, writeContactSheet, writeGif } from '../media/index.js';
-import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
-import { ditForwardTokens } from '../model/dit.js';
-import type { ModelParams } from '../model/params.js';
-import { unpatchify } from '../model/patchify.js';
+import { type Dit, ditForwardTokens, patchDim, tokenCount, unpatchify } from '../model/index.js';
 
 /** Options of {@link sampleClips}. */
 export interface SampleOptions {
@@ -30,6 +28,19 @@ export interface SampleOptions {
 }
 
 /**
+ * How to sample a run: its sampling section with the given values replaced, validated, and the
+ * shift resolved.
+ * @param config - the run's configuration.
+ * @param overrides - values that replace the run's (flags); `shift: 'train'` is the training shift.
+ * @returns the options of {@link sampleClips}.
+ * @throws {ConfigError} naming a value out of range.
+ */
+export function sampleOptionsFor(config: Config, overrides: SampleOverrides = {}): SampleOptions {
+  const sampling = resolveSampling(config.sample, overrides);
+  return { ...sampling, shift: samplingShift(config, sampling.shift) };
+}
+
+/**
  * The inference times: the shifted schedule `σ = shift·s / (1 + (shift − 1)·s)` on a uniform grid
  * `s` from 1 to 0 (HunyuanVideo's), in the t convention: N + 1 values from t = 0 (noise) to t = 1.
  * @param steps - Euler steps N.
@@ -43,22 +54,14 @@ export function samplingTimes(steps: number, shift: number): Float64Array {
 /**
  * Generates clips by integrating `dx/dt = v_θ(x, t)` with Euler steps from noise (t = 0) to
  * data (t = 1) along the shifted schedule.
- * @param params - the weights to sample with (the EMA weights of a run).
- * @param config - the model config.
- * @param options - count, steps, shift, seed.
+ * @param model - the model to sample with (the EMA copy of a run's).
+ * @param options - count, steps, shift, seed, stochasticity (validated: see {@link sampleOptionsFor}).
  * @returns `count` clips, each `[T, H, W, C]` float32 in about [−1, 1].
- * @throws RangeError when count or steps are not positive integers.
  */
-export async function sampleClips(
-  params: ModelParams,
-  config: ModelConfig,
-  options: SampleOptions,
-): Promise<Float32Array[]> {
+export async function sampleClips(model: Dit, options: SampleOptions): Promise<Float32Array[]> {
+  const { config } = model;
   const { count, steps, shift, seed } = options;
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
   const eta = options.stochasticity ?? 0;
-  if (!(eta >= 0 && eta < 1)) throw new RangeError(`stochasticity must be in [0, 1), got ${eta}`);
   const times = samplingTimes(steps, shift);
   const clipSize = config.frames * config.height * config.width * config.channels;
   const rng = createRng(seed);
@@ -74,7 +77,7 @@ export async function sampleClips(
       const t1 = times[i + 1]!;
       const fresh = eta > 0 && i < steps - 1 ? standardNormals(rng, noise.length) : undefined;
       const next = tf.tidy(() => {
-        const v = ditForwardTokens(params, config, x, tf.fill([b], t0) as tf.Tensor1D);
+        const v = ditForwardTokens(model, x, tf.fill([b], t0) as tf.Tensor1D);
         // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
         if (fresh === undefined) return tf.add(x, tf.mul(v, t1 - t0));
         const x1 = tf.add(x, tf.mul(v, 1 - t0));
@@ -103,15 +106,9 @@ export async function sampleClips(
  * @param dir - output folder (created).
  * @param clips - `[T, H, W, 3]` clips in [−1, 1].
  * @param shape - `[T, H, W]`.
- * @param labels - optional row labels for the contact sheet.
  * @returns the paths written.
  */
-export async function writeSamples(
-  dir: string,
-  clips: Float32Array[],
-  shape: ClipShape,
-  labels?: string[],
-): Promise<{ gifs: string[]; contactSheet: string }> {
+export async function writeSamples(dir: string, clips: Float32Array[], shape: ClipShape): Promise<WrittenSamples> {
   await mkdir(dir, { recursive: true });
   const gifs: string[] = [];
   for (const [i, clip] of clips.entries()) {
@@ -120,6 +117,24 @@ export async function writeSamples(
     gifs.push(path);
   }
   const contactSheet = join(dir, 'contact-sheet.png');
-  await writeContactSheet(contactSheet, clips, shape, labels === undefined ? {} : { labels });
+  await writeContactSheet(contactSheet, clips, shape);
   return { gifs, contactSheet };
+}
+
+/** The files {@link writeSamples} writes. */
+export interface WrittenSamples {
+  gifs: string[];
+  contactSheet: string;
+}
+
+/**
+ * Samples clips ({@link sampleClips}) and writes them ({@link writeSamples}).
+ * @param dir - output folder (created).
+ * @param model - the model to sample with.
+ * @param options - how to sample.
+ * @returns the paths written.
+ */
+export async function sampleToFolder(dir: string, model: Dit, options: SampleOptions): Promise<WrittenSamples> {
+  const { frames, height, width } = model.config;
+  return writeSamples(dir, await sampleClips(model, options), [frames, height, width]);
 }

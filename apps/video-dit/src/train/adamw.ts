@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelParams } from '../model/params.js';
+import { assignParams, type ModelParams } from '../model/index.js';
 
 /** AdamW hyper-parameters (Loshchilov & Hutter: weight decay decoupled from the gradient). */
 export interface AdamWOptions {
@@ -10,28 +10,64 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
+/** What a checkpoint keeps of an {@link AdamW}: its update count and its moments by weight name. */
+export interface AdamWState {
+  /** Updates applied so far (the bias-correction step count). */
+  updates: number;
+  /** First moments. */
+  m: ReadonlyMap<string, tf.Tensor>;
+  /** Second moments. */
+  v: ReadonlyMap<string, tf.Tensor>;
+}
+
 /**
  * AdamW over a parameter map. Its moments are plain variables keyed like the parameters, so a
  * checkpoint can save and restore them exactly.
  */
 export class AdamW {
-  readonly m: ModelParams = new Map();
-  readonly v: ModelParams = new Map();
-  /** Updates applied so far (the bias-correction step count). */
-  updates = 0;
+  private readonly m: ModelParams = new Map();
+  private readonly v: ModelParams = new Map();
+  private readonly options: AdamWOptions;
+  private count = 0;
 
   /**
    * @param params - the weights this optimizer updates.
-   * @param options - hyper-parameters.
+   * @param options - its four hyper-parameters.
    */
   constructor(
-    readonly params: ModelParams,
-    readonly options: AdamWOptions,
+    private readonly params: ModelParams,
+    options: AdamWOptions,
   ) {
+    const { beta1, beta2, epsilon, weightDecay } = options;
+    this.options = { beta1, beta2, epsilon, weightDecay };
     for (const [name, p] of params) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
       this.v.set(name, tf.variable(tf.zerosLike(p), false));
     }
+  }
+
+  /** Updates applied so far (the bias-correction step count). */
+  get updates(): number {
+    return this.count;
+  }
+
+  /**
+   * The optimizer's state, for a checkpoint.
+   * @returns the update count and the live moment variables (not copies: read them, do not dispose them).
+   */
+  state(): AdamWState {
+    return { updates: this.count, m: this.m, v: this.v };
+  }
+
+  /**
+   * Continues from a saved state.
+   * @param state - the update count and moments by weight name; the moment tensors are disposed.
+   * @throws {Error} when a moment is missing or its shape differs from its weight's.
+   */
+  restore(state: AdamWState): void {
+    assignParams(this.m, state.m, 'adam.m');
+    assignParams(this.v, state.v, 'adam.v');
+    this.count = state.updates;
   }
 
   /**
@@ -40,10 +76,10 @@ export class AdamW {
    * @param learningRate - this step's learning rate.
    */
   apply(grads: Record<string, tf.Tensor>, learningRate: number): void {
-    this.updates += 1;
+    this.count += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
-    const correction1 = 1 - beta1 ** this.updates;
-    const correction2 = 1 - beta2 ** this.updates;
+    const correction1 = 1 - beta1 ** this.count;
+    const correction2 = 1 - beta2 ** this.count;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads[name];

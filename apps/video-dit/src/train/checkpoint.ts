@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelParams } from '../model/params.js';
 
 /** Identifies our checkpoint manifests. */
 export const CHECKPOINT_FORMAT = 'flowdit-video-dit-checkpoint';
@@ -58,7 +57,7 @@ export async function saveCheckpoint(
     optimizerUpdates: number;
     rngState: ArrayLike<number>;
     config: unknown;
-    groups: Record<TensorGroup, ModelParams>;
+    groups: Record<TensorGroup, ReadonlyMap<string, tf.Tensor>>;
   },
   keep = 2,
 ): Promise<string> {
@@ -169,23 +168,4 @@ export async function loadCheckpoint(path: string): Promise<CheckpointData> {
     config: manifest.config,
     tensors,
   };
-}
-
-/**
- * Copies checkpoint tensors into existing variables (same names and shapes).
- * @param target - the variables to overwrite.
- * @param source - the loaded tensors (disposed afterwards).
- * @param group - the group name, for error messages.
- * @throws Error when a name is missing or a shape differs.
- */
-export function assignFrom(target: ModelParams, source: Map<string, tf.Tensor>, group: string): void {
-  for (const [name, variable] of target) {
-    const value = source.get(name);
-    if (value === undefined) throw new Error(`checkpoint has no '${group}/${name}'`);
-    if (value.shape.join(',') !== variable.shape.join(',')) {
-      throw new Error(`checkpoint '${group}/${name}' has shape [${value.shape}], the model expects [${variable.shape}]`);
-    }
-    variable.assign(value);
-  }
-  for (const tensor of source.values()) tensor.dispose();
 }

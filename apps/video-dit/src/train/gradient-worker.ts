@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.js';
-import { initParams } from '../model/params.js';
+import { createDit } from '../model/index.js';
 import { flattenTensors, shardGradients, unflatten } from './gradients.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './parallel.js';
 
@@ -22,16 +22,16 @@ function errorText(error: unknown): string {
 try {
   await initBackend(setup.backend);
   // The values are overwritten by every request; only the names and shapes matter here.
-  const params = initParams(setup.model, 0);
+  const model = createDit(setup.model, 0);
   port.on('message', async (request: WorkerRequest) => {
     try {
       tf.tidy(() => {
-        const values = unflatten(request.params, params);
-        [...params.values()].forEach((weight, i) => {
+        const values = unflatten(request.params, model.params);
+        [...model.params.values()].forEach((weight, i) => {
           weight.assign(values[i]!);
         });
       });
-      const { loss, grads } = shardGradients(params, setup.model, request.shard, request.share);
+      const { loss, grads } = shardGradients(model, request.shard, request.share);
       let values: Float32Array;
       let lossValue: number | undefined;
       try {

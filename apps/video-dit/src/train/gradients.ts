@@ -2,9 +2,7 @@ import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradient functions only through tfjs-layers' entry point.
 import '@tensorflow/tfjs-layers';
-import { type ModelConfig, patchDim, tokenCount } from '../model/config.js';
-import { ditForwardTokens } from '../model/dit.js';
-import type { ModelParams } from '../model/params.js';
+import { type Dit, ditForwardTokens, type ModelParams, patchDim, tokenCount } from '../model/index.js';
 
 /** Clips of a training batch in token layout, their noise (same layout) and their times (t = 0 noise). */
 export interface BatchShard {
@@ -16,6 +14,18 @@ export interface BatchShard {
   t: Float32Array;
 }
 
+/** A loss and one gradient per weight, in the order of the model's params. */
+export interface ShardGradients {
+  loss: tf.Scalar;
+  grads: tf.Tensor[];
+}
+
+/** A shard of a batch and its fraction of the batch. */
+export interface ShareOfBatch {
+  shard: BatchShard;
+  share: number;
+}
+
 /**
  * Cuts a batch into `count` consecutive shards of as equal sizes as possible (the first ones get
  * the extra clips), each with its share of the batch.
@@ -24,13 +34,13 @@ export interface BatchShard {
  * @returns the shards, in batch order.
  * @throws RangeError when count is not an integer in [1, clips].
  */
-export function splitBatch(batch: BatchShard, count: number): { shard: BatchShard; share: number }[] {
+export function splitBatch(batch: BatchShard, count: number): ShareOfBatch[] {
   const clips = batch.t.length;
   if (!Number.isInteger(count) || count < 1 || count > clips) {
     throw new RangeError(`a batch of ${clips} clips cannot be cut into ${count} shards (1 to ${clips})`);
   }
   const clipSize = batch.tokens.length / clips;
-  const shards: { shard: BatchShard; share: number }[] = [];
+  const shards: ShareOfBatch[] = [];
   let start = 0;
   for (let k = 0; k < count; k++) {
     const size = Math.floor(clips / count) + (k < clips % count ? 1 : 0);
@@ -51,26 +61,20 @@ export function splitBatch(batch: BatchShard, count: number): { shard: BatchShar
 /**
  * The flow-matching loss of a shard, `share · mean((v_θ(x_t, t) − (x1 − x0))²)`, and its
  * gradients: weighted by their shares, the shards' losses and gradients add up to the batch's.
- * @param params - the weights (variables).
- * @param model - their model config.
+ * @param model - the model; its weights are the variables differentiated.
  * @param shard - the clips, noise and times.
  * @param share - the shard's fraction of the batch (1 for a whole batch).
- * @returns the loss and one gradient per weight, in the order of `params` (tensors the caller owns).
+ * @returns the loss and one gradient per weight, in the order of the model's params (tensors the caller owns).
  */
-export function shardGradients(
-  params: ModelParams,
-  model: ModelConfig,
-  shard: BatchShard,
-  share: number,
-): { loss: tf.Scalar; grads: tf.Tensor[] } {
+export function shardGradients(model: Dit, shard: BatchShard, share: number): ShardGradients {
   return tf.tidy(() => {
     const clips = shard.t.length;
-    const shape = [clips, tokenCount(model), patchDim(model)];
+    const shape = [clips, tokenCount(model.config), patchDim(model.config)];
     const t = tf.tensor1d(shard.t);
     const { xt, velocity } = flowMatchingPair(tf.tensor(shard.tokens, shape), tf.tensor(shard.noise, shape), t);
-    const weights = [...params.values()];
+    const weights = [...model.params.values()];
     const { value, grads } = tf.variableGrads(() => {
-      const error = tf.sub(ditForwardTokens(params, model, xt as tf.Tensor3D, t), velocity);
+      const error = tf.sub(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity);
       return tf.mul(tf.mean(tf.square(error)), share) as tf.Scalar;
     }, weights);
     return { loss: value, grads: weights.map((w) => grads[w.name]!) };

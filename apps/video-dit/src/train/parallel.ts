@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ModelConfig } from '../model/config.js';
-import type { BatchShard } from './gradients.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dit, ModelConfig } from '../model/index.js';
+import { type BatchShard, flattenTensors, type ShardGradients, type ShareOfBatch, shardGradients, splitBatch, unflatten } from './gradients.js';
 
 /** What a gradient worker is started with. */
 export interface WorkerSetup {
@@ -102,6 +103,11 @@ export class GradientWorkers {
     return new GradientWorkers(workers);
   }
 
+  /** Number of worker threads. */
+  get count(): number {
+    return this.workers.length;
+  }
+
   /**
    * Sends shard k to worker k and collects their losses and flat gradients.
    * @param params - the current weights, flat (see `flattenTensors`).
@@ -109,7 +115,7 @@ export class GradientWorkers {
    * @returns the results in shard order.
    * @throws Error when a worker fails or has crashed earlier.
    */
-  compute(params: Float32Array, shards: { shard: BatchShard; share: number }[]): Promise<ShardResult[]> {
+  compute(params: Float32Array, shards: ShareOfBatch[]): Promise<ShardResult[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (shards.length !== this.workers.length) {
       return Promise.reject(new RangeError(`${shards.length} shards for ${this.workers.length} gradient workers`));
@@ -150,4 +156,52 @@ export class GradientWorkers {
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
   }
+}
+
+/** The element-wise sum of equally long arrays, added in the order given. */
+function sumInOrder(arrays: Float32Array[]): Float32Array {
+  const [first, ...rest] = arrays as [Float32Array, ...Float32Array[]];
+  if (rest.length === 0) return first;
+  const sum = Float32Array.from(first);
+  for (const array of rest) for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + array[i]!;
+  return sum;
+}
+
+/**
+ * The loss and gradients of a whole batch, shared by this thread and the workers, if any: the
+ * batch is cut into one shard per thread, this thread computes the first while the workers
+ * compute the others at the same weights, and the results are added in shard order
+ * (deterministic for a given thread count).
+ * @param model - the model at its current weights.
+ * @param batch - the whole batch.
+ * @param workers - the worker threads (none: this thread computes the whole batch).
+ * @returns the batch's loss and one gradient per weight (tensors the caller owns).
+ * @throws {Error} when a worker fails; no tensor is left behind.
+ */
+export async function batchGradients(model: Dit, batch: BatchShard, workers?: GradientWorkers): Promise<ShardGradients> {
+  const [own, ...others] = splitBatch(batch, 1 + (workers?.count ?? 0)) as [ShareOfBatch, ...ShareOfBatch[]];
+  let remote: Promise<ShardResult[]> | undefined;
+  if (workers !== undefined && others.length > 0) {
+    remote = workers.compute(await flattenTensors([...model.params.values()]), others);
+    // Awaited below, after this thread's own shard; a failure must not go unhandled meanwhile.
+    remote.catch(() => undefined);
+  }
+  const local = shardGradients(model, own.shard, own.share);
+  if (remote === undefined) return local;
+  let results: ShardResult[];
+  try {
+    results = await remote;
+  } catch (error) {
+    tf.dispose([local.loss, ...local.grads]);
+    throw error;
+  }
+  const total = tf.tidy(() => {
+    const remoteGrads = unflatten(sumInOrder(results.map((r) => r.grads)), model.params);
+    return {
+      loss: tf.add(local.loss, results.reduce((sum, r) => sum + r.loss, 0)) as tf.Scalar,
+      grads: local.grads.map((g, i) => tf.add(g, remoteGrads[i]!)),
+    };
+  });
+  tf.dispose([local.loss, ...local.grads]);
+  return total;
 }

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../backend/index.js';
-import { ditForward } from '../model/dit.js';
-import { param } from '../model/params.js';
+import { type Config, presetConfig } from '../config/index.js';
+import { ditForward, param } from '../model/index.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
-import { presetConfig, type RunConfig } from './config.js';
 import { splitBatch } from './gradients.js';
 import { GradientWorkers } from './parallel.js';
 import { NonFiniteLossError, Trainer } from './trainer.js';
@@ -20,13 +19,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tinyConfig(overrides: Partial<RunConfig['train']> = {}): RunConfig {
+function tinyConfig(overrides: Partial<Config['train']> = {}): Config {
   const config = presetConfig('tiny');
   return { ...config, train: { ...config.train, steps: 12, learningRate: 3e-3, ...overrides } };
 }
 
 /** Six steps straight, and three steps, a checkpoint, a fresh trainer restored from it, three more: the same losses. */
-async function expectExactResume(config: RunConfig, name: string): Promise<void> {
+async function expectExactResume(config: Config, name: string): Promise<void> {
   const straight = new Trainer(config);
   const expected: number[] = [];
   for (let i = 0; i < 6; i++) expected.push((await straight.trainStep()).loss);
@@ -77,9 +76,9 @@ describe('checkpoints', () => {
     restored.restore(await loadCheckpoint(path));
     const x = tf.randomNormal([2, 4, 8, 8, 3], 0, 1, 'float32', 1) as tf.Tensor5D;
     const t = tf.tensor1d([0.3, 0.8]);
-    for (const group of ['params', 'ema'] as const) {
-      const a = ditForward(trainer[group], config.model, x, t).dataSync();
-      const b = ditForward(restored[group], config.model, x, t).dataSync();
+    for (const group of ['model', 'ema'] as const) {
+      const a = ditForward(trainer[group], x, t).dataSync();
+      const b = ditForward(restored[group], x, t).dataSync();
       expect(Array.from(b)).toEqual(Array.from(a));
     }
     expect(restored.step).toBe(3);
@@ -104,14 +103,14 @@ describe('checkpoints', () => {
   test('a NaN loss stops training before the update, naming the step, and leaks no tensor', async () => {
     const trainer = new Trainer(tinyConfig());
     await trainer.trainStep();
-    const w = param(trainer.params, 'patch_in.w');
+    const w = param(trainer.model.params, 'patch_in.w');
     tf.tidy(() => w.assign(tf.fill(w.shape, Number.NaN)));
-    const before = param(trainer.params, 'time.fc1.w').dataSync().slice();
+    const before = param(trainer.model.params, 'time.fc1.w').dataSync().slice();
     const tensors = tf.memory().numTensors;
     await expect(trainer.trainStep()).rejects.toThrow(NonFiniteLossError);
     await expect(trainer.trainStep()).rejects.toThrow(/step 2: loss NaN/);
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(Array.from(param(trainer.params, 'time.fc1.w').dataSync())).toEqual(Array.from(before));
+    expect(Array.from(param(trainer.model.params, 'time.fc1.w').dataSync())).toEqual(Array.from(before));
     expect(trainer.step).toBe(1);
     trainer.dispose();
   });
@@ -145,8 +144,8 @@ describe('a batch shared by threads', () => {
         expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-5 * a.loss);
         expect(Math.abs(b.gradNorm - a.gradNorm)).toBeLessThan(1e-5 * a.gradNorm);
       }
-      const w1 = param(one.params, 'block0.qkv.w').dataSync();
-      const w2 = param(two.params, 'block0.qkv.w').dataSync();
+      const w1 = param(one.model.params, 'block0.qkv.w').dataSync();
+      const w2 = param(two.model.params, 'block0.qkv.w').dataSync();
       let worst = 0;
       for (let i = 0; i < w1.length; i++) worst = Math.max(worst, Math.abs(w1[i]! - w2[i]!));
       expect(worst).toBeLessThan(1e-5);

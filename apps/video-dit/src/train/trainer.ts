@@ -1,23 +1,12 @@
-import {
-  createRng,
-  type DistributionSpec,
-  resolutionShift,
-  restoreRng,
-  type Rng,
-  sampleTimesteps,
-  type TimestepDistribution,
-  timestepDistribution,
-} from '@flowdit/timestep-shift';
+import { createRng, restoreRng, type Rng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
+import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
-import { tokenCount } from '../model/config.js';
-import { cloneParams, disposeParams, initParams, type ModelParams } from '../model/params.js';
-import { patchifyValues } from '../model/patchify.js';
+import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
 import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
-import { assignFrom, type CheckpointData, saveCheckpoint } from './checkpoint.js';
-import { type RunConfig, runDataConfig, type TimestepConfig } from './config.js';
-import { type BatchShard, flattenTensors, shardGradients, splitBatch, unflatten } from './gradients.js';
-import { GradientWorkers, type ShardResult } from './parallel.js';
+import { type CheckpointData, saveCheckpoint } from './checkpoint.js';
+import type { BatchShard, ShardGradients } from './gradients.js';
+import { batchGradients, GradientWorkers } from './parallel.js';
 
 /** Thrown when the loss or the gradient norm is NaN or infinite; training stops before updating. */
 export class NonFiniteLossError extends Error {
@@ -38,66 +27,6 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-/**
- * The training shift: the given number, or for `auto` the SD3 resolution rule
- * `√(tokens / baseTokens)`.
- * @param timesteps - the timestep section of the run config.
- * @param tokens - tokens per clip.
- * @returns the shift (t convention: > 1 moves mass toward noise).
- */
-export function resolveTrainingShift(timesteps: TimestepConfig, tokens: number): number {
-  return timesteps.shift === 'auto' ? resolutionShift(tokens, timesteps.baseTokens) : timesteps.shift;
-}
-
-/**
- * The inference shift a run samples with: a number, or `'train'` for the run's training shift.
- * @param config - the run config.
- * @param setting - the shift setting (default: the run's `sample.shift`).
- * @returns the shift (t convention).
- */
-export function resolveSampleShift(config: RunConfig, setting: number | 'train' = config.sample.shift): number {
-  return setting === 'train' ? resolveTrainingShift(config.timesteps, tokenCount(config.model)) : setting;
-}
-
-/**
- * The package distribution a run's timestep config describes, in the t convention.
- * @param timesteps - the timestep section of the run config.
- * @param shift - the resolved shift.
- * @returns the distribution.
- */
-export function trainingDistribution(timesteps: TimestepConfig, shift: number): TimestepDistribution {
-  const { distribution, mean, std, scale } = timesteps;
-  let spec: DistributionSpec;
-  switch (distribution) {
-    case 'shifted-logit-normal':
-      spec = { kind: distribution, shift, ...(std === undefined ? {} : { std }) };
-      break;
-    case 'logit-normal':
-      spec = { kind: distribution, shift, ...(mean === undefined ? {} : { mean }), ...(std === undefined ? {} : { std }) };
-      break;
-    case 'mode':
-      spec = { kind: distribution, shift, ...(scale === undefined ? {} : { scale }) };
-      break;
-    default:
-      spec = { kind: distribution, shift };
-  }
-  return timestepDistribution(spec);
-}
-
-/**
- * Threads that share each batch: `train.threads` on the cpu and wasm backends, which run on one
- * thread each; 1 on the others (webgpu and tensorflow run the whole batch at once).
- * @param config - the run config.
- * @param backend - the backend's name.
- * @returns the thread count.
- */
-export function trainingThreads(config: RunConfig, backend: string): number {
-  return backend === 'wasm' || backend === 'cpu' ? config.train.threads : 1;
-}
-
-/** A shard of a batch and its fraction of the batch, as `splitBatch` cuts them. */
-type ShareOfBatch = ReturnType<typeof splitBatch>[number];
-
 /** What one training step reports. */
 export interface StepResult {
   /** Step number (1-based: steps completed after this one). */
@@ -108,33 +37,70 @@ export interface StepResult {
 }
 
 /**
- * Flow-matching training state of one run: weights, EMA weights, AdamW moments and the seeded
+ * Clips gradients by their global norm, then reads the loss and the norm.
+ * @returns the clipped gradients (the caller owns them) and the two numbers.
+ */
+async function clipAndRead(
+  gradients: ShardGradients,
+  names: readonly string[],
+  maxNorm: number,
+): Promise<{ clipped: Record<string, tf.Tensor>; loss: number; gradNorm: number }> {
+  const { stats, clipped } = tf.tidy(() => {
+    const byName = Object.fromEntries(names.map((name, i) => [name, gradients.grads[i]!]));
+    const { clipped, norm } = clipByGlobalNorm(byName, maxNorm);
+    return { stats: tf.stack([gradients.loss, norm]), clipped };
+  });
+  try {
+    const [loss, gradNorm] = (await stats.data()) as Float32Array;
+    return { clipped, loss: loss!, gradNorm: gradNorm! };
+  } catch (error) {
+    tf.dispose(clipped);
+    throw error;
+  } finally {
+    stats.dispose();
+  }
+}
+
+/**
+ * Flow-matching training state of one run: the model, its EMA copy, AdamW and the seeded
  * generator that draws clips, noise and timesteps. Everything a checkpoint needs to continue
  * exactly.
  */
 export class Trainer {
-  readonly params: ModelParams;
-  readonly ema: ModelParams;
-  readonly optimizer: AdamW;
+  readonly model: Dit;
+  /** The exponential moving average of the model's weights: what sampling uses. */
+  readonly ema: Dit;
   readonly data: VideoDataConfig;
+  /** The resolved training shift (t convention). */
   readonly shift: number;
   readonly distribution: TimestepDistribution;
-  rng: Rng;
-  step = 0;
+  private readonly optimizer: AdamW;
+  private rng: Rng;
+  private completed = 0;
   private workers: Promise<GradientWorkers> | undefined;
 
   /**
-   * @param config - a resolved run configuration.
+   * @param config - a resolved configuration (the whole of it is saved in every checkpoint).
    */
-  constructor(readonly config: RunConfig) {
-    this.params = initParams(config.model, config.train.seed);
-    this.ema = cloneParams(this.params);
-    this.optimizer = new AdamW(this.params, config.train);
-    this.data = runDataConfig(config);
-    this.shift = resolveTrainingShift(config.timesteps, tokenCount(config.model));
+  constructor(readonly config: Config) {
+    this.model = createDit(config.model, config.train.seed);
+    this.ema = cloneDit(this.model);
+    this.optimizer = new AdamW(this.model.params, config.train);
+    this.data = dataConfig(config);
+    this.shift = trainingShift(config);
     this.distribution = trainingDistribution(config.timesteps, this.shift);
     // The generator seed is offset so that weight init and data draws are independent streams.
     this.rng = createRng(config.train.seed + 0x5eed);
+  }
+
+  /** Steps completed. */
+  get step(): number {
+    return this.completed;
+  }
+
+  /** Threads that share each batch on the active backend (see `trainingThreads`). */
+  get threads(): number {
+    return trainingThreads(this.config.train, tf.getBackend());
   }
 
   /**
@@ -151,85 +117,42 @@ export class Trainer {
     return { tokens, noise, t };
   }
 
-  /** Threads that share each batch on the active backend (see {@link trainingThreads}). */
-  get threads(): number {
-    return trainingThreads(this.config, tf.getBackend());
-  }
-
-  private startWorkers(): Promise<GradientWorkers> {
-    this.workers ??= GradientWorkers.start(this.threads - 1, {
-      backend: tf.getBackend() as 'wasm' | 'cpu',
-      model: this.config.model,
-    });
+  /** The worker threads that share each batch with this one, started on first use; none for one thread. */
+  private async gradientWorkers(): Promise<GradientWorkers | undefined> {
+    if (this.threads === 1) return undefined;
+    this.workers ??= GradientWorkers.start(this.threads - 1, { backend: tf.getBackend() as 'wasm' | 'cpu', model: this.config.model });
     return this.workers;
   }
 
   /**
    * One optimisation step: loss `mean((v_θ(x_t, t) − (x1 − x0))²)`, clipped AdamW update, EMA.
-   * With `threads` > 1 the batch is cut into that many shards: this thread computes the first,
-   * worker threads the others at the same weights, and their gradients are added in shard order
-   * (deterministic for a given thread count). The loss is read asynchronously (webgpu cannot
-   * read GPU data synchronously in Node); the update is applied only after it has been read and
-   * checked. Await each step before starting the next: a step started earlier would compute its
-   * gradient from the weights before this update.
+   * The loss is read asynchronously (webgpu cannot read GPU data synchronously in Node); the
+   * update is applied only after it has been read and checked. Await each step before starting
+   * the next: a step started earlier would compute its gradient from the weights before this update.
    * @returns the step's loss, gradient norm and learning rate.
-   * @throws NonFiniteLossError (before any update) when the loss or gradient norm is not finite.
+   * @throws {NonFiniteLossError} (before any update) when the loss or gradient norm is not finite.
    */
   async trainStep(): Promise<StepResult> {
-    const { model, train } = this.config;
-    const [own, ...others] = splitBatch(this.drawBatch(), this.threads) as [ShareOfBatch, ...ShareOfBatch[]];
-    const learningRate = learningRateAt(this.step, train.learningRate, train.warmupSteps, train.steps);
-    let remote: Promise<ShardResult[]> | undefined;
-    if (others.length > 0) {
-      const workers = await this.startWorkers();
-      remote = workers.compute(await flattenTensors([...this.params.values()]), others);
-      // Awaited below, after this thread's own shard; a failure must not go unhandled meanwhile.
-      remote.catch(() => undefined);
-    }
-    const local = shardGradients(this.params, model, own.shard, own.share);
-    let results: ShardResult[];
+    const { train } = this.config;
+    const batch = this.drawBatch();
+    const gradients = await batchGradients(this.model, batch, await this.gradientWorkers());
+    let read: Awaited<ReturnType<typeof clipAndRead>>;
     try {
-      results = remote === undefined ? [] : await remote;
-    } catch (error) {
-      tf.dispose([local.loss, ...local.grads]);
-      throw error;
-    }
-    const names = [...this.params.keys()];
-    const { stats, clipped } = tf.tidy(() => {
-      let grads = local.grads;
-      let loss: tf.Tensor = local.loss;
-      if (results.length > 0) {
-        const remoteGrads = unflatten(sumInOrder(results.map((r) => r.grads)), this.params);
-        grads = grads.map((g, i) => tf.add(g, remoteGrads[i]!));
-        loss = tf.add(loss, results.reduce((sum, r) => sum + r.loss, 0));
-      }
-      const byName: Record<string, tf.Tensor> = {};
-      names.forEach((name, i) => {
-        byName[name] = grads[i]!;
-      });
-      const { clipped, norm } = clipByGlobalNorm(byName, train.gradClip);
-      return { stats: tf.stack([loss, norm]), clipped };
-    });
-    tf.dispose([local.loss, ...local.grads]);
-    let values: Float32Array;
-    try {
-      values = (await stats.data()) as Float32Array;
-    } catch (error) {
-      tf.dispose(clipped);
-      throw error;
+      read = await clipAndRead(gradients, [...this.model.params.keys()], train.gradClip);
     } finally {
-      stats.dispose();
+      tf.dispose([gradients.loss, ...gradients.grads]);
     }
-    const [loss, gradNorm] = values;
+    const { clipped, loss, gradNorm } = read;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       tf.dispose(clipped);
-      throw new NonFiniteLossError(this.step + 1, loss!, gradNorm!);
+      throw new NonFiniteLossError(this.completed + 1, loss, gradNorm);
     }
+    const learningRate = learningRateAt(this.completed, train.learningRate, train.warmupSteps, train.steps);
     this.optimizer.apply(clipped, learningRate);
     tf.dispose(clipped);
-    updateEma(this.ema, this.params, train.emaDecay, this.optimizer.updates);
-    this.step += 1;
-    return { step: this.step, loss: loss!, gradNorm: gradNorm!, learningRate };
+    updateEma(this.ema.params, this.model.params, train.emaDecay, this.optimizer.updates);
+    this.completed += 1;
+    return { step: this.completed, loss, gradNorm, learningRate };
   }
 
   /**
@@ -238,14 +161,15 @@ export class Trainer {
    * @returns its path.
    */
   saveCheckpoint(dir: string): Promise<string> {
+    const { updates, m, v } = this.optimizer.state();
     return saveCheckpoint(
       dir,
       {
-        step: this.step,
-        optimizerUpdates: this.optimizer.updates,
+        step: this.completed,
+        optimizerUpdates: updates,
         rngState: this.rng.state(),
         config: this.config,
-        groups: { params: this.params, ema: this.ema, 'adam.m': this.optimizer.m, 'adam.v': this.optimizer.v },
+        groups: { params: this.model.params, ema: this.ema.params, 'adam.m': m, 'adam.v': v },
       },
       this.config.train.keepCheckpoints,
     );
@@ -254,33 +178,28 @@ export class Trainer {
   /**
    * Restores the whole state from a loaded checkpoint (disposes its tensors).
    * @param checkpoint - from `loadCheckpoint`.
-   * @throws Error when the checkpoint's tensors do not fit this model.
+   * @throws {Error} when the checkpoint's tensors do not fit this model.
    */
   restore(checkpoint: CheckpointData): void {
-    assignFrom(this.params, checkpoint.tensors.params, 'params');
-    assignFrom(this.ema, checkpoint.tensors.ema, 'ema');
-    assignFrom(this.optimizer.m, checkpoint.tensors['adam.m'], 'adam.m');
-    assignFrom(this.optimizer.v, checkpoint.tensors['adam.v'], 'adam.v');
-    this.step = checkpoint.step;
-    this.optimizer.updates = checkpoint.optimizerUpdates;
+    const { tensors } = checkpoint;
+    try {
+      assignParams(this.model.params, tensors.params, 'params');
+      assignParams(this.ema.params, tensors.ema, 'ema');
+      this.optimizer.restore({ updates: checkpoint.optimizerUpdates, m: tensors['adam.m'], v: tensors['adam.v'] });
+    } finally {
+      // a group that failed to fit leaves the later ones unread
+      for (const group of Object.values(tensors)) tf.dispose([...group.values()]);
+    }
+    this.completed = checkpoint.step;
     this.rng = restoreRng(checkpoint.rngState);
   }
 
   /** Frees every variable and stops the worker threads, if any. */
   dispose(): void {
-    disposeParams(this.params);
-    disposeParams(this.ema);
+    disposeDit(this.model);
+    disposeDit(this.ema);
     this.optimizer.dispose();
     this.workers?.then((workers) => workers.terminate()).catch(() => undefined);
     this.workers = undefined;
   }
-}
-
-/** The element-wise sum of equally long arrays, added in the order given. */
-function sumInOrder(arrays: Float32Array[]): Float32Array {
-  const [first, ...rest] = arrays as [Float32Array, ...Float32Array[]];
-  if (rest.length === 0) return first;
-  const sum = Float32Array.from(first);
-  for (const array of rest) for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + array[i]!;
-  return sum;
 }

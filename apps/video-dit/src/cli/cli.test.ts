@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { main } from './main.js';
+import { runCli } from './cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   const log = vi.spyOn(console, 'log').mockImplementation((...items) => void out.push(items.join(' ')));
   const error = vi.spyOn(console, 'error').mockImplementation((...items) => void err.push(items.join(' ')));
   try {
-    const code = await main(args);
+    const code = await runCli(args);
     return { code, out: out.join('\n'), err: err.join('\n') };
   } finally {
     log.mockRestore();
@@ -97,10 +97,10 @@ describe('video-dit CLI', () => {
 
   test('a config file with a typo names the key and the file', async () => {
     const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ timesteps: { distrbution: 'uniform' } }));
+    await writeFile(file, JSON.stringify({ timesteps: { stratifed: false } }));
     const result = await run(['train', '--config', file]);
     expect(result.code).toBe(2);
     expect(result.err).toContain(`invalid configuration (${file} and flags)`);
-    expect(result.err).toMatch(/unknown key 'timesteps.distrbution' \(did you mean 'timesteps.distribution'\?\)/);
+    expect(result.err).toMatch(/unknown key 'timesteps.stratifed' \(did you mean 'timesteps.stratified'\?\)/);
   });
 });

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, test } from 'vitest';
-import { presetConfig } from '../train/config.js';
-import { Trainer } from '../train/trainer.js';
-import { type GpuUncapturedError, initBackend } from './index.js';
+import { type GpuUncapturedError, initBackend } from '../backend/index.js';
+import { presetConfig } from '../config/index.js';
+import { Trainer } from './trainer.js';
 
 const STEPS = 4;
 const gpuErrors: GpuUncapturedError[] = [];

@@ -1,13 +1,8 @@
-import {
-  type TimestepDistribution,
-  createRng,
-  sampleTimesteps,
-  timestepDistribution,
-} from '@flowdit/timestep-shift';
-import { writeVegaLitePng } from '../media/index.js';
+import { createRng, sampleTimesteps, type TimestepDistribution, timestepDistribution } from '@flowdit/timestep-shift';
+import { writeVegaLitePng } from './chart.js';
 
-/** Arguments of {@link plotTimestepsCommand}. */
-export interface PlotTimestepsArgs {
+/** Arguments of {@link writeTimestepDensity}. */
+export interface TimestepDensityArgs {
   /** One curve per shift α (default [1, 3, 7]); α > 1 moves mass toward noise (t = 0). */
   shifts?: number[];
   /** Where to write the PNG. */
@@ -32,7 +27,7 @@ export interface TimestepCurve {
 const GRID = 400;
 const BINS = 50;
 
-function checkArgs(args: PlotTimestepsArgs): Required<Omit<PlotTimestepsArgs, 'out'>> & { out: string } {
+function checkArgs(args: TimestepDensityArgs): Required<Omit<TimestepDensityArgs, 'out'>> & { out: string } {
   const { shifts = [1, 3, 7], out, std = 1, samples = 0, seed = 0 } = args;
   if (!Array.isArray(shifts) || shifts.length === 0 || !shifts.every((s) => Number.isFinite(s) && s > 0)) {
     throw new RangeError(`shifts must be a non-empty list of finite numbers > 0, got ${JSON.stringify(shifts)}`);
@@ -58,14 +53,14 @@ function histogram(draws: Float64Array): { t0: number; t1: number; density: numb
 }
 
 /**
- * `video-dit plot-timesteps`: draws the training-time density of the shifted logit-normal
+ * Draws the training-time density of the shifted logit-normal
  * (logit(t) + ln α ~ N(0, std²), t = 0 noise) for each shift, from `timestepDistribution`'s pdf,
  * optionally over a histogram of seeded draws, and writes it as a PNG.
  * @param args shifts, output path, std, and the number of draws for the histogram
  * @returns the path written and, per shift, its median t and the share of draws on the noise side
  * @throws RangeError or TypeError naming a bad argument
  */
-export async function plotTimestepsCommand(args: PlotTimestepsArgs): Promise<{ out: string; curves: TimestepCurve[] }> {
+export async function writeTimestepDensity(args: TimestepDensityArgs): Promise<{ out: string; curves: TimestepCurve[] }> {
   const { shifts, out, std, samples, seed } = checkArgs(args);
   const rng = createRng(seed);
   const lines: { t: number; density: number; series: string }[] = [];

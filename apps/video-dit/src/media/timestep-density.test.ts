@@ -1,14 +1,22 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { describe, expect, test } from 'vitest';
-import { plotTimestepsCommand } from './plot-timesteps.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeTimestepDensity } from './timestep-density.js';
 
-describe('plotTimestepsCommand', () => {
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'video-dit-plot-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('writeTimestepDensity', () => {
   test('writes the density figure for shifts 1, 3 and 7 by default', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'video-dit-plot-')), 'density.png');
-    const { curves } = await plotTimestepsCommand({ out });
+    const out = join(dir, 'density.png');
+    const { curves } = await writeTimestepDensity({ out });
     const png = PNG.sync.read(await readFile(out));
     expect(png.width).toBeGreaterThan(1000);
     expect(png.height).toBeGreaterThan(500);
@@ -19,8 +27,8 @@ describe('plotTimestepsCommand', () => {
   });
 
   test('draws a histogram of seeded draws under the curves', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'video-dit-plot-')), 'nested', 'histogram.png');
-    await plotTimestepsCommand({ out, shifts: [2], std: 0.8, samples: 5000, seed: 3 });
+    const out = join(dir, 'nested', 'histogram.png');
+    await writeTimestepDensity({ out, shifts: [2], std: 0.8, samples: 5000, seed: 3 });
     const png = PNG.sync.read(await readFile(out));
     // The bars are the line's blue (#4c78a8) at 22 % opacity on white.
     const barColor = [0x4c, 0x78, 0xa8].map((c) => 0.22 * c + 0.78 * 255);
@@ -38,6 +46,6 @@ describe('plotTimestepsCommand', () => {
     [{ samples: 2.5 }, /samples must be an integer ≥ 0, got 2.5/],
     [{ out: '' }, /out must be a file path/],
   ])('rejects %j', async (bad, message) => {
-    await expect(plotTimestepsCommand({ out: join(tmpdir(), 'never.png'), ...bad })).rejects.toThrow(message);
+    await expect(writeTimestepDensity({ out: join(dir, 'never.png'), ...bad })).rejects.toThrow(message);
   });
 });

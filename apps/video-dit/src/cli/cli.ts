@@ -1,0 +1,54 @@
+import { BackendUnavailableError } from '../backend/index.js';
+import { ConfigError, closestKey } from '../config/index.js';
+import { UsageError } from './args.js';
+import { evalCommand } from './eval-command.js';
+import { plotTimestepsCommand } from './plot-timesteps-command.js';
+import { sampleCommand } from './sample-command.js';
+import { trainCommand } from './train-command.js';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
+  train: { run: trainCommand, help: 'train a run (default: the small sample run), then sample it' },
+  sample: { run: sampleCommand, help: 'sample a trained run' },
+  eval: { run: evalCommand, help: 'quality score: real clips, untrained and trained model' },
+  'plot-timesteps': { run: plotTimestepsCommand, help: 'training-time density for shifts 1, 3, 7 as a PNG' },
+};
+
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 3;
+
+const USAGE = [
+  'video-dit <command> [flags]   a toy video DiT trained with @flowdit/timestep-shift and @flowdit/rope3d',
+  '',
+  'commands:',
+  ...Object.entries(COMMANDS).map(([name, { help }]) => `  ${name.padEnd(NAME_WIDTH)}${help}`),
+  '',
+  "'video-dit <command> --help' lists a command's flags.",
+].join('\n');
+
+/**
+ * Runs the CLI. Errors are printed as `video-dit <command>: <message>`.
+ * @param argv - arguments after the program name.
+ * @returns the exit code: 0, 1 for a failure, 2 for a usage or configuration mistake.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : COMMANDS[name];
+  try {
+    if (command !== undefined) {
+      await command.run(rest);
+      return 0;
+    }
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      console.log(USAGE);
+      return name === undefined ? 1 : 0;
+    }
+    const suggestion = closestKey(name, Object.keys(COMMANDS));
+    throw new UsageError(
+      `unknown command '${name}'${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}; commands: ${Object.keys(COMMANDS).join(', ')}`,
+    );
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    console.error(`video-dit${command === undefined ? '' : ` ${name}`}: ${error.message}`);
+    const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof BackendUnavailableError;
+    return usage ? 2 : 1;
+  }
+}

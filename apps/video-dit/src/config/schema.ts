@@ -1,0 +1,127 @@
+import { MODE_SCALE_MAX } from '@flowdit/timestep-shift';
+import { z } from 'zod';
+import { SHAPE_KINDS, type ShapeKind } from '../data/index.js';
+import type { ModelConfig } from '../model/index.js';
+
+const positiveInt = z.number().int().positive();
+const axisTriple = z.tuple([positiveInt, positiveInt, positiveInt]);
+
+const modelSchema = z.strictObject({
+  frames: positiveInt,
+  height: positiveInt,
+  width: positiveInt,
+  channels: z.literal(3),
+  patch: axisTriple,
+  hidden: positiveInt,
+  depth: positiveInt,
+  heads: positiveInt,
+  mlpRatio: z.number().positive().max(16),
+  timeFeatures: positiveInt,
+  ropeAxisDims: axisTriple.optional(),
+  ropeTheta: z.number().positive(),
+  prediction: z.enum(['x', 'velocity']),
+  headHidden: z.number().int().min(0),
+}) satisfies z.ZodType<ModelConfig>;
+
+const dataSchema = z.strictObject({
+  shapes: positiveInt.max(16),
+  shapeKinds: z.array(z.enum(SHAPE_KINDS as [ShapeKind, ...ShapeKind[]])).min(1),
+  size: z.union([z.number().min(2), z.tuple([z.number().min(2), z.number().min(2)])]),
+  maxSpeed: z.number().min(0),
+  background: z.enum(['plain', 'textured']),
+  seed: z.number().int().min(0).max(0xffffffff),
+  trainClips: positiveInt.max(2 ** 30),
+  validationClips: positiveInt.max(4096),
+});
+
+/** What every timestep law shares: how big the shift is and how a batch is drawn. */
+const timestepDrawing = {
+  /** A number, or `auto` for the SD3 rule `√(tokens / baseTokens)`. */
+  shift: z.union([z.number().positive().max(1000), z.literal('auto')]),
+  baseTokens: positiveInt,
+  stratified: z.boolean(),
+};
+
+/**
+ * The training-time law: the package's `DistributionSpec` (same `kind`s and parameters, in the t
+ * convention) with the shift left to resolve and the way a batch is drawn.
+ */
+const timestepsSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('shifted-logit-normal'), std: z.number().positive().optional(), ...timestepDrawing }),
+  z.strictObject({
+    kind: z.literal('logit-normal'),
+    mean: z.number().optional(),
+    std: z.number().positive().optional(),
+    ...timestepDrawing,
+  }),
+  z.strictObject({ kind: z.literal('mode'), scale: z.number().min(-1).max(MODE_SCALE_MAX).optional(), ...timestepDrawing }),
+  z.strictObject({ kind: z.literal('uniform'), ...timestepDrawing }),
+  z.strictObject({ kind: z.literal('cosmap'), ...timestepDrawing }),
+]);
+
+const trainSchema = z.strictObject({
+  steps: positiveInt,
+  batchSize: positiveInt.max(4096),
+  learningRate: z.number().positive().max(1),
+  warmupSteps: z.number().int().min(0),
+  weightDecay: z.number().min(0).max(1),
+  beta1: z.number().min(0).lt(1),
+  beta2: z.number().min(0).lt(1),
+  epsilon: z.number().positive(),
+  gradClip: z.number().positive(),
+  emaDecay: z.number().min(0).lt(1),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  checkpointEvery: positiveInt,
+  keepCheckpoints: positiveInt,
+  logEvery: positiveInt,
+  validateEvery: z.number().int().min(0),
+  /**
+   * CPU threads that share each batch on the cpu and wasm backends (1: this thread alone); each
+   * extra one is a worker thread with its own backend. Missing in configs written before it existed.
+   */
+  threads: positiveInt.max(64).default(1),
+});
+
+const sampleSchema = z.strictObject({
+  count: positiveInt.max(256),
+  steps: positiveInt.max(1000),
+  /** Inference shift; 'train' uses the resolved training shift. */
+  shift: z.union([z.number().positive().max(1000), z.literal('train')]),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Fresh-noise fraction per sampling step (0: plain Euler). */
+  stochasticity: z.number().min(0).lt(1),
+});
+
+/** The names of the built-in presets. */
+export const PRESET_NAMES = ['tiny', 'small', 'base'] as const;
+
+/** The whole configuration of a training run, as written to its folder's `config.json`. */
+export const configSchema = z.strictObject({
+  /** The run folder's name under `outDir`. */
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"')
+    .refine((name) => name !== '.' && name !== '..', 'must name a folder inside outDir, not "." or ".."'),
+  preset: z.enum(PRESET_NAMES),
+  backend: z.enum(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']),
+  outDir: z.string().min(1),
+  model: modelSchema,
+  data: dataSchema,
+  timesteps: timestepsSchema,
+  train: trainSchema,
+  sample: sampleSchema,
+});
+
+/** A resolved, validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+/** The timestep section: the training-time law and how it is drawn. */
+export type TimestepConfig = Config['timesteps'];
+/** The optimisation section. */
+export type TrainConfig = Config['train'];
+/** The sampling section. */
+export type SampleConfig = Config['sample'];
+/** A built-in preset's name. */
+export type PresetName = Config['preset'];
+
+/** Values that replace some of a sampling section's (undefined: keep the section's). */
+export type SampleOverrides = { [K in keyof SampleConfig]?: SampleConfig[K] | undefined };
