@@ -1,4 +1,3 @@
-export { BackendUnavailableError, GpuReadSyncError, GpuUncapturedError } from './errors.js';
-export { type InitBackendOptions, initBackend } from './init-backend.js';
-export { BACKEND_NAMES, type BackendInfo, type BackendName, backendLabel, type LogLine } from './types.js';
-export type { CreateGpu, GpuErrorHandler } from './webgpu.js';
+export { BackendUnavailableError, GpuUncapturedError } from './errors.js';
+export { initBackend } from './init-backend.js';
+export { BACKEND_NAMES, type BackendInfo, type BackendName, backendLabel } from './types.js';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of tfjs-core's ops
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { GpuReadSyncError, GpuUncapturedError, initBackend } from './index.js';
+import { GpuReadSyncError, GpuUncapturedError } from './errors.js';
+import { initBackend } from './init-backend.js';
 import { activeWebGpuDevice, throwGpuError } from './webgpu.js';
 
 const driverFiles = process.env.VK_DRIVER_FILES;

@@ -166,15 +166,6 @@ export function datasetSplit(split: 'train' | 'validation', count: number): numb
 }
 
 /**
- * Which split a clip index belongs to.
- * @param index a clip index
- * @returns 'validation' for indices from {@link VALIDATION_INDEX_OFFSET} on, else 'train'
- */
-export function splitOf(index: number): 'train' | 'validation' {
-  return index >= VALIDATION_INDEX_OFFSET ? 'validation' : 'train';
-}
-
-/**
  * Generates several clips into one batch.
  * @param config the data config
  * @param indices clip indices

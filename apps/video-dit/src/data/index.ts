@@ -1,20 +1,4 @@
-export {
-  DEFAULT_VIDEO_DATA,
-  SHAPE_KINDS,
-  type ShapeKind,
-  type VideoDataConfig,
-  sizeRange,
-  validateVideoDataConfig,
-  videoDataConfig,
-} from './config.js';
-export {
-  type ObjectTrack,
-  VALIDATION_INDEX_OFFSET,
-  type VideoClip,
-  clipBatch,
-  datasetSplit,
-  generateClip,
-  splitOf,
-} from './generate.js';
+export { DEFAULT_VIDEO_DATA, SHAPE_KINDS, type ShapeKind, sizeRange, type VideoDataConfig, validateVideoDataConfig, videoDataConfig } from './config.js';
+export { clipBatch, datasetSplit, generateClip } from './generate.js';
 export { standardNormals } from './noise.js';
-export { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape } from './shapes.js';
+export { insideShape, PLAIN_BACKGROUND, TEXTURE_MAX } from './shapes.js';

@@ -1,2 +1,2 @@
-export { describeEvalReport, type EvalReport, evaluateRun } from './report.js';
+export { describeEvalReport, evaluateRun } from './report.js';
 export { describeValidation, type ValidationResult, validationLoss } from './validation.js';

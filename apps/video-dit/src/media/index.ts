@@ -1,6 +1,5 @@
-export { type LineChartSpec, renderVegaLite, writeLineChart, writeVegaLitePng } from './chart.js';
-export { type GifOptions, encodeGif, writeGif } from './gif.js';
-export { type ClipShape, checkClip, defaultScale } from './pixels.js';
-export { type ContactSheetOptions, encodeContactSheet, encodePng, writeContactSheet } from './png.js';
-export { writeFileAtomic } from './write-file.js';
-export { type TimestepCurve, type TimestepDensityArgs, writeTimestepDensity } from './timestep-density.js';
+export { writeLineChart } from './chart.js';
+export { writeGif } from './gif.js';
+export { type ClipShape, checkClip } from './pixels.js';
+export { writeContactSheet } from './png.js';
+export { writeTimestepDensity } from './timestep-density.js';

@@ -1,8 +1,1 @@
-export {
-  type SampleOptions,
-  sampleClips,
-  sampleOptionsFor,
-  sampleToFolder,
-  samplingTimes,
-  type WrittenSamples,
-} from './sample.js';
+export { type SampleOptions, sampleClips, sampleOptionsFor, sampleToFolder } from './sample.js';

@@ -1,3 +1,3 @@
-export { type MetricsLine, loadRunEma, readMetrics, readRunConfig, type RunFolder, runFolder } from './run-folder.js';
-export { type TrainOptions, trainToFolder } from './train-to-folder.js';
-export { NonFiniteLossError, type StepResult, Trainer } from './trainer.js';
+export { loadRunEma, type MetricsLine, readRunConfig } from './run-folder.js';
+export { trainToFolder } from './train-to-folder.js';
+export { type StepResult, Trainer } from './trainer.js';

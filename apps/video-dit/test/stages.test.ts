@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+/** The app's stages, bottom first: each may import only those before it, and only through their barrels. */
+const STAGES = ['backend', 'data', 'media', 'model', 'config', 'sample', 'eval', 'train', 'cli'];
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Relative module specifiers a file imports or re-exports. */
+function relativeImports(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?from\s+'(\.{1,2}\/[^']+)'/g)].map((match) => match[1]!);
+}
+
+const files = sourceFiles(SRC).map((path) => relative(SRC, path));
+
+describe('the app is built in stages', () => {
+  test('every folder under src is a known stage', () => {
+    const folders = new Set(files.filter((file) => file.includes('/')).map((file) => file.split('/')[0]!));
+    expect([...folders].sort()).toEqual([...STAGES].sort());
+  });
+
+  test.each(files.filter((file) => file.includes('/')))('%s imports only lower stages, through their barrels', (file) => {
+    const stage = file.split('/')[0]!;
+    const offending = relativeImports(join(SRC, file)).filter((specifier) => {
+      if (!specifier.startsWith('../')) return false;
+      const [, target, ...rest] = specifier.split('/');
+      return STAGES.indexOf(target!) >= STAGES.indexOf(stage) || rest.join('/') !== 'index.js';
+    });
+    expect(offending).toEqual([]);
+  });
+});
