@@ -34,7 +34,7 @@ export function unpatchify(tokens: tf.Tensor3D, config: ModelConfig): tf.Tensor5
 
 /**
  * {@link patchify} on plain arrays, for data prepared in JavaScript: the same token order and
- * values, without a tensor op (wasm's 8-axis transpose costs 6 ms for a batch of 16 small clips).
+ * values, without a tensor op (wasm's 8-axis transpose is slow).
  * @param clips - `batch` clips `[T, H, W, C]` back to back, row-major.
  * @param batch - number of clips.
  * @param config - model config (clip size and patch).

@@ -107,7 +107,7 @@ export function unflatten(flat: Float32Array, params: ModelParams): tf.Tensor[] 
   const weights = [...params.values()];
   const total = weights.reduce((sum, w) => sum + w.size, 0);
   if (flat.length !== total) throw new RangeError(`expected ${total} values for ${weights.length} weights, got ${flat.length}`);
-  // One upload per weight from a view of the array: tf.split of the whole vector is 100× slower on wasm (measured).
+  // One upload per weight from a view of the array: tf.split of the whole vector is far slower on wasm.
   let offset = 0;
   return weights.map((w) => {
     const part = tf.tensor(flat.subarray(offset, offset + w.size), w.shape, 'float32');
