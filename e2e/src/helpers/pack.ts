@@ -20,7 +20,7 @@ export interface PackedPackage {
  * @param pkg - the package
  * @param outDir - where the .tgz goes
  * @returns the tarball with its file list and sizes
- * @throws when the package has not been built (no dist/) or packing fails
+ * @throws {Error} when the package has not been built (no dist/) or packing fails
  */
 export async function packPackage(pkg: WorkspacePackage, outDir: string): Promise<PackedPackage> {
   if (!existsSync(join(pkg.dir, 'dist'))) {

@@ -7,7 +7,7 @@ import { npm } from './workspace.js';
  * @param name - the peer, e.g. @tensorflow/tfjs-core
  * @param range - its range from package.json, e.g. ^4.0.0
  * @returns [lowest, highest]; one entry when they are the same
- * @throws when no released version satisfies the range
+ * @throws {Error} when no released version satisfies the range
  */
 export async function peerRangeBounds(name: string, range: string): Promise<string[]> {
   const result = await npm(['view', `${name}@${range}`, 'version', '--json'], tmpdir());

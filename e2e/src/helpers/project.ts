@@ -26,7 +26,7 @@ export async function createProject(label: string): Promise<string> {
  * @param dir - the project
  * @param specs - names, name@version or tarball paths
  * @returns the command's result
- * @throws when the install fails
+ * @throws {Error} when the install fails
  */
 export function install(pm: PackageManager, dir: string, specs: readonly string[]) {
   if (pm === 'npm') return npm(['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], dir);
@@ -104,7 +104,7 @@ export function lockfileText(pm: PackageManager, dir: string): string {
  * @param fileName - e.g. example.mjs
  * @param source - JavaScript module source
  * @returns the command's result
- * @throws when it exits non-zero (the message carries its output)
+ * @throws {Error} when it exits non-zero (the message carries its output)
  */
 export function runModule(dir: string, fileName: string, source: string) {
   writeFileSync(join(dir, fileName), source);

@@ -9,7 +9,7 @@ import { REPO_ROOT, cleanEnv, pnpm, readManifest, tempDir } from './workspace.js
  * @param args - git arguments
  * @param cwd - the repository
  * @returns stdout, trimmed
- * @throws when git fails
+ * @throws {Error} when git fails
  */
 export async function git(args: readonly string[], cwd: string): Promise<string> {
   return (await exec('git', args, { cwd, env: cleanEnv() })).stdout.trim();

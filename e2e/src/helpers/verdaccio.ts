@@ -54,7 +54,7 @@ export interface Packument {
  * Starts verdaccio on 127.0.0.1, on a free port, with its own config, htpasswd (one user at
  * most) and storage in a temp folder, and no uplinks: it serves only what is published to it.
  * @returns a handle; call `stop()` in a finally / afterAll
- * @throws when it does not answer /-/ping within 30 s (the message carries its log)
+ * @throws {Error} when it does not answer /-/ping within 30 s (the message carries its log)
  */
 export async function startVerdaccio(): Promise<Registry> {
   const dir = await tempDir('verdaccio');

@@ -8,9 +8,9 @@ export class BackendUnavailableError extends Error {
   override readonly name = 'BackendUnavailableError';
 
   /**
-   * @param backend the backend that was asked for
-   * @param why one line: what is missing or what failed
-   * @param install one line: what to install or run to make it work
+   * @param backend - the backend that was asked for
+   * @param why - one line: what is missing or what failed
+   * @param install - one line: what to install or run to make it work
    */
   constructor(
     readonly backend: BackendName,

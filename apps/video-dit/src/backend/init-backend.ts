@@ -58,8 +58,8 @@ async function attemptAuto(options: InitBackendOptions): Promise<{ attempt: Atte
 /**
  * Picks the tfjs backend and makes it current. `auto` tries a hardware WebGPU adapter, then
  * tfjs-node-gpu on a CUDA GPU, then wasm, then cpu, and says which it took and why.
- * @param request `auto` or a backend name (`--backend NAME`)
- * @param options where lines are logged; test hooks for the GPU
+ * @param request - `auto` or a backend name (`--backend NAME`)
+ * @param options - where lines are logged; test hooks for the GPU
  * @returns what is running now, why, and on what device
  * @throws {BackendUnavailableError} when a forced backend cannot load: why, and what to install
  * @throws {RangeError} when `request` is not `auto` or a backend name

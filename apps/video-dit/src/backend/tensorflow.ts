@@ -21,7 +21,7 @@ const INSTALL_GPU =
 /**
  * Finds whether a tfjs-node package and its native binding are installed, the way the package itself
  * looks for it (node-pre-gyp), without importing it: a failed import still registers its kernels.
- * @param packageName `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`
+ * @param packageName - `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`
  * @returns the state, with the binding's expected path where the package is installed
  */
 export function findTensorflowBinding(packageName: TensorflowPackage): TensorflowBinding {
@@ -64,7 +64,7 @@ interface NodeBackendFields {
 
 /**
  * Activates tfjs-node-gpu (or tfjs-node) where its native binding is present.
- * @param options.requireGpu only accept tfjs-node-gpu running on a CUDA device (what `auto` wants)
+ * @param options.requireGpu - only accept tfjs-node-gpu running on a CUDA device (what `auto` wants)
  * @returns ready, or why not and what to install
  */
 export async function activateTensorflow(options: { requireGpu: boolean }): Promise<Attempt> {

@@ -25,7 +25,7 @@ export type LogLine = (line: string) => void;
 
 /**
  * A short label for tables and logs: the backend name, and for the GPU backends where the work runs.
- * @param info what `initBackend` returned
+ * @param info - what `initBackend` returned
  * @returns e.g. `wasm`, `webgpu (hardware)`, `webgpu (software)`, `tensorflow (CUDA)`, `tensorflow (CPU)`
  */
 export function backendLabel(info: Pick<BackendInfo, 'name' | 'isGpu' | 'software'>): string {

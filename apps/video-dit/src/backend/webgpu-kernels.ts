@@ -52,8 +52,8 @@ function groupedAddN(original: tf.KernelConfig, maxInputs: number): tf.KernelFun
  * A transpose with the runs of axes that stay neighbours merged: `perm` over `shape` becomes a
  * permutation of fewer, larger axes with the same result (e.g. [0,1,3,5,2,4,6,7] on 8 axes is
  * [0,2,4,1,3,5] on 6).
- * @param shape the input's shape
- * @param perm the permutation of its axes
+ * @param shape - the input's shape
+ * @param perm - the permutation of its axes
  * @returns the merged input shape and the permutation on it
  */
 export function collapseTranspose(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
@@ -94,7 +94,7 @@ let patched = false;
 
 /**
  * Wraps tfjs-backend-webgpu's AddN and Transpose kernels (once per process).
- * @param maxStorageBuffers the device's maxStorageBuffersPerShaderStage
+ * @param maxStorageBuffers - the device's maxStorageBuffersPerShaderStage
  */
 export function patchWebGpuKernels(maxStorageBuffers: number): void {
   if (patched) return;

@@ -118,7 +118,7 @@ function describeAdapter(adapter: GPUAdapter, software: boolean): string {
 /**
  * Looks for a WebGPU adapter through Dawn, before anything touches `navigator.gpu`; once the
  * backend runs, returns the adapter it runs on.
- * @param createGpu makes the GPU entry point (default: Dawn; tests inject one)
+ * @param createGpu - makes the GPU entry point (default: Dawn; tests inject one)
  * @returns the adapter, or why there is none and what to install
  */
 export async function probeWebGpu(createGpu?: CreateGpu): Promise<{ ok: true; probe: AdapterProbe } | { ok: false; why: string; install: string }> {
@@ -218,8 +218,8 @@ export function activeWebGpuDevice(): GPUDevice | undefined {
 /**
  * Turns an adapter into tfjs's webgpu backend: a device with the adapter's limits, uncaptured
  * errors reported, `navigator.gpu` set only now, then the backend imported and registered on our device.
- * @param probe the adapter from `probeWebGpu`
- * @param onGpuError where uncaptured GPU errors go
+ * @param probe - the adapter from `probeWebGpu`
+ * @param onGpuError - where uncaptured GPU errors go
  * @returns ready (webgpu is the tfjs backend now), or why not
  */
 export async function activateWebGpu(probe: AdapterProbe, onGpuError: GpuErrorHandler = throwGpuError): Promise<Attempt> {

@@ -49,7 +49,7 @@ export function helpText(usage: string, specs: FlagSpecs): string {
  * @param args - the arguments after the subcommand.
  * @param specs - the flags it accepts.
  * @returns the parsed values.
- * @throws UsageError for an unknown flag, a missing value or a stray positional argument.
+ * @throws {UsageError} for an unknown flag, a missing value or a stray positional argument.
  */
 export function parseFlags<O extends FlagSpecs>(command: string, args: string[], specs: O): FlagValues<O> {
   const options = Object.fromEntries(
@@ -78,7 +78,7 @@ export function parseFlags<O extends FlagSpecs>(command: string, args: string[],
  * @param name - the flag, for messages.
  * @param value - its text (undefined: not given).
  * @returns the number, or undefined.
- * @throws UsageError when the text is not a finite number.
+ * @throws {UsageError} when the text is not a finite number.
  */
 export function numberFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -92,7 +92,7 @@ export function numberFlag(name: string, value: string | undefined): number | un
  * (numbers, booleans, arrays), else kept as strings.
  * @param items - the `key=value` strings.
  * @returns the nested overrides.
- * @throws UsageError when an item has no `=`.
+ * @throws {UsageError} when an item has no `=`.
  */
 export function setOverrides(items: readonly string[]): Record<string, unknown> {
   const root: Record<string, unknown> = {};

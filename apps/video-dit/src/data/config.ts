@@ -37,9 +37,9 @@ export const DEFAULT_VIDEO_DATA: Readonly<VideoDataConfig> = Object.freeze<Video
 
 /**
  * Fills the defaults and validates.
- * @param overrides fields that differ from {@link DEFAULT_VIDEO_DATA}
+ * @param overrides - fields that differ from {@link DEFAULT_VIDEO_DATA}
  * @returns a complete, validated config (a fresh object)
- * @throws RangeError or TypeError naming the first bad field, its value and what is allowed
+ * @throws {RangeError|TypeError} naming the first bad field, its value and what is allowed
  */
 export function videoDataConfig(overrides: Partial<VideoDataConfig> = {}): VideoDataConfig {
   const config: VideoDataConfig = {
@@ -59,8 +59,8 @@ function positiveInteger(name: string, value: unknown): void {
 
 /**
  * Checks a config the generator and the quality score rely on.
- * @param config the config to check
- * @throws RangeError or TypeError naming the first bad field, its value and what is allowed
+ * @param config - the config to check
+ * @throws {RangeError|TypeError} naming the first bad field, its value and what is allowed
  */
 export function validateVideoDataConfig(config: VideoDataConfig): void {
   positiveInteger('frames', config.frames);
@@ -99,7 +99,7 @@ export function validateVideoDataConfig(config: VideoDataConfig): void {
 }
 
 /**
- * @param config a data config
+ * @param config - a data config
  * @returns the [min, max] object size in pixels
  */
 export function sizeRange(config: Pick<VideoDataConfig, 'size'>): [min: number, max: number] {

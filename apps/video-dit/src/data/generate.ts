@@ -82,10 +82,10 @@ function paintBackground(config: VideoDataConfig, rng: Rng): Float32Array {
 
 /**
  * Generates one clip: objects moving at constant velocity, bouncing off the walls.
- * @param config the data config (validated: see {@link videoDataConfig})
- * @param index which clip; the same (config.seed, index) always gives the same clip
+ * @param config - the data config (validated: see {@link videoDataConfig})
+ * @param index - which clip; the same (config.seed, index) always gives the same clip
  * @returns the pixels [T, H, W, 3] in [-1, 1] and each object's track
- * @throws RangeError when the index is invalid
+ * @throws {RangeError} when the index is invalid
  */
 export function generateClip(config: VideoDataConfig, index: number): VideoClip {
   if (!Number.isInteger(index) || index < 0 || index >= MAX_INDEX) {
@@ -149,10 +149,10 @@ export function generateClip(config: VideoDataConfig, index: number): VideoClip 
 /**
  * The clip indices of a split. Training indices are [0, count); validation indices start at
  * {@link VALIDATION_INDEX_OFFSET}, so training never sees a validation clip.
- * @param split 'train' or 'validation'
- * @param count how many indices
+ * @param split - 'train' or 'validation'
+ * @param count - how many indices
  * @returns `count` clip indices for {@link generateClip} or {@link clipBatch}
- * @throws RangeError for an unknown split or a count outside [0, 2^30]
+ * @throws {RangeError} for an unknown split or a count outside [0, 2^30]
  */
 export function datasetSplit(split: 'train' | 'validation', count: number): number[] {
   if (!Number.isInteger(count) || count < 0 || count > VALIDATION_INDEX_OFFSET) {
@@ -167,10 +167,10 @@ export function datasetSplit(split: 'train' | 'validation', count: number): numb
 
 /**
  * Generates several clips into one batch.
- * @param config the data config
- * @param indices clip indices
+ * @param config - the data config
+ * @param indices - clip indices
  * @returns [B, T, H, W, 3] row-major in [-1, 1], clip b at offset b·T·H·W·3
- * @throws RangeError when an index is invalid
+ * @throws {RangeError} when an index is invalid
  */
 export function clipBatch(config: VideoDataConfig, indices: number[]): Float32Array {
   const clipLength = config.frames * config.height * config.width * 3;

@@ -22,10 +22,10 @@ export const TEXTURE_MAX = -0.3;
 
 /**
  * Whether a point lies inside a shape centred at the origin.
- * @param kind the shape
- * @param dx x offset from the centre, pixels
- * @param dy y offset from the centre (down), pixels
- * @param half half the shape's size
+ * @param kind - the shape
+ * @param dx - x offset from the centre, pixels
+ * @param dy - y offset from the centre (down), pixels
+ * @param half - half the shape's size
  * @returns true inside or on the edge
  */
 export function insideShape(kind: ShapeKind, dx: number, dy: number, half: number): boolean {

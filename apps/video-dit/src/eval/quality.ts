@@ -212,11 +212,11 @@ export function qualityScore(clip: Float32Array, shape: ClipShape, data: VideoDa
 
 /**
  * The mean quality of several clips: the mean score and the mean of each part.
- * @param clips each [T, H, W, 3] row-major in [-1, 1]
- * @param shape [T, H, W], the same for every clip
- * @param data the config the clips are meant to follow
+ * @param clips - each [T, H, W, 3] row-major in [-1, 1]
+ * @param shape - [T, H, W], the same for every clip
+ * @param data - the config the clips are meant to follow
  * @returns the mean score and the mean parts, all in [0, 1]
- * @throws RangeError when there is no clip, a clip does not match the shape or the config is invalid
+ * @throws {RangeError} when there is no clip, a clip does not match the shape or the config is invalid
  */
 export function meanQuality(clips: Float32Array[], shape: ClipShape, data: VideoDataConfig): QualityResult {
   if (clips.length === 0) throw new RangeError('clips must hold at least one clip');

@@ -17,8 +17,8 @@ export interface LineChartSpec {
 
 /**
  * Renders a Vega-Lite spec to PNG (Vega-Lite → Vega → SVG → resvg), with our font and sizes.
- * @param spec a Vega-Lite spec with inline data
- * @param options zoom: output pixels per chart unit (default 2)
+ * @param spec - a Vega-Lite spec with inline data
+ * @param options - zoom: output pixels per chart unit (default 2)
  * @returns the PNG file's bytes
  */
 export async function renderVegaLite(spec: TopLevelSpec, options: { zoom?: number } = {}): Promise<Uint8Array> {
@@ -43,9 +43,9 @@ export async function renderVegaLite(spec: TopLevelSpec, options: { zoom?: numbe
 
 /**
  * Writes a Vega-Lite chart as PNG (temporary file, then rename).
- * @param path where to write (folders are created)
- * @param spec a Vega-Lite spec with inline data
- * @param options zoom: output pixels per chart unit (default 2)
+ * @param path - where to write (folders are created)
+ * @param spec - a Vega-Lite spec with inline data
+ * @param options - zoom: output pixels per chart unit (default 2)
  * @returns when the file is in place
  */
 export async function writeVegaLitePng(
@@ -58,10 +58,10 @@ export async function writeVegaLitePng(
 
 /**
  * Writes a line chart as PNG, e.g. the loss curve (temporary file, then rename).
- * @param path where to write (folders are created)
- * @param spec title, axis titles, the series and whether y is logarithmic
+ * @param path - where to write (folders are created)
+ * @param spec - title, axis titles, the series and whether y is logarithmic
  * @returns when the file is in place
- * @throws RangeError when there is no series, a point is not finite, or logY meets a value ≤ 0
+ * @throws {RangeError} when there is no series, a point is not finite, or logY meets a value ≤ 0
  */
 export async function writeLineChart(path: string, spec: LineChartSpec): Promise<void> {
   if (!Array.isArray(spec.series) || spec.series.length === 0) {

@@ -16,11 +16,11 @@ export interface GifOptions {
 
 /**
  * Encodes a clip as a looping animated GIF (one palette of up to 256 colours for all frames).
- * @param frames [T, H, W, 3] row-major in [-1, 1]
- * @param shape [T, H, W]
- * @param options scale and frame delay
+ * @param frames - [T, H, W, 3] row-major in [-1, 1]
+ * @param shape - [T, H, W]
+ * @param options - scale and frame delay
  * @returns the GIF file's bytes
- * @throws RangeError when the shape does not match or an option is out of range
+ * @throws {RangeError} when the shape does not match or an option is out of range
  */
 export function encodeGif(frames: Float32Array, shape: ClipShape, options: GifOptions = {}): Uint8Array {
   checkClip('frames', frames, shape);
@@ -49,12 +49,12 @@ export function encodeGif(frames: Float32Array, shape: ClipShape, options: GifOp
 /**
  * Writes a clip as a looping animated GIF, upscaled by nearest neighbour so small clips stay sharp.
  * The file is written under a temporary name and renamed.
- * @param path where to write (folders are created)
- * @param frames [T, H, W, 3] row-major in [-1, 1]
- * @param shape [T, H, W]
- * @param options scale and frame delay
+ * @param path - where to write (folders are created)
+ * @param frames - [T, H, W, 3] row-major in [-1, 1]
+ * @param shape - [T, H, W]
+ * @param options - scale and frame delay
  * @returns when the file is in place
- * @throws RangeError when the shape does not match or an option is out of range
+ * @throws {RangeError} when the shape does not match or an option is out of range
  */
 export async function writeGif(
   path: string,

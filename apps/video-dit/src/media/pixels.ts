@@ -3,10 +3,10 @@ export type ClipShape = [frames: number, height: number, width: number];
 
 /**
  * Checks that `pixels` holds a [T, H, W, 3] clip.
- * @param name the argument's name for the error message
- * @param pixels the values
- * @param shape [T, H, W]
- * @throws RangeError when the shape is not three positive integers or the length does not match
+ * @param name - the argument's name for the error message
+ * @param pixels - the values
+ * @param shape - [T, H, W]
+ * @throws {RangeError} when the shape is not three positive integers or the length does not match
  */
 export function checkClip(name: string, pixels: Float32Array, shape: ClipShape): void {
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n > 0)) {
@@ -22,8 +22,8 @@ export function checkClip(name: string, pixels: Float32Array, shape: ClipShape):
 
 /**
  * Checks an upscaling factor.
- * @param scale the factor
- * @throws RangeError unless it is an integer in [1, 64]
+ * @param scale - the factor
+ * @throws {RangeError} unless it is an integer in [1, 64]
  */
 export function checkScale(scale: number): void {
   if (!Number.isInteger(scale) || scale < 1 || scale > 64) {
@@ -39,14 +39,14 @@ export function toByte(value: number): number {
 
 /**
  * Copies one frame into an RGBA image, upscaled by nearest neighbour.
- * @param target RGBA bytes of the whole image
- * @param targetWidth the image's width in pixels
- * @param left column of the frame's top-left corner in the image
- * @param top row of the frame's top-left corner in the image
- * @param pixels a clip [T, H, W, 3] in [-1, 1]
- * @param shape [T, H, W]
- * @param frame which frame
- * @param scale upscaling factor
+ * @param target - RGBA bytes of the whole image
+ * @param targetWidth - the image's width in pixels
+ * @param left - column of the frame's top-left corner in the image
+ * @param top - row of the frame's top-left corner in the image
+ * @param pixels - a clip [T, H, W, 3] in [-1, 1]
+ * @param shape - [T, H, W]
+ * @param frame - which frame
+ * @param scale - upscaling factor
  */
 export function blitFrame(
   target: Uint8Array,
@@ -76,8 +76,8 @@ export function blitFrame(
 
 /**
  * An upscaling factor that makes a frame about `target` pixels on its longer side.
- * @param shape [T, H, W]
- * @param target the wanted size in pixels
+ * @param shape - [T, H, W]
+ * @param target - the wanted size in pixels
  * @returns an integer ≥ 1
  */
 export function defaultScale(shape: ClipShape, target = 192): number {

@@ -13,9 +13,9 @@ export interface ContactSheetOptions {
 
 /**
  * Encodes RGBA bytes as a PNG file.
- * @param rgba width·height·4 bytes, row-major
- * @param width image width
- * @param height image height
+ * @param rgba - width·height·4 bytes, row-major
+ * @param width - image width
+ * @param height - image height
  * @returns the PNG file's bytes
  */
 export function encodePng(rgba: Uint8Array, width: number, height: number): Uint8Array {
@@ -29,11 +29,11 @@ const SHEET_GREY = 224;
 
 /**
  * Lays clips out as a grid, rows = clips and columns = frames, on a light grey sheet.
- * @param clips each [T, H, W, 3] in [-1, 1]
- * @param shape [T, H, W], the same for every clip
- * @param options scale and labels
+ * @param clips - each [T, H, W, 3] in [-1, 1]
+ * @param shape - [T, H, W], the same for every clip
+ * @param options - scale and labels
  * @returns the PNG file's bytes
- * @throws RangeError when there is no clip, a clip's length does not match, or the labels do not match the clips
+ * @throws {RangeError} when there is no clip, a clip's length does not match, or the labels do not match the clips
  */
 export function encodeContactSheet(
   clips: Float32Array[],
@@ -85,12 +85,12 @@ export function encodeContactSheet(
 /**
  * Writes a contact sheet PNG: rows = clips, columns = frames, optional labels on the left
  * (temporary file, then rename).
- * @param path where to write (folders are created)
- * @param clips each [T, H, W, 3] in [-1, 1]
- * @param shape [T, H, W], the same for every clip
- * @param options scale and labels
+ * @param path - where to write (folders are created)
+ * @param clips - each [T, H, W, 3] in [-1, 1]
+ * @param shape - [T, H, W], the same for every clip
+ * @param options - scale and labels
  * @returns when the file is in place
- * @throws RangeError when there is no clip, a clip's length does not match, or the labels do not match the clips
+ * @throws {RangeError} when there is no clip, a clip's length does not match, or the labels do not match the clips
  */
 export async function writeContactSheet(
   path: string,

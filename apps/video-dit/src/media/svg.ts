@@ -45,8 +45,8 @@ function warnWithoutFonts(): void {
 
 /**
  * Renders SVG to PNG with resvg, on white, using the system's fonts.
- * @param svg the SVG document
- * @param zoom output pixels per SVG unit (default 1)
+ * @param svg - the SVG document
+ * @param zoom - output pixels per SVG unit (default 1)
  * @returns the PNG file's bytes
  */
 export function svgToPng(svg: string, zoom = 1): Uint8Array {
@@ -62,7 +62,7 @@ export function svgToPng(svg: string, zoom = 1): Uint8Array {
 
 /**
  * Escapes text for an SVG text node or attribute.
- * @param text any string
+ * @param text - any string
  * @returns the string with &, <, >, " and ' escaped
  */
 export function escapeXml(text: string): string {

@@ -56,9 +56,9 @@ function histogram(draws: Float64Array): { t0: number; t1: number; density: numb
  * Draws the training-time density of the shifted logit-normal
  * (logit(t) + ln α ~ N(0, std²), t = 0 noise) for each shift, from `timestepDistribution`'s pdf,
  * optionally over a histogram of seeded draws, and writes it as a PNG.
- * @param args shifts, output path, std, and the number of draws for the histogram
+ * @param args - shifts, output path, std, and the number of draws for the histogram
  * @returns the path written and, per shift, its median t and the share of draws on the noise side
- * @throws RangeError or TypeError naming a bad argument
+ * @throws {RangeError|TypeError} naming a bad argument
  */
 export async function writeTimestepDensity(args: TimestepDensityArgs): Promise<{ out: string; curves: TimestepCurve[] }> {
   const { shifts, out, std, samples, seed } = checkArgs(args);

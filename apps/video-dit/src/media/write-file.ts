@@ -5,8 +5,8 @@ import { dirname } from 'node:path';
 /**
  * Writes a file under a temporary name beside it, then renames it into place, so a reader never
  * sees a half-written file. Creates the folder when missing.
- * @param path where the file ends up
- * @param data its bytes
+ * @param path - where the file ends up
+ * @param data - its bytes
  * @returns when the file is in place
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {

@@ -122,7 +122,7 @@ function positiveInt(name: string, value: number): void {
 /**
  * Checks that a model config is consistent.
  * @param config - the config to check.
- * @throws RangeError naming the field when a size is not a positive integer, the patch does not
+ * @throws {RangeError} naming the field when a size is not a positive integer, the patch does not
  * divide the clip, or the head dimension is not even.
  */
 export function validateModelConfig(config: ModelConfig): void {

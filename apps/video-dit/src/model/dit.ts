@@ -118,7 +118,7 @@ function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
  * @param tokens - noisy clips as tubelet tokens `[B, S, patchDim]` (see `patchify`).
  * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
  * @returns the predicted velocity `x1 − x0` in the same token layout, `[B, S, patchDim]`.
- * @throws RangeError when `tokens` or `t` do not match the config.
+ * @throws {RangeError} when `tokens` or `t` do not match the config.
  */
 export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D): tf.Tensor3D {
   const { config, params } = model;
@@ -163,7 +163,7 @@ export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D
  * @param xt - noisy clips `[B, T, H, W, C]`.
  * @param t - `[B]` times in the t convention (t = 0 noise, t = 1 data).
  * @returns the predicted velocity `x1 − x0`, `[B, T, H, W, C]`.
- * @throws RangeError when `xt` or `t` do not match the config.
+ * @throws {RangeError} when `xt` or `t` do not match the config.
  */
 export function ditForward(model: Dit, xt: tf.Tensor5D, t: tf.Tensor1D): tf.Tensor5D {
   const { config } = model;

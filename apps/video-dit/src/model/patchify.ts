@@ -39,7 +39,7 @@ export function unpatchify(tokens: tf.Tensor3D, config: ModelConfig): tf.Tensor5
  * @param batch - number of clips.
  * @param config - model config (clip size and patch).
  * @returns tokens `[batch, S, patchDim]`, row-major.
- * @throws RangeError when the array does not hold `batch` clips of the config's size.
+ * @throws {RangeError} when the array does not hold `batch` clips of the config's size.
  */
 export function patchifyValues(clips: Float32Array, batch: number, config: ModelConfig): Float32Array {
   const { frames, height, width, channels } = config;

@@ -32,7 +32,7 @@ export interface ShareOfBatch {
  * @param batch - the whole batch.
  * @param count - number of shards, 1 ≤ count ≤ clips.
  * @returns the shards, in batch order.
- * @throws RangeError when count is not an integer in [1, clips].
+ * @throws {RangeError} when count is not an integer in [1, clips].
  */
 export function splitBatch(batch: BatchShard, count: number): ShareOfBatch[] {
   const clips = batch.t.length;
@@ -101,7 +101,7 @@ export async function flattenTensors(tensors: readonly tf.Tensor[]): Promise<Flo
  * @param flat - the values.
  * @param params - the weights whose shapes and order to follow.
  * @returns one tensor per weight (the caller owns them).
- * @throws RangeError when the length does not match.
+ * @throws {RangeError} when the length does not match.
  */
 export function unflatten(flat: Float32Array, params: ModelParams): tf.Tensor[] {
   const weights = [...params.values()];
