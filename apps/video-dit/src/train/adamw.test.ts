@@ -58,7 +58,7 @@ describe('AdamW', () => {
   const options = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 };
 
   test("one update moves each weight by lr·(m̂/(√v̂ + ε) + λ·w), decaying matrices only", () => {
-    const params = new Map([
+    const params = new Map<string, tf.Variable>([
       ['w', tf.variable(tf.tensor2d([[1, -1]]))],
       ['b', tf.variable(tf.tensor1d([1]))],
     ]);
