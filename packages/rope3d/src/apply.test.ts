@@ -11,7 +11,7 @@ import {
   permuteHeadChannels,
 } from './permutation.js';
 import { type AxisTriple, type RopeLayout, ropeTable } from './table.js';
-import { BACKENDS, maxAbsDiff, useBackend } from './test-utils.js';
+import { BACKENDS, maxAbsDiff, useBackend } from '../test/test-utils.js';
 
 afterAll(() => clearRopeCache());
 

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { applyRope, clearRopeCache } from './apply.js';
 import { interleavedToPackedPermutation, permuteHeadChannels } from './permutation.js';
 import { axisDimsFor, type RopeTableOptions, riflexIntrinsicFrequency, ropeTable, tokenPositions } from './table.js';
-import { useBackend } from './test-utils.js';
+import { useBackend } from '../test/test-utils.js';
 
 afterAll(() => clearRopeCache());
 
