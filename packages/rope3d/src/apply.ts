@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend } from '@tensorflow/tfjs-core';
-import { clearTableCache, onTableEvicted, type RopeTable } from './table.js';
+import { type RopeTable, tableCache } from './table.js';
 
 /** Options of {@link applyRope}. */
 export interface ApplyRopeOptions {
@@ -57,7 +57,7 @@ function disposeUploads(table: RopeTable): void {
   uploads.delete(table);
 }
 
-onTableEvicted(disposeUploads);
+tableCache.onEvicted(disposeUploads);
 
 /**
  * Frees every float32 table tensor uploaded by {@link applyRope} on every backend and empties the
@@ -65,7 +65,7 @@ onTableEvicted(disposeUploads);
  */
 export function clearRopeCache(): void {
   for (const table of [...uploads.keys()]) disposeUploads(table);
-  clearTableCache();
+  tableCache.clear();
 }
 
 /** Channel distance between the two members of a pair. */

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BACKENDS, useBackend } from '../test/test-utils.js';
 import { applyRope, clearRopeCache } from './apply.js';
 import { Rope3D } from './layer.js';
 import { ropeTable } from './table.js';
-import { BACKENDS, useBackend } from '../test/test-utils.js';
 
 // tfjs-layers' own four layer tests: symbolic shape, one training step, serialization round trip,
 // no tensor leak; plus input validation.

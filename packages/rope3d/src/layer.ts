@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import { applyRope, checkRopeInputShape, formatShape } from './apply.js';
-import { type RopeTable, type RopeTableOptions, ropeTable } from './table.js';
+import type { RopeTableOptions } from './options.js';
+import { type RopeTable, ropeTable } from './table.js';
 
 /** tfjs-layers does not export `LayerArgs`; this is it. */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;

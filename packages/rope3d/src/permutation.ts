@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape } from './apply.js';
-import { type AxisTriple, checkAxisDims } from './table.js';
+import { type AxisTriple, checkAxisDims } from './options.js';
 
 /*
  * A permutation P maps one channel layout onto another: to[k] = from[P[k]]. Applying the same P
