@@ -60,8 +60,9 @@ export class Rope3D extends layers.Layer {
   private readonly tableOptions: RopeTableOptions;
 
   /**
-   * @param args table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …).
-   * @throws {RangeError|TypeError} for any invalid table option (see {@link ropeTable}).
+   * @param args - table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …).
+   * @throws {TypeError} when args is not an object, or a triple option is not an array of 3 (see {@link ropeTable}).
+   * @throws {RangeError} when a table option is invalid (see {@link ropeTable}).
    */
   constructor(args: Rope3DArgs) {
     if (typeof args !== 'object' || args === null) {

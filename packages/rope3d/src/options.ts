@@ -112,11 +112,11 @@ function checkTriple(value: unknown, name: string, where: string): asserts value
  * - `hunyuan`: HunyuanVideo's `[16, 56, 56]` at 128, scaled in proportion: `[d/8, 7d/16, 7d/16]`,
  *   defined where every part is even, i.e. `d` a multiple of 32 (64 → [8, 28, 28]); pass `axisDims` otherwise.
  *
- * @param preset `'hunyuan'` or `'wan'`.
- * @param headDim channels per head.
+ * @param preset - `'hunyuan'` or `'wan'`.
+ * @param headDim - channels per head.
  * @returns the three axis parts, each even, summing to `headDim`.
- * @throws {RangeError} for an unknown preset, a head dim that is not an even positive integer, or
- *   (for `hunyuan`) one that is not a multiple of 32.
+ * @throws {RangeError} when the preset is unknown, the head dim is not an even positive integer, or
+ *   (for `hunyuan`) not a multiple of 32.
  */
 export function axisDimsFor(preset: RopePreset, headDim: number): [number, number, number] {
   checkPreset(preset, 'axisDimsFor');
@@ -136,10 +136,11 @@ export function axisDimsFor(preset: RopePreset, headDim: number): [number, numbe
 /**
  * Checks an explicit axis split against a head dim.
  *
- * @param axisDims `[time, height, width]` channel counts.
- * @param headDim channels per head.
- * @param where the calling function, for the message.
- * @throws {RangeError|TypeError} for a part that is not an even non-negative integer, or parts that do not sum to `headDim`.
+ * @param axisDims - `[time, height, width]` channel counts.
+ * @param headDim - channels per head.
+ * @param where - the calling function, for the message.
+ * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {RangeError} when a part is not an even non-negative integer, or the parts do not sum to `headDim`.
  */
 export function checkAxisDims(axisDims: unknown, headDim: number, where: string): asserts axisDims is AxisTriple {
   checkTriple(axisDims, 'axisDims', where);
@@ -159,9 +160,10 @@ export function checkAxisDims(axisDims: unknown, headDim: number, where: string)
 /**
  * Checks a token grid.
  *
- * @param grid `[T, H, W]`.
- * @param where the calling function, for the message.
- * @throws {RangeError|TypeError} unless every entry is a positive integer.
+ * @param grid - `[T, H, W]`.
+ * @param where - the calling function, for the message.
+ * @throws {TypeError} when grid is not an array of 3.
+ * @throws {RangeError} when an entry is not a positive integer.
  */
 export function checkGrid(grid: unknown, where: string): asserts grid is AxisTriple {
   checkTriple(grid, 'grid', where);
@@ -189,8 +191,8 @@ export interface ResolvedTableOptions {
  *
  * @param options - the caller's options.
  * @returns the complete configuration.
- * @throws {RangeError} for an invalid value.
- * @throws {TypeError} for options that are not an object, or a triple that is not an array of 3.
+ * @throws {TypeError} when options is not an object, or a triple is not an array of 3.
+ * @throws {RangeError} when a value is invalid.
  */
 export function resolveTableOptions(options: RopeTableOptions): ResolvedTableOptions {
   const where = 'ropeTable';

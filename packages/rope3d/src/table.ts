@@ -40,8 +40,8 @@ export interface RopeTable {
  * The frequencies `θ^(−2j/d)` of one axis part, as HunyuanVideo's `get_1d_rotary_pos_embed` and
  * Wan's `rope_params` compute them (here in float64).
  *
- * @param axisDim channels of the axis part (even).
- * @param theta the axis' θ.
+ * @param axisDim - channels of the axis part (even).
+ * @param theta - the axis' θ.
  * @returns `axisDim / 2` frequencies in radians per position.
  */
 function axisFrequencies(axisDim: number, theta: number): Float64Array {
@@ -135,11 +135,13 @@ export const tableCache = new LruCache<RopeTable>(TABLE_CACHE_SIZE);
  * and Wan2.1's `rope_params`. RIFLEx, when given, replaces time frequency `k−1` by `scale·2π/testFrames`.
  * Up to 64 configurations stay cached (least recently used dropped first).
  *
- * @param options grid, head dim, split and the options of {@link RopeTableOptions}.
+ * @param options - grid, head dim, split and the options of {@link RopeTableOptions}.
  * @returns a frozen table; the same object for the same configuration while cached.
- * @throws {RangeError|TypeError} for a grid entry that is not a positive integer, a head dim that is
- *   not even, an odd axis part, parts that do not sum to the head dim, an unknown preset or layout,
- *   a non-positive θ / factor / NTK scale, a bad RIFLEx index, or positions beyond `maxPositions`.
+ * @throws {TypeError} when options is not an object, or grid, axisDims, offset, ntk or a three-value
+ *   interpolationFactor is not an array of 3.
+ * @throws {RangeError} when a grid entry is not a positive integer, the head dim is not even, an axis
+ *   part is odd, the parts do not sum to the head dim, the preset or layout is unknown, a θ / factor /
+ *   NTK scale is not positive, the RIFLEx index is bad, or positions go beyond `maxPositions`.
  */
 export function ropeTable(options: RopeTableOptions): RopeTable {
   const resolved = resolveTableOptions(options);
@@ -150,10 +152,11 @@ export function ropeTable(options: RopeTableOptions): RopeTable {
 /**
  * Integer positions `(t, h, w)` of every token of a grid, in token order `s = (t·H + h)·W + w`.
  *
- * @param grid `[T, H, W]`.
- * @param offset position of the first token on each axis; default `[0, 0, 0]`.
+ * @param grid - `[T, H, W]`.
+ * @param offset - position of the first token on each axis; default `[0, 0, 0]`.
  * @returns `[tokens, 3]` row-major.
- * @throws {RangeError|TypeError} for a grid entry that is not a positive integer.
+ * @throws {TypeError} when grid is not an array of 3.
+ * @throws {RangeError} when a grid entry is not a positive integer.
  */
 export function tokenPositions(grid: AxisTriple, offset: AxisTriple = [0, 0, 0]): Int32Array {
   checkGrid(grid, 'tokenPositions');
@@ -174,10 +177,10 @@ export function tokenPositions(grid: AxisTriple, offset: AxisTriple = [0, 0, 0])
  * HunyuanVideo (time part 16, θ 256, repetition at about 48 latent frames) gives k = 4, period 50.3;
  * Wan2.1 uses k = 6.
  *
- * @param options `axisDim` (channels of the time part), `theta`, `repetitionFrames` (first repeated latent frame).
+ * @param options - `axisDim` (channels of the time part), `theta`, `repetitionFrames` (first repeated latent frame).
  * @returns `k` (1-based, for {@link RiflexOptions.k}) and `periodFrames` (`N_k`): apply RIFLEx without
  *   fine-tuning only when the test length exceeds `periodFrames`.
- * @throws {RangeError} for an odd or non-positive axis dim, or a non-positive θ or frame count.
+ * @throws {RangeError} when the axis dim is odd or not positive, or θ or the frame count is not positive.
  */
 export function riflexIntrinsicFrequency(options: { axisDim: number; theta: number; repetitionFrames: number }): {
   k: number;
