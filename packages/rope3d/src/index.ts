@@ -17,4 +17,3 @@ export {
   packedToInterleavedPermutation,
   permuteHeadChannels,
 } from './permutation.js';
-export { type LayerArgs, Rope3D, type Rope3DArgs } from './layer.js';

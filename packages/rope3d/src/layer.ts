@@ -47,7 +47,7 @@ function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArg
  * Input `[batch, tokens, heads, headDim]`, or `[batch, tokens, heads·headDim]` straight from a
  * Dense projection (split into heads of `headDim` and merged back). Output: the same shape.
  * No weights; gradients flow to the input. Registered with tfjs serialization as `flowdit.Rope3D`
- * when this package is imported: import it before `tf.loadLayersModel`.
+ * when `@flowdit/rope3d/layer` is imported: import it before `tf.loadLayersModel`.
  *
  * @example
  * const q = new Rope3D({ grid: [8, 16, 16], headDim: 64, preset: 'wan' }).apply(dense.apply(x));
