@@ -205,7 +205,7 @@ function lastJsonLine(stdout: string): Record<string, unknown> {
 }
 
 describe('@flowdit/rope3d keeps its main entry free of tfjs-layers', () => {
-  test('with tfjs-core alone ropeTable and applyRope run and nothing registers; /layer registers flowdit.Rope3D once tfjs-layers is added', async () => {
+  test('with tfjs-core alone ropeTable and applyRope run and nothing registers; /layer registers flowdit.Rope3D once tfjs-layers is added, its unnamed layers called rope3d, rope3d_1', async () => {
     const name = '@flowdit/rope3d';
     const tfjs = bounds.get(name)?.at(-1);
     const dir = await createProject('rope3d-core-only');
@@ -245,10 +245,16 @@ describe('@flowdit/rope3d keeps its main entry free of tfjs-layers', () => {
           `const { Rope3D } = await import('${name}/layer');`,
           "const afterLayer = registered();",
           "const registeredClass = tf.serialization.SerializationMap.getMap().classNameMap['flowdit.Rope3D']?.[0];",
-          'console.log(JSON.stringify({ afterMain, afterLayer, isRope3D: registeredClass === Rope3D }));',
+          "const names = [1, 2].map(() => new Rope3D({ grid: [1, 1, 2], headDim: 2, axisDims: [0, 0, 2] }).name);",
+          'console.log(JSON.stringify({ afterMain, afterLayer, isRope3D: registeredClass === Rope3D, names }));',
         ].join('\n'),
       ),
     );
-    expect(lastJsonLine(withLayers.stdout)).toEqual({ afterMain: [], afterLayer: ['flowdit.Rope3D'], isRope3D: true });
+    expect(lastJsonLine(withLayers.stdout)).toEqual({
+      afterMain: [],
+      afterLayer: ['flowdit.Rope3D'],
+      isRope3D: true,
+      names: ['rope3d', 'rope3d_1'],
+    });
   });
 });

@@ -40,6 +40,19 @@ function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArg
   return { table: JSON.parse(JSON.stringify(table)) as RopeTableOptions, layer: layer as LayerArgs };
 }
 
+/*
+ * Without a name, tfjs-layers would name the layer after getClassName() and a counter it keeps to
+ * itself: 'flowdit._rope3d_flowdit.Rope3D1'. Keras' form reads better in summaries and getLayer().
+ */
+let unnamedLayers = 0;
+
+/** `rope3d`, then `rope3d_1`, `rope3d_2`, …: one per layer created without a name. */
+function defaultLayerName(): string {
+  const name = unnamedLayers === 0 ? 'rope3d' : `rope3d_${unnamedLayers}`;
+  unnamedLayers += 1;
+  return name;
+}
+
 /**
  * 3D rotary position embedding as a tfjs-layers layer: rotates q or k of video tokens by their
  * `(t, h, w)` positions with a cached table (see {@link ropeTable} and {@link applyRope}).
@@ -60,7 +73,8 @@ export class Rope3D extends layers.Layer {
   private readonly tableOptions: RopeTableOptions;
 
   /**
-   * @param args - table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …).
+   * @param args - table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …);
+   *   without a name the layer is called `rope3d`, `rope3d_1`, `rope3d_2`, … in order of creation.
    * @throws {TypeError} when args is not an object, or a triple option is not an array of 3 (see {@link ropeTable}).
    * @throws {RangeError} when a table option is invalid (see {@link ropeTable}).
    */
@@ -69,8 +83,10 @@ export class Rope3D extends layers.Layer {
       throw new TypeError(`Rope3D: args is ${String(args)}; pass an object with at least grid and headDim`);
     }
     const { table, layer } = splitArgs(args);
-    super(layer);
-    this.table = ropeTable(table);
+    // built first, so that a layer with bad options takes no default name
+    const built = ropeTable(table);
+    super({ ...layer, name: layer.name ?? defaultLayerName() });
+    this.table = built;
     this.tableOptions = table;
   }
 
