@@ -1,12 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { entryPoints } from './helpers/entries.js';
 import { exec } from './helpers/exec.js';
 import { type PackedPackage, isShippable, packPackage } from './helpers/pack.js';
 import { compareVersions, peerRangeBounds } from './helpers/peers.js';
 import {
   type PackageManager,
   createProject,
+  directDependencies,
   install,
   installedCopies,
   lockfileText,
@@ -166,15 +168,93 @@ describe.each(PACKAGE_MANAGERS)('installed with %s into a fresh project', (pm) =
           }
         }
 
-        // Every entry point loads with what is installed (the tfjs subpaths only where tfjs is).
-        const entries = Object.keys(pkg.manifest.exports ?? { '.': '' })
-          .filter((sub) => sub !== './package.json' && (sub === '.' || step.usesTfjs))
-          .map((sub) => (sub === '.' ? pkg.manifest.name : `${pkg.manifest.name}/${sub.slice(2)}`));
-        const imports = entries.map((entry) => `await import(${JSON.stringify(entry)});`).join('\n');
+        // Every entry point whose peers are installed loads; one whose (optional) peer is not
+        // installed yet fails saying which package is missing.
+        const added = directDependencies(dir);
+        const entries = entryPoints(pkg);
+        const loadable = entries.filter((entry) => entry.needs.every((need) => added.has(need)));
+        const imports = loadable.map((entry) => `await import(${JSON.stringify(entry.specifier)});`).join('\n');
         await runModule(dir, 'entry-points.mjs', `${imports}\nconsole.log('ok');\n`);
+        for (const entry of entries.filter((e) => !loadable.includes(e))) {
+          const missing = entry.needs.filter((need) => !added.has(need));
+          const result = await runModule(dir, 'entry-point-missing-peer.mjs', `await import(${JSON.stringify(entry.specifier)});\n`, true);
+          expect(result.code, `${entry.specifier} imported in ${where} without ${missing.join(', ')}`).not.toBe(0);
+          expect(result.stderr, `${entry.specifier} in ${where}`).toContain(`Cannot find package '${missing[0]}'`);
+        }
 
         if (step.example) await runModule(dir, 'readme-example.mjs', toRunnableModule(step.example));
       }
     });
   }
+});
+
+/** A module that prints, as its last line, the JSON of what `body` computes, with the flowdit.* classes tfjs serialization knows. */
+function reportingModule(body: string): string {
+  return [
+    "import '@tensorflow/tfjs-backend-cpu';",
+    "import * as tf from '@tensorflow/tfjs-core';",
+    "await tf.setBackend('cpu');",
+    "const registered = () => Object.keys(tf.serialization.SerializationMap.getMap().classNameMap).filter((name) => name.startsWith('flowdit.'));",
+    body,
+    '',
+  ].join('\n');
+}
+
+function lastJsonLine(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null') as Record<string, unknown>;
+}
+
+describe('@flowdit/rope3d keeps its main entry free of tfjs-layers', () => {
+  test('with tfjs-core alone ropeTable and applyRope run and nothing registers; /layer registers flowdit.Rope3D once tfjs-layers is added, its unnamed layers called rope3d, rope3d_1', async () => {
+    const name = '@flowdit/rope3d';
+    const tfjs = bounds.get(name)?.at(-1);
+    const dir = await createProject('rope3d-core-only');
+    cleanup.push(dir);
+    await install('npm', dir, [tarballOf(name).tarball, `@tensorflow/tfjs-core@${tfjs}`, `@tensorflow/tfjs-backend-cpu@${tfjs}`]);
+    expect(installedCopies(dir).map((copy) => copy.name), `${dir}: the optional peer was installed`).not.toContain('@tensorflow/tfjs-layers');
+
+    // One pair on a [1, 1, 2] grid: the first token stays, the second turns by 1 rad.
+    const coreOnly = await runModule(
+      dir,
+      'core-only.mjs',
+      reportingModule(
+        [
+          `const { applyRope, ropeTable } = await import('${name}');`,
+          "const table = ropeTable({ grid: [1, 1, 2], headDim: 2, axisDims: [0, 0, 2] });",
+          'const rotated = Array.from(applyRope(tf.tensor4d([1, 0, 1, 0], [1, 2, 1, 2]), table).dataSync());',
+          'console.log(JSON.stringify({ rotated, registered: registered() }));',
+        ].join('\n'),
+      ),
+    );
+    const core = lastJsonLine(coreOnly.stdout);
+    const expected = [1, 0, Math.cos(1), Math.sin(1)];
+    expect(core.rotated).toHaveLength(4);
+    (core.rotated as number[]).forEach((value, i) => {
+      expect(value).toBeCloseTo(expected[i] ?? Number.NaN, 6);
+    });
+    expect(core.registered, `importing ${name} registered classes`).toEqual([]);
+
+    await install('npm', dir, [`@tensorflow/tfjs-layers@${tfjs}`]);
+    const withLayers = await runModule(
+      dir,
+      'with-layers.mjs',
+      reportingModule(
+        [
+          `await import('${name}');`,
+          'const afterMain = registered();',
+          `const { Rope3D } = await import('${name}/layer');`,
+          "const afterLayer = registered();",
+          "const registeredClass = tf.serialization.SerializationMap.getMap().classNameMap['flowdit.Rope3D']?.[0];",
+          "const names = [1, 2].map(() => new Rope3D({ grid: [1, 1, 2], headDim: 2, axisDims: [0, 0, 2] }).name);",
+          'console.log(JSON.stringify({ afterMain, afterLayer, isRope3D: registeredClass === Rope3D, names }));',
+        ].join('\n'),
+      ),
+    );
+    expect(lastJsonLine(withLayers.stdout)).toEqual({
+      afterMain: [],
+      afterLayer: ['flowdit.Rope3D'],
+      isRope3D: true,
+      names: ['rope3d', 'rope3d_1'],
+    });
+  });
 });

@@ -103,10 +103,22 @@ export function lockfileText(pm: PackageManager, dir: string): string {
  * @param dir - the project
  * @param fileName - e.g. example.mjs
  * @param source - JavaScript module source
+ * @param allowFailure - resolve instead of throwing on a non-zero exit
  * @returns the command's result
- * @throws {Error} when it exits non-zero (the message carries its output)
+ * @throws {Error} when it exits non-zero and allowFailure is false (the message carries its output)
  */
-export function runModule(dir: string, fileName: string, source: string) {
+export function runModule(dir: string, fileName: string, source: string, allowFailure = false) {
   writeFileSync(join(dir, fileName), source);
-  return exec(process.execPath, [fileName], { cwd: dir, env: cleanEnv(), timeoutMs: 120_000 });
+  return exec(process.execPath, [fileName], { cwd: dir, env: cleanEnv(), timeoutMs: 120_000, allowFailure });
+}
+
+/**
+ * The packages a user added to a project: its package.json dependencies, which the install
+ * commands write.
+ * @param dir - the project
+ * @returns their names
+ */
+export function directDependencies(dir: string): Set<string> {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return new Set(Object.keys(manifest.dependencies ?? {}));
 }

@@ -3,7 +3,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rope3D } from '@flowdit/rope3d'; // registers flowdit.Rope3D: import before loadLayersModel
+import { Rope3D } from '@flowdit/rope3d/layer'; // registers flowdit.Rope3D: import before loadLayersModel
 
 await tf.setBackend('cpu');
 

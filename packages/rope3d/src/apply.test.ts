@@ -2,16 +2,16 @@ import { fc, test as propTest } from '@fast-check/vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of tfjs-core's ops
 import { afterAll, describe, expect, test } from 'vitest';
+import { BACKENDS, maxAbsDiff, useBackend } from '../test/test-utils.js';
 import { applyRope, clearRopeCache } from './apply.js';
+import type { AxisTriple, RopeLayout } from './options.js';
 import {
   axisHalfSplitToPackedPermutation,
   interleavedToPackedPermutation,
-  invertPermutation,
   packedToInterleavedPermutation,
   permuteHeadChannels,
 } from './permutation.js';
-import { type AxisTriple, type RopeLayout, ropeTable } from './table.js';
-import { BACKENDS, maxAbsDiff, useBackend } from './test-utils.js';
+import { ropeTable } from './table.js';
 
 afterAll(() => clearRopeCache());
 
@@ -229,27 +229,15 @@ describe('the float32 table cache', () => {
   });
 });
 
-describe('permutations', () => {
-  test('interleaved → packed is [0, 2, …, D−2, 1, 3, …, D−1] and inverts', () => {
-    expect(Array.from(interleavedToPackedPermutation([4, 2, 2]))).toEqual([0, 2, 4, 6, 1, 3, 5, 7]);
-    const Q = interleavedToPackedPermutation([16, 56, 56]);
-    const inverse = packedToInterleavedPermutation([16, 56, 56]);
-    expect(Array.from(Q, (q) => inverse[q])).toEqual(Array.from({ length: 128 }, (_, k) => k));
-  });
-
-  test('per-axis half-split → packed for [16, 56, 56] is the one in references.md', () => {
-    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    expect(Array.from(axisHalfSplitToPackedPermutation([16, 56, 56]))).toEqual([
-      ...range(0, 7),
-      ...range(16, 43),
-      ...range(72, 99),
-      ...range(8, 15),
-      ...range(44, 71),
-      ...range(100, 127),
-    ]);
-  });
-
-  test('invertPermutation rejects non-permutations', () => {
-    expect(() => invertPermutation([0, 0, 1])).toThrow(/entry 1 is 0; expected each of 0..2 exactly once/);
+describe('bad input names the argument, the value and what is allowed', () => {
+  const table = () => ropeTable({ grid: [2, 3, 4], headDim: 16, axisDims: [4, 6, 6] });
+  test.each<[string, () => unknown, RegExp]>([
+    ['a token count that does not match the grid', () => applyRope(tf.zeros([1, 25, 2, 16]) as tf.Tensor4D, table()), /x has 25 tokens .*grid \[2, 3, 4\] has 24 = 2·3·4 tokens/],
+    ['a head dim that does not match', () => applyRope(tf.zeros([1, 24, 2, 8]) as tf.Tensor4D, table()), /x has head dim 8 .*headDim 16/],
+    ['rank 3', () => applyRope(tf.zeros([24, 2, 16]) as never, table()), /rank 3\); expected rank 4/],
+    ['int32 input', () => applyRope(tf.zeros([1, 24, 2, 16], 'int32') as tf.Tensor4D, table()), /dtype int32; expected float32/],
+  ])('%s', async (_, call, message) => {
+    await useBackend('cpu');
+    expect(call).toThrow(message);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend } from '@tensorflow/tfjs-core';
-import { clearTableCache, onTableEvicted, type RopeTable } from './table.js';
+import { type RopeTable, tableCache } from './table.js';
 
 /** Options of {@link applyRope}. */
 export interface ApplyRopeOptions {
@@ -57,7 +57,7 @@ function disposeUploads(table: RopeTable): void {
   uploads.delete(table);
 }
 
-onTableEvicted(disposeUploads);
+tableCache.onEvicted(disposeUploads);
 
 /**
  * Frees every float32 table tensor uploaded by {@link applyRope} on every backend and empties the
@@ -65,7 +65,7 @@ onTableEvicted(disposeUploads);
  */
 export function clearRopeCache(): void {
   for (const table of [...uploads.keys()]) disposeUploads(table);
-  clearTableCache();
+  tableCache.clear();
 }
 
 /** Channel distance between the two members of a pair. */
@@ -191,12 +191,12 @@ export function formatShape(shape: readonly (number | null | undefined)[]): stri
  * Checks that `x` fits a table: rank 4 `[batch, tokens, heads, headDim]`, float32, the table's head
  * dim and token count.
  *
- * @param shape the shape of x (entries may be null for unknown batch sizes).
- * @param table the table to apply.
- * @param where the calling function, for the message.
- * @param allowPadding whether more tokens than the table has are allowed.
- * @param shown the shape to print in messages (the caller's own, when it reshaped).
- * @throws {RangeError} naming the mismatch.
+ * @param shape - the shape of x (entries may be null for unknown batch sizes).
+ * @param table - the table to apply.
+ * @param where - the calling function, for the message.
+ * @param allowPadding - whether more tokens than the table has are allowed.
+ * @param shown - the shape to print in messages (the caller's own, when it reshaped).
+ * @throws {RangeError} when x does not fit the table, naming the mismatch.
  */
 export function checkRopeInputShape(
   shape: readonly (number | null)[],
@@ -231,11 +231,12 @@ export function checkRopeInputShape(
  * rotation by the negated angles (a `tf.customGrad`), as cheap as the forward pass.
  * Uses only reshape, slice, concat, 2-D matMul, mul and add, so it runs on cpu, wasm, webgl and webgpu.
  *
- * @param x `[batch, tokens, heads, headDim]` float32, tokens in order `s = (t·H + h)·W + w`.
- * @param table from {@link ropeTable}; its layout must be the channel layout of `x`.
- * @param options see {@link ApplyRopeOptions}.
+ * @param x - `[batch, tokens, heads, headDim]` float32, tokens in order `s = (t·H + h)·W + w`.
+ * @param table - from {@link ropeTable}; its layout must be the channel layout of `x`.
+ * @param options - see {@link ApplyRopeOptions}.
  * @returns a new tensor of x's shape.
- * @throws {RangeError|TypeError} when x is not float32, not rank 4, or its head dim or token count does not match the table.
+ * @throws {TypeError} when x is not a float32 tensor.
+ * @throws {RangeError} when x is not rank 4, or its head dim or token count does not match the table.
  */
 export function applyRope(x: tf.Tensor4D, table: RopeTable, options: ApplyRopeOptions = {}): tf.Tensor4D {
   if (!(x instanceof tf.Tensor)) throw new TypeError(`applyRope: x is ${String(x)}; expected a tf.Tensor`);

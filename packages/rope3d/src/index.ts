@@ -6,12 +6,9 @@ export {
   type RiflexOptions,
   type RopeLayout,
   type RopePreset,
-  type RopeTable,
   type RopeTableOptions,
-  riflexIntrinsicFrequency,
-  ropeTable,
-  tokenPositions,
-} from './table.js';
+} from './options.js';
+export { type RopeTable, riflexIntrinsicFrequency, ropeTable, tokenPositions } from './table.js';
 export { type ApplyRopeOptions, applyRope, clearRopeCache } from './apply.js';
 export {
   axisHalfSplitToPackedPermutation,
@@ -20,4 +17,3 @@ export {
   packedToInterleavedPermutation,
   permuteHeadChannels,
 } from './permutation.js';
-export { type LayerArgs, Rope3D, type Rope3DArgs } from './layer.js';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BACKENDS, useBackend } from '../test/test-utils.js';
 import { applyRope, clearRopeCache } from './apply.js';
 import { Rope3D } from './layer.js';
 import { ropeTable } from './table.js';
-import { BACKENDS, useBackend } from './test-utils.js';
 
 // tfjs-layers' own four layer tests: symbolic shape, one training step, serialization round trip,
 // no tensor leak; plus input validation.
@@ -134,6 +134,16 @@ describe('Rope3D', () => {
   ])('rejects input shape %j', (shape, message) => {
     const layer = new Rope3D({ grid, headDim, preset: 'wan' });
     expect(() => layer.apply(tfl.input({ shape: (shape as (number | null)[]).slice(1) as number[] }))).toThrow(message);
+  });
+
+  test('without a name a layer is called rope3d, rope3d_1, rope3d_2, … in order of creation', () => {
+    const first = new Rope3D({ grid, headDim }).name;
+    expect(first).toMatch(/^rope3d(_\d+)?$/);
+    const count = first === 'rope3d' ? 0 : Number(first.slice('rope3d_'.length));
+    expect([new Rope3D({ grid, headDim }).name, new Rope3D({ grid, headDim }).name]).toEqual([`rope3d_${count + 1}`, `rope3d_${count + 2}`]);
+    expect(() => new Rope3D({ grid: [0, 1, 1], headDim })).toThrow(/grid\[0\] is 0/);
+    expect(new Rope3D({ grid, headDim }).name).toBe(`rope3d_${count + 3}`);
+    expect(new Rope3D({ grid, headDim, name: 'rope_q' }).name).toBe('rope_q');
   });
 
   test('rejects bad options at construction', () => {

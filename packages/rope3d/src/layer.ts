@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import { applyRope, checkRopeInputShape, formatShape } from './apply.js';
-import { type RopeTable, type RopeTableOptions, ropeTable } from './table.js';
+import type { RopeTableOptions } from './options.js';
+import { type RopeTable, ropeTable } from './table.js';
 
 /** tfjs-layers does not export `LayerArgs`; this is it. */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
@@ -39,6 +40,19 @@ function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArg
   return { table: JSON.parse(JSON.stringify(table)) as RopeTableOptions, layer: layer as LayerArgs };
 }
 
+/*
+ * Without a name, tfjs-layers would name the layer after getClassName() and a counter it keeps to
+ * itself: 'flowdit._rope3d_flowdit.Rope3D1'. Keras' form reads better in summaries and getLayer().
+ */
+let unnamedLayers = 0;
+
+/** `rope3d`, then `rope3d_1`, `rope3d_2`, …: one per layer created without a name. */
+function defaultLayerName(): string {
+  const name = unnamedLayers === 0 ? 'rope3d' : `rope3d_${unnamedLayers}`;
+  unnamedLayers += 1;
+  return name;
+}
+
 /**
  * 3D rotary position embedding as a tfjs-layers layer: rotates q or k of video tokens by their
  * `(t, h, w)` positions with a cached table (see {@link ropeTable} and {@link applyRope}).
@@ -46,7 +60,7 @@ function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArg
  * Input `[batch, tokens, heads, headDim]`, or `[batch, tokens, heads·headDim]` straight from a
  * Dense projection (split into heads of `headDim` and merged back). Output: the same shape.
  * No weights; gradients flow to the input. Registered with tfjs serialization as `flowdit.Rope3D`
- * when this package is imported: import it before `tf.loadLayersModel`.
+ * when `@flowdit/rope3d/layer` is imported: import it before `tf.loadLayersModel`.
  *
  * @example
  * const q = new Rope3D({ grid: [8, 16, 16], headDim: 64, preset: 'wan' }).apply(dense.apply(x));
@@ -59,16 +73,20 @@ export class Rope3D extends layers.Layer {
   private readonly tableOptions: RopeTableOptions;
 
   /**
-   * @param args table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …).
-   * @throws {RangeError|TypeError} for any invalid table option (see {@link ropeTable}).
+   * @param args - table options ({@link RopeTableOptions}) and layer arguments (name, inputShape, …);
+   *   without a name the layer is called `rope3d`, `rope3d_1`, `rope3d_2`, … in order of creation.
+   * @throws {TypeError} when args is not an object, or a triple option is not an array of 3 (see {@link ropeTable}).
+   * @throws {RangeError} when a table option is invalid (see {@link ropeTable}).
    */
   constructor(args: Rope3DArgs) {
     if (typeof args !== 'object' || args === null) {
       throw new TypeError(`Rope3D: args is ${String(args)}; pass an object with at least grid and headDim`);
     }
     const { table, layer } = splitArgs(args);
-    super(layer);
-    this.table = ropeTable(table);
+    // built first, so that a layer with bad options takes no default name
+    const built = ropeTable(table);
+    super({ ...layer, name: layer.name ?? defaultLayerName() });
+    this.table = built;
     this.tableOptions = table;
   }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape } from './apply.js';
-import { type AxisTriple, checkAxisDims } from './table.js';
+import { type AxisTriple, checkAxisDims } from './options.js';
 
 /*
  * A permutation P maps one channel layout onto another: to[k] = from[P[k]]. Applying the same P
@@ -21,9 +21,10 @@ function headDimOf(axisDims: AxisTriple, where: string): number {
  * The channel permutation from the interleaved layout (pairs (2j, 2j+1), the reference models')
  * to the packed one (pairs (j, j + D/2)): `Q = [0, 2, …, D−2, 1, 3, …, D−1]`.
  *
- * @param axisDims `[time, height, width]` channel split (even parts); `D` is their sum.
+ * @param axisDims - `[time, height, width]` channel split (even parts); `D` is their sum.
  * @returns `Q` with `packed[k] = interleaved[Q[k]]`.
- * @throws {RangeError|TypeError} for odd or negative parts.
+ * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {RangeError} when a part is odd or negative.
  */
 export function interleavedToPackedPermutation(axisDims: AxisTriple): Int32Array {
   const headDim = headDimOf(axisDims, 'interleavedToPackedPermutation');
@@ -34,9 +35,10 @@ export function interleavedToPackedPermutation(axisDims: AxisTriple): Int32Array
 /**
  * The inverse of {@link interleavedToPackedPermutation}.
  *
- * @param axisDims `[time, height, width]` channel split.
+ * @param axisDims - `[time, height, width]` channel split.
  * @returns `P` with `interleaved[k] = packed[P[k]]`.
- * @throws {RangeError|TypeError} for odd or negative parts.
+ * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {RangeError} when a part is odd or negative.
  */
 export function packedToInterleavedPermutation(axisDims: AxisTriple): Int32Array {
   return invertPermutation(interleavedToPackedPermutation(axisDims));
@@ -47,9 +49,10 @@ export function packedToInterleavedPermutation(axisDims: AxisTriple): Int32Array
  * GPT-NeoX `rotate_half`: first halves then second halves inside each part) to the packed layout.
  * For [16, 56, 56]: `[0..7, 16..43, 72..99, 8..15, 44..71, 100..127]`.
  *
- * @param axisDims `[time, height, width]` channel split.
+ * @param axisDims - `[time, height, width]` channel split.
  * @returns `P` with `packed[k] = perAxisHalfSplit[P[k]]`.
- * @throws {RangeError|TypeError} for odd or negative parts.
+ * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {RangeError} when a part is odd or negative.
  */
 export function axisHalfSplitToPackedPermutation(axisDims: AxisTriple): Int32Array {
   headDimOf(axisDims, 'axisHalfSplitToPackedPermutation');
@@ -69,7 +72,7 @@ export function axisHalfSplitToPackedPermutation(axisDims: AxisTriple): Int32Arr
 /**
  * Inverts a permutation.
  *
- * @param permutation a permutation of `0..n−1`.
+ * @param permutation - a permutation of `0..n−1`.
  * @returns `inverse` with `inverse[permutation[k]] = k`.
  * @throws {RangeError} when the input is not a permutation of `0..n−1`.
  */
@@ -90,8 +93,8 @@ export function invertPermutation(permutation: ArrayLike<number>): Int32Array {
  * in one RoPE layout runs in another with identical attention scores. Apply it to the q and k
  * kernels (and biases) with the same permutation; leave v and the output projection alone.
  *
- * @param weight a kernel `[in, heads·headDim]` (tfjs Dense layout) or a bias `[heads·headDim]`.
- * @param permutation `to[k] = from[permutation[k]]` within each head, length `headDim`,
+ * @param weight - a kernel `[in, heads·headDim]` (tfjs Dense layout) or a bias `[heads·headDim]`.
+ * @param permutation - `to[k] = from[permutation[k]]` within each head, length `headDim`,
  *   e.g. {@link interleavedToPackedPermutation}.
  * @returns a new tensor of the same shape: `out[…, h·D + k] = weight[…, h·D + permutation[k]]`.
  * @throws {RangeError} when the last axis is not a multiple of the permutation's length, or the

@@ -4,56 +4,18 @@
  * of an axis part with `d` channels rotates by `pos · θ^(−2j/d)`.
  */
 
-/** Channel order of the rotated pairs: `interleaved` = (2j, 2j+1) (the reference models), `packed` = (j, j + D/2). */
-export type RopeLayout = 'packed' | 'interleaved';
-
-/** Axis split and θ of a reference model: `hunyuan` = HunyuanVideo, `wan` = Wan2.1. */
-export type RopePreset = 'hunyuan' | 'wan';
-
-/** A `[time, height, width]` triple. */
-export type AxisTriple = readonly [number, number, number];
-
-/**
- * RIFLEx (Zhao et al. 2025, thu-ml/RIFLEx): for videos longer than the model was trained on,
- * lower the intrinsic temporal frequency `k` so that its period covers the whole test length:
- * `ω_(k−1) = scale · 2π / testFrames` on the time axis only.
- */
-export interface RiflexOptions {
-  /** 1-based index of the intrinsic frequency among the time axis pairs (HunyuanVideo 4, Wan2.1 6); see {@link riflexIntrinsicFrequency}. */
-  readonly k: number;
-  /** Number of latent frames (time positions) generated at test time, `L_test`. */
-  readonly testFrames: number;
-  /** Fraction of one period that `testFrames` spans; default 0.9 as in RIFLEx. */
-  readonly scale?: number;
-}
-
-/** Everything that defines a table. */
-export interface RopeTableOptions {
-  /** `[T, H, W]` token grid after patchify; the token order is `s = (t·H + h)·W + w`. */
-  readonly grid: AxisTriple;
-  /** Channels per attention head. */
-  readonly headDim: number;
-  /** Explicit `[time, height, width]` channel split (even, summing to `headDim`); else from `preset`. */
-  readonly axisDims?: AxisTriple;
-  /** Split rule and θ of a reference model; default: the `wan` split rule with θ = 10000. */
-  readonly preset?: RopePreset;
-  /** RoPE base θ; default 256 for `hunyuan`, 10000 otherwise. */
-  readonly theta?: number;
-  /** HunyuanVideo's `theta_rescale_factor r`: `θ ← θ · r^(d/(d−2))` on every axis (NTK-aware scaling). */
-  readonly thetaRescaleFactor?: number;
-  /** HunyuanVideo's `interpolation_factor f`: `pos ← pos · f` (position interpolation); one value or one per axis. */
-  readonly interpolationFactor?: number | AxisTriple;
-  /** Integer position of the first token on each axis (e.g. conditioning frames placed before the generated ones); default `[0, 0, 0]`. */
-  readonly offset?: AxisTriple;
-  /** Channel layout of the table; default `packed`. */
-  readonly layout?: RopeLayout;
-  /** RIFLEx temporal extrapolation; see {@link RiflexOptions}. */
-  readonly riflex?: RiflexOptions;
-  /** NTK-style θ scaling per axis: `θ_a ← θ_a · s_a^(d_a/(d_a−2))`, e.g. `[1, 2, 2]` for twice the trained height and width. */
-  readonly ntk?: AxisTriple;
-  /** Positions per axis the table may use (Wan2.1 builds its tables for 1024); `offset + grid` beyond it throws. Default 1024. */
-  readonly maxPositions?: number;
-}
+import { LruCache } from './cache.js';
+import {
+  type AxisTriple,
+  checkGrid,
+  formatValue,
+  isPositiveFinite,
+  isPositiveInteger,
+  type ResolvedTableOptions,
+  type RopeLayout,
+  type RopeTableOptions,
+  resolveTableOptions,
+} from './options.js';
 
 /** A computed table: float64 cos and sin, `[tokens, headDim]` row-major in the table's layout. */
 export interface RopeTable {
@@ -74,235 +36,12 @@ export interface RopeTable {
   readonly key: string;
 }
 
-/** Positions per axis a table may use unless `maxPositions` says otherwise (Wan2.1's `rope_params(1024, …)`). */
-export const DEFAULT_MAX_POSITIONS = 1024;
-
-/** The presets' default θ and where they come from. */
-export const ROPE_PRESETS: Readonly<Record<RopePreset, { readonly theta: number; readonly source: string }>> = {
-  hunyuan: {
-    theta: 256,
-    source: 'Tencent/HunyuanVideo hyvideo/modules/posemb_layers.py, rope_dim_list [16, 56, 56], --rope-theta 256',
-  },
-  wan: {
-    theta: 10000,
-    source: 'Wan-Video/Wan2.1 wan/modules/model.py rope_params: [d − 4⌊d/6⌋, 2⌊d/6⌋, 2⌊d/6⌋], theta 10000',
-  },
-};
-
-const LAYOUTS: readonly RopeLayout[] = ['packed', 'interleaved'];
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
-  return String(value);
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0;
-}
-
-function isPositiveFinite(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-function checkPreset(preset: unknown, where: string): asserts preset is RopePreset {
-  if (typeof preset !== 'string' || !Object.hasOwn(ROPE_PRESETS, preset)) {
-    throw new RangeError(`${where}: preset is ${describe(preset)}; allowed: ${Object.keys(ROPE_PRESETS).map(describe).join(', ')}`);
-  }
-}
-
-function checkHeadDim(headDim: unknown, where: string): asserts headDim is number {
-  if (!isPositiveInteger(headDim) || headDim % 2 !== 0) {
-    throw new RangeError(`${where}: headDim is ${describe(headDim)}; it must be an even positive integer`);
-  }
-}
-
-function checkTriple(value: unknown, name: string, where: string): asserts value is AxisTriple {
-  if (!Array.isArray(value) || value.length !== 3) {
-    throw new TypeError(`${where}: ${name} is ${describe(value)}; it must be a [time, height, width] array of 3 numbers`);
-  }
-}
-
-/**
- * The `[time, height, width]` channel split a preset gives for a head dim.
- *
- * - `wan`: `[d − 4⌊d/6⌋, 2⌊d/6⌋, 2⌊d/6⌋]` (Wan2.1's rule, any even `d`; 44/42/42 at 128).
- * - `hunyuan`: HunyuanVideo's `[16, 56, 56]` at 128, scaled in proportion: `[d/8, 7d/16, 7d/16]`,
- *   defined where every part is even, i.e. `d` a multiple of 32 (64 → [8, 28, 28]); pass `axisDims` otherwise.
- *
- * @param preset `'hunyuan'` or `'wan'`.
- * @param headDim channels per head.
- * @returns the three axis parts, each even, summing to `headDim`.
- * @throws {RangeError} for an unknown preset, a head dim that is not an even positive integer, or
- *   (for `hunyuan`) one that is not a multiple of 32.
- */
-export function axisDimsFor(preset: RopePreset, headDim: number): [number, number, number] {
-  checkPreset(preset, 'axisDimsFor');
-  checkHeadDim(headDim, 'axisDimsFor');
-  if (preset === 'wan') {
-    const part = 2 * Math.floor(headDim / 6);
-    return [headDim - 2 * part, part, part];
-  }
-  if (headDim % 32 !== 0) {
-    throw new RangeError(
-      `axisDimsFor: headDim is ${headDim}; the hunyuan split [d/8, 7d/16, 7d/16] needs a multiple of 32 so every part is even; pass axisDims explicitly`,
-    );
-  }
-  return [headDim / 8, (7 * headDim) / 16, (7 * headDim) / 16];
-}
-
-/**
- * Checks an explicit axis split against a head dim.
- *
- * @param axisDims `[time, height, width]` channel counts.
- * @param headDim channels per head.
- * @param where the calling function, for the message.
- * @throws {RangeError|TypeError} for a part that is not an even non-negative integer, or parts that do not sum to `headDim`.
- */
-export function checkAxisDims(axisDims: unknown, headDim: number, where: string): asserts axisDims is AxisTriple {
-  checkTriple(axisDims, 'axisDims', where);
-  axisDims.forEach((part, axis) => {
-    if (typeof part !== 'number' || !Number.isInteger(part) || part < 0 || part % 2 !== 0) {
-      throw new RangeError(
-        `${where}: axisDims[${axis}] is ${describe(part)} (axisDims ${describe(axisDims)}); every axis part must be an even non-negative integer, since channels rotate in pairs`,
-      );
-    }
-  });
-  const sum = axisDims[0] + axisDims[1] + axisDims[2];
-  if (sum !== headDim) {
-    throw new RangeError(`${where}: axisDims ${describe(axisDims)} sum to ${sum}; they must sum to headDim ${headDim}`);
-  }
-}
-
-/**
- * Checks a token grid.
- *
- * @param grid `[T, H, W]`.
- * @param where the calling function, for the message.
- * @throws {RangeError|TypeError} unless every entry is a positive integer.
- */
-export function checkGrid(grid: unknown, where: string): asserts grid is AxisTriple {
-  checkTriple(grid, 'grid', where);
-  grid.forEach((size, axis) => {
-    if (!isPositiveInteger(size)) {
-      throw new RangeError(`${where}: grid[${axis}] is ${describe(size)} (grid ${describe(grid)}); every grid size must be a positive integer`);
-    }
-  });
-}
-
-interface ResolvedOptions {
-  grid: AxisTriple;
-  headDim: number;
-  axisDims: AxisTriple;
-  thetas: AxisTriple;
-  interpolation: AxisTriple;
-  offset: AxisTriple;
-  layout: RopeLayout;
-  riflex: { k: number; testFrames: number; scale: number } | null;
-}
-
-function resolve(options: RopeTableOptions): ResolvedOptions {
-  const where = 'ropeTable';
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${where}: options is ${describe(options)}; pass an object with at least grid and headDim`);
-  }
-  checkGrid(options.grid, where);
-  checkHeadDim(options.headDim, where);
-  if (options.preset !== undefined) checkPreset(options.preset, where);
-  const layout = options.layout ?? 'packed';
-  if (!LAYOUTS.includes(layout)) {
-    throw new RangeError(`${where}: layout is ${describe(layout)}; allowed: ${LAYOUTS.map(describe).join(', ')}`);
-  }
-  let axisDims: AxisTriple;
-  if (options.axisDims !== undefined) {
-    checkAxisDims(options.axisDims, options.headDim, where);
-    axisDims = [...options.axisDims];
-  } else {
-    axisDims = axisDimsFor(options.preset ?? 'wan', options.headDim);
-  }
-  const theta = options.theta ?? ROPE_PRESETS[options.preset ?? 'wan'].theta;
-  if (!isPositiveFinite(theta)) {
-    throw new RangeError(`${where}: theta is ${describe(theta)}; it must be a positive finite number`);
-  }
-  const rescale = options.thetaRescaleFactor ?? 1;
-  if (!isPositiveFinite(rescale)) {
-    throw new RangeError(`${where}: thetaRescaleFactor is ${describe(rescale)}; it must be a positive finite number`);
-  }
-  const ntk = options.ntk ?? [1, 1, 1];
-  checkTriple(ntk, 'ntk', where);
-  ntk.forEach((factor, axis) => {
-    if (!isPositiveFinite(factor)) {
-      throw new RangeError(`${where}: ntk[${axis}] is ${describe(factor)}; every NTK scale must be a positive finite number`);
-    }
-  });
-  const interpolationOption = options.interpolationFactor ?? 1;
-  const interpolation: AxisTriple =
-    typeof interpolationOption === 'number' ? [interpolationOption, interpolationOption, interpolationOption] : interpolationOption;
-  checkTriple(interpolation, 'interpolationFactor', where);
-  interpolation.forEach((factor) => {
-    if (!isPositiveFinite(factor)) {
-      throw new RangeError(
-        `${where}: interpolationFactor is ${describe(interpolationOption)}; it must be a positive finite number or three of them`,
-      );
-    }
-  });
-  const offset = options.offset ?? [0, 0, 0];
-  checkTriple(offset, 'offset', where);
-  offset.forEach((start, axis) => {
-    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0) {
-      throw new RangeError(`${where}: offset[${axis}] is ${describe(start)}; every offset must be a non-negative integer`);
-    }
-  });
-  const maxPositions = options.maxPositions ?? DEFAULT_MAX_POSITIONS;
-  if (!isPositiveInteger(maxPositions)) {
-    throw new RangeError(`${where}: maxPositions is ${describe(maxPositions)}; it must be a positive integer`);
-  }
-  const axisNames = ['time', 'height', 'width'];
-  for (let axis = 0; axis < 3; axis++) {
-    const last = offset[axis]! + options.grid[axis]! - 1;
-    if (last >= maxPositions) {
-      throw new RangeError(
-        `${where}: ${axisNames[axis]} positions reach ${last} (offset ${offset[axis]} + grid ${options.grid[axis]} − 1); the table is built for positions 0..${maxPositions - 1} (maxPositions ${maxPositions})`,
-      );
-    }
-  }
-  const thetas = axisDims.map((dim, axis) => {
-    if (dim <= 2) return theta;
-    return theta * (rescale * ntk[axis]!) ** (dim / (dim - 2));
-  }) as unknown as AxisTriple;
-  let riflex: ResolvedOptions['riflex'] = null;
-  if (options.riflex !== undefined) {
-    const { k, testFrames, scale = 0.9 } = options.riflex;
-    const pairs = axisDims[0] / 2;
-    if (!isPositiveInteger(k) || k > pairs) {
-      throw new RangeError(`${where}: riflex.k is ${describe(k)}; it must be an integer in 1..${pairs} (the time axis has ${pairs} pairs)`);
-    }
-    if (!isPositiveFinite(testFrames)) {
-      throw new RangeError(`${where}: riflex.testFrames is ${describe(testFrames)}; it must be a positive finite number of latent frames`);
-    }
-    if (!isPositiveFinite(scale)) {
-      throw new RangeError(`${where}: riflex.scale is ${describe(scale)}; it must be a positive finite number (RIFLEx uses 0.9)`);
-    }
-    riflex = { k, testFrames, scale };
-  }
-  return {
-    grid: [...options.grid],
-    headDim: options.headDim,
-    axisDims,
-    thetas,
-    interpolation: [...interpolation],
-    offset: [...offset],
-    layout,
-    riflex,
-  };
-}
-
 /**
  * The frequencies `θ^(−2j/d)` of one axis part, as HunyuanVideo's `get_1d_rotary_pos_embed` and
  * Wan's `rope_params` compute them (here in float64).
  *
- * @param axisDim channels of the axis part (even).
- * @param theta the axis' θ.
+ * @param axisDim - channels of the axis part (even).
+ * @param theta - the axis' θ.
  * @returns `axisDim / 2` frequencies in radians per position.
  */
 function axisFrequencies(axisDim: number, theta: number): Float64Array {
@@ -311,7 +50,7 @@ function axisFrequencies(axisDim: number, theta: number): Float64Array {
   return out;
 }
 
-function computeTable(resolved: ResolvedOptions, key: string): RopeTable {
+function computeTable(resolved: ResolvedTableOptions, key: string): RopeTable {
   const { grid, headDim, axisDims, thetas, interpolation, offset, layout, riflex } = resolved;
   const half = headDim / 2;
   const frequencies = new Float64Array(half);
@@ -383,24 +122,9 @@ function computeTable(resolved: ResolvedOptions, key: string): RopeTable {
 }
 
 const TABLE_CACHE_SIZE = 64;
-const tableCache = new Map<string, RopeTable>();
-const evictionListeners: Array<(table: RopeTable) => void> = [];
 
-/**
- * Registers a function called with each table the cache drops (used to free its uploaded tensors).
- *
- * @param listener called once per evicted table.
- */
-export function onTableEvicted(listener: (table: RopeTable) => void): void {
-  evictionListeners.push(listener);
-}
-
-/** Empties the table cache, telling the eviction listeners about every table. */
-export function clearTableCache(): void {
-  const tables = [...tableCache.values()];
-  tableCache.clear();
-  for (const table of tables) for (const listener of evictionListeners) listener(table);
-}
+/** The tables {@link ropeTable} has built, by configuration; {@link applyRope} frees a dropped table's tensors. */
+export const tableCache = new LruCache<RopeTable>(TABLE_CACHE_SIZE);
 
 /**
  * Builds (or returns the cached) 3D RoPE table for a grid and configuration, in float64.
@@ -411,39 +135,28 @@ export function clearTableCache(): void {
  * and Wan2.1's `rope_params`. RIFLEx, when given, replaces time frequency `k−1` by `scale·2π/testFrames`.
  * Up to 64 configurations stay cached (least recently used dropped first).
  *
- * @param options grid, head dim, split and the options of {@link RopeTableOptions}.
+ * @param options - grid, head dim, split and the options of {@link RopeTableOptions}.
  * @returns a frozen table; the same object for the same configuration while cached.
- * @throws {RangeError|TypeError} for a grid entry that is not a positive integer, a head dim that is
- *   not even, an odd axis part, parts that do not sum to the head dim, an unknown preset or layout,
- *   a non-positive θ / factor / NTK scale, a bad RIFLEx index, or positions beyond `maxPositions`.
+ * @throws {TypeError} when options is not an object, or grid, axisDims, offset, ntk or a three-value
+ *   interpolationFactor is not an array of 3.
+ * @throws {RangeError} when a grid entry is not a positive integer, the head dim is not even, an axis
+ *   part is odd, the parts do not sum to the head dim, the preset or layout is unknown, a θ / factor /
+ *   NTK scale is not positive, the RIFLEx index is bad, or positions go beyond `maxPositions`.
  */
 export function ropeTable(options: RopeTableOptions): RopeTable {
-  const resolved = resolve(options);
+  const resolved = resolveTableOptions(options);
   const key = JSON.stringify(resolved);
-  const cached = tableCache.get(key);
-  if (cached !== undefined) {
-    tableCache.delete(key);
-    tableCache.set(key, cached);
-    return cached;
-  }
-  const table = computeTable(resolved, key);
-  tableCache.set(key, table);
-  if (tableCache.size > TABLE_CACHE_SIZE) {
-    const oldest = tableCache.keys().next().value as string;
-    const evicted = tableCache.get(oldest)!;
-    tableCache.delete(oldest);
-    for (const listener of evictionListeners) listener(evicted);
-  }
-  return table;
+  return tableCache.getOrCreate(key, () => computeTable(resolved, key));
 }
 
 /**
  * Integer positions `(t, h, w)` of every token of a grid, in token order `s = (t·H + h)·W + w`.
  *
- * @param grid `[T, H, W]`.
- * @param offset position of the first token on each axis; default `[0, 0, 0]`.
+ * @param grid - `[T, H, W]`.
+ * @param offset - position of the first token on each axis; default `[0, 0, 0]`.
  * @returns `[tokens, 3]` row-major.
- * @throws {RangeError|TypeError} for a grid entry that is not a positive integer.
+ * @throws {TypeError} when grid is not an array of 3.
+ * @throws {RangeError} when a grid entry is not a positive integer.
  */
 export function tokenPositions(grid: AxisTriple, offset: AxisTriple = [0, 0, 0]): Int32Array {
   checkGrid(grid, 'tokenPositions');
@@ -464,10 +177,10 @@ export function tokenPositions(grid: AxisTriple, offset: AxisTriple = [0, 0, 0])
  * HunyuanVideo (time part 16, θ 256, repetition at about 48 latent frames) gives k = 4, period 50.3;
  * Wan2.1 uses k = 6.
  *
- * @param options `axisDim` (channels of the time part), `theta`, `repetitionFrames` (first repeated latent frame).
+ * @param options - `axisDim` (channels of the time part), `theta`, `repetitionFrames` (first repeated latent frame).
  * @returns `k` (1-based, for {@link RiflexOptions.k}) and `periodFrames` (`N_k`): apply RIFLEx without
  *   fine-tuning only when the test length exceeds `periodFrames`.
- * @throws {RangeError} for an odd or non-positive axis dim, or a non-positive θ or frame count.
+ * @throws {RangeError} when the axis dim is odd or not positive, or θ or the frame count is not positive.
  */
 export function riflexIntrinsicFrequency(options: { axisDim: number; theta: number; repetitionFrames: number }): {
   k: number;
@@ -475,13 +188,13 @@ export function riflexIntrinsicFrequency(options: { axisDim: number; theta: numb
 } {
   const { axisDim, theta, repetitionFrames } = options;
   if (!isPositiveInteger(axisDim) || axisDim % 2 !== 0) {
-    throw new RangeError(`riflexIntrinsicFrequency: axisDim is ${describe(axisDim)}; it must be an even positive integer (channels of the time part)`);
+    throw new RangeError(`riflexIntrinsicFrequency: axisDim is ${formatValue(axisDim)}; it must be an even positive integer (channels of the time part)`);
   }
   if (!isPositiveFinite(theta)) {
-    throw new RangeError(`riflexIntrinsicFrequency: theta is ${describe(theta)}; it must be a positive finite number`);
+    throw new RangeError(`riflexIntrinsicFrequency: theta is ${formatValue(theta)}; it must be a positive finite number`);
   }
   if (!isPositiveFinite(repetitionFrames)) {
-    throw new RangeError(`riflexIntrinsicFrequency: repetitionFrames is ${describe(repetitionFrames)}; it must be a positive number of latent frames`);
+    throw new RangeError(`riflexIntrinsicFrequency: repetitionFrames is ${formatValue(repetitionFrames)}; it must be a positive number of latent frames`);
   }
   const frequencies = axisFrequencies(axisDim, theta);
   let best = 0;

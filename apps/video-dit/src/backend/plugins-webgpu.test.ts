@@ -1,4 +1,5 @@
-import { applyRope, Rope3D, ropeTable } from '@flowdit/rope3d';
+import { applyRope, ropeTable } from '@flowdit/rope3d';
+import { Rope3D } from '@flowdit/rope3d/layer';
 import { createRng, timestepDistribution } from '@flowdit/timestep-shift';
 import { flowMatchingPair, timestepTensor } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,4 +1,4 @@
-import { Rope3D } from '@flowdit/rope3d';
+import { Rope3D } from '@flowdit/rope3d/layer';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
 import { batchMatMul, dense, gelu, layerNorm, silu } from './ops.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/index.js';
-import { Rope3D } from '@flowdit/rope3d';
+import { Rope3D } from '@flowdit/rope3d/layer';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelConfig } from './config.js';
 import { createDit, type Dit, ditForward, ditForwardTokens, disposeDit } from './dit.js';

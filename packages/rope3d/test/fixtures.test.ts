@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { applyRope, clearRopeCache } from './apply.js';
-import { interleavedToPackedPermutation } from './permutation.js';
-import { ropeTable, tokenPositions } from './table.js';
+import { applyRope, clearRopeCache, interleavedToPackedPermutation, ropeTable, tokenPositions } from '../src/index.js';
 import { BACKENDS, maxAbsDiff, readFixture, recipe, useBackend } from './test-utils.js';
 
-// Golden vectors made by HunyuanVideo and Wan2.1 themselves (see ../shared/fixtures/rope/README.md).
+// Golden vectors made by HunyuanVideo and Wan2.1 themselves (see fixtures/README.md).
 
 interface NdRopeFixture {
   rope_dim_list: [number, number, number];

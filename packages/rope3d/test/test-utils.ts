@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
-const FIXTURES = new URL('../../../../shared/fixtures/rope/', import.meta.url);
+const FIXTURES = new URL('./fixtures/', import.meta.url);
 
-/** Reads one golden-vector file of ../shared/fixtures/rope. */
+/** Reads one golden-vector file of test/fixtures. */
 export function readFixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as T;
 }
