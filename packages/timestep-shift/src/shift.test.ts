@@ -129,6 +129,12 @@ describe('time shifts', () => {
       expect(t).toBeCloseTo(1 - stretched[i]!, 15);
     });
   });
+
+  test('stretchToTerminal takes its values in t unless told otherwise', () => {
+    const times = [0, 0.2, 0.5, 0.8];
+    expect(stretchToTerminal(times, 0.9)).toEqual(stretchToTerminal(times, 0.9, 't'));
+    expect(stretchToTerminal(times, 0.9)[3]).toBeCloseTo(0.9, 15);
+  });
 });
 
 describe('resolution rules', () => {

@@ -177,7 +177,7 @@ export function linearTimeShift(x: number, mu: number, options: TimeShiftOptions
  * `t ← t·terminal/t_last`. Both conventions describe the same stretch.
  * @param values a schedule without its terminal entry (e.g. N step values), in `convention`.
  * @param terminal the value the last entry should take, in the same convention (sigma in [0, 1), t in (0, 1]).
- * @param convention the convention of `values` and `terminal`.
+ * @param convention the convention of `values` and `terminal` (default 't').
  * @returns a new array of the stretched values.
  * @throws {RangeError} for an empty schedule, a terminal outside the allowed range, a last value at
  *   the data end (nothing to stretch) or an unknown convention.
@@ -185,7 +185,7 @@ export function linearTimeShift(x: number, mu: number, options: TimeShiftOptions
 export function stretchToTerminal(
   values: ArrayLike<number>,
   terminal: number,
-  convention: TimeConvention,
+  convention: TimeConvention = 't',
 ): Float64Array {
   assertConvention(convention);
   if (values.length < 1) throw new RangeError('values must hold at least one value, got an empty array');

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   createRng,
   flowMatchEulerSchedule,
+  hunyuanVideoSchedule,
   SHIFT_PRESETS,
   sampleTimesteps,
   timestepDistribution,
@@ -29,6 +30,13 @@ describe('README', () => {
     const { times } = flowMatchEulerSchedule(4, { shift: 3, convention: 't' });
     const shown = Array.from(times, (x) => (Number.isInteger(x) ? String(x) : x.toFixed(6))).join(', ');
     expect(readme).toContain(`// times: [${shown}]`);
+  });
+
+  test('the HunyuanVideo schedule line says what the schedule holds', () => {
+    const { times } = hunyuanVideoSchedule(50, { shift: 7 });
+    expect(readme).toContain(
+      `const { times } = hunyuanVideoSchedule(50, { shift: 7 }); // ${times.length} times, times[0] = ${times[0]}, times[50] = ${times[50]}\n`,
+    );
   });
 
   test('the figure numbers for shift 1, 3 and 7', () => {
