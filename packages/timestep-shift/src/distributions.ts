@@ -2,6 +2,7 @@ import type { TimeConvention } from './convention.js';
 import { assertConvention } from './convention.js';
 import { normalCdf, normalPdf, normalQuantile } from './normal.js';
 import type { Rng } from './rng.js';
+import { assertRng } from './rng.js';
 import { assertFinite, assertPositive, assertUnit, describe } from './validate.js';
 
 /** Options every distribution spec accepts. */
@@ -32,7 +33,7 @@ export interface TimestepDistribution {
   cdf(x: number): number;
   /** The x with cdf(x) = p for p ∈ [0, 1]. */
   quantile(p: number): number;
-  /** One draw from `rng`. */
+  /** One draw from `rng` (from `createRng(seed)`); a TypeError names a missing one. */
   sample(rng: Rng): number;
 }
 
@@ -263,6 +264,9 @@ export function timestepDistribution(spec: DistributionSpec): TimestepDistributi
       assertUnit('p', p);
       return core.quantile(p);
     },
-    sample: core.sample,
+    sample(rng: Rng) {
+      assertRng(rng);
+      return core.sample(rng);
+    },
   });
 }

@@ -13,6 +13,7 @@ import { describe } from './validate.js';
  * @param options `stratified` (default false).
  * @returns a new tensor the caller owns (dispose it, or create it inside `tf.tidy`).
  * @throws {RangeError} if `batchSize` is not an integer >= 1.
+ * @throws {TypeError} if `rng` is not a generator (pass `createRng(seed)`).
  */
 export function timestepTensor(
   dist: TimestepDistribution,
