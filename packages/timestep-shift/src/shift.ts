@@ -100,7 +100,7 @@ export interface CalculateShiftOptions {
  * evaluated in the same order so the float64 result is bit-identical. The shift is α = e^μ.
  * @param seqLen the image/video token count L, > 0.
  * @param options line anchors and an optional cap (see {@link CalculateShiftOptions}).
- * @returns μ, capped at `maxMu` if given.
+ * @returns μ, capped at `maxMu` if given: not the shift itself, which is e^μ.
  * @throws {RangeError} if `seqLen` is not finite and > 0, or an option is not finite, or the anchors coincide.
  */
 export function calculateShift(seqLen: number, options: CalculateShiftOptions = {}): number {
@@ -231,7 +231,8 @@ export const SHIFT_PRESETS: Readonly<Record<ShiftPresetName, ShiftPreset>> = Obj
   }),
   'hunyuanvideo-fast': Object.freeze({
     shift: 17.0,
-    source: 'Tencent/HunyuanVideo README: flow shift 17 for 20 or fewer inference steps',
+    source:
+      'Tencent-Hunyuan/HunyuanVideo-I2V README: --flow-shift 17.0 for more dynamic video at 50 steps (7.0 with --i2v-stability); FastVideo uses 17 for its few-step distilled HunyuanVideo',
   }),
   'wan-720p': Object.freeze({
     shift: 5.0,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
+  calculateShift,
   createRng,
   flowMatchEulerSchedule,
   hunyuanVideoSchedule,
@@ -37,6 +38,11 @@ describe('README', () => {
     expect(readme).toContain(
       `const { times } = hunyuanVideoSchedule(50, { shift: 7 }); // ${times.length} times, times[0] = ${times[0]}, times[50] = ${times[50]}\n`,
     );
+  });
+
+  test('calculateShift returns μ, and the shift the README names is e^μ', () => {
+    const mu = calculateShift(4096);
+    expect(readme).toContain(`\`calculateShift(4096)\` is μ = ${mu}, a shift of e^${mu} ≈ ${Math.exp(mu).toFixed(2)}:`);
   });
 
   test('the figure numbers for shift 1, 3 and 7', () => {
