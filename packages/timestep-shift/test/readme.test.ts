@@ -18,6 +18,19 @@ describe('README', () => {
     expect(readme).toMatch(/^# @flowdit\/timestep-shift\n\n```sh\nnpm install @flowdit\/timestep-shift\n/);
   });
 
+  test('its install lines add every package its examples import', () => {
+    const blocks = [...readme.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)];
+    const installed = blocks
+      .filter(([, lang]) => lang === 'sh')
+      .flatMap(([, , code]) => [...code!.matchAll(/^npm install (.+)$/gm)].flatMap(([, list]) => list!.split(/\s+/)));
+    const imported = blocks
+      .filter(([, lang]) => lang === 'js' || lang === 'ts')
+      .flatMap(([, , code]) => [...code!.matchAll(/^import (?:[^'"]+ from )?'([^']+)'/gm)].map(([, specifier]) => specifier!))
+      .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+    expect(imported).toContain('@tensorflow/tfjs-backend-cpu');
+    expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
+  });
+
   test('the example batch, median and share are what the library returns', () => {
     const rng = createRng(42);
     const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: SHIFT_PRESETS.hunyuanvideo.shift });
