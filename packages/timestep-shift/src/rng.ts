@@ -79,9 +79,9 @@ function splitmix32(seed: number): () => number {
 
 /**
  * Creates a seeded generator.
- * @param seed a safe integer >= 0 (both 32-bit halves of it are used).
+ * @param seed - a safe integer >= 0 (both 32-bit halves of it are used).
  * @returns a generator whose sequence depends only on `seed`.
- * @throws {RangeError} if `seed` is not a non-negative safe integer.
+ * @throws {RangeError} when `seed` is not a non-negative safe integer.
  */
 export function createRng(seed: number): Rng {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
@@ -97,11 +97,11 @@ export function createRng(seed: number): Rng {
 
 /**
  * Rebuilds a generator from `rng.state()`, e.g. to resume training from a checkpoint.
- * @param state four unsigned 32-bit words, not all zero: `rng.state()` itself, or the plain array
+ * @param state - four unsigned 32-bit words, not all zero: `rng.state()` itself, or the plain array
  *   `Array.from(rng.state())`, which survives a JSON round trip.
  * @returns a generator that continues exactly where the saved one stood.
- * @throws {TypeError} if `state` is not array-like (for example `JSON.parse(JSON.stringify(rng.state()))`, an object).
- * @throws {RangeError} if `state` is not four integers in [0, 2^32) or is all zero.
+ * @throws {TypeError} when `state` is not array-like (for example `JSON.parse(JSON.stringify(rng.state()))`, an object).
+ * @throws {RangeError} when `state` is not four integers in [0, 2^32) or is all zero.
  */
 export function restoreRng(state: ArrayLike<number>): Rng {
   if (typeof state !== 'object' || state === null || typeof state.length !== 'number') {
@@ -131,8 +131,8 @@ function describeState(state: unknown): string {
 
 /**
  * Checks that `rng` is a generator, so a forgotten argument is named instead of failing inside a draw.
- * @param rng the value passed as the generator.
- * @throws {TypeError} unless `rng` has `uniform()` and `normal()`.
+ * @param rng - the value passed as the generator.
+ * @throws {TypeError} when `rng` has no `uniform()` and `normal()`.
  */
 export function assertRng(rng: unknown): asserts rng is Rng {
   const candidate = rng as Partial<Rng> | null | undefined;

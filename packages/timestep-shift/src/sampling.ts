@@ -14,13 +14,13 @@ export interface SampleOptions {
 
 /**
  * Draws a batch of training times.
- * @param dist the distribution (its convention is the batch's convention).
- * @param n batch size, an integer >= 1.
- * @param rng the seeded generator; it advances by 2n uint32 draws (4n − 2 when stratified).
- * @param options `stratified` (default false).
+ * @param dist - the distribution (its convention is the batch's convention).
+ * @param n - batch size, an integer >= 1.
+ * @param rng - the seeded generator; it advances by 2n uint32 draws (4n − 2 when stratified).
+ * @param options - `stratified` (default false).
  * @returns n values in [0, 1].
- * @throws {RangeError} if `n` is not an integer >= 1.
- * @throws {TypeError} if `rng` is not a generator (pass `createRng(seed)`).
+ * @throws {RangeError} when `n` is not an integer >= 1.
+ * @throws {TypeError} when `rng` is not a generator (pass `createRng(seed)`).
  */
 export function sampleTimesteps(
   dist: TimestepDistribution,

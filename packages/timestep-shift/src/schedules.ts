@@ -126,10 +126,11 @@ function checkSchedule(steps: number, options: ScheduleOptions | undefined): Tim
  * HunyuanVideo's inference schedule (`FlowMatchDiscreteScheduler.set_timesteps`):
  * `torch.linspace(1, 0, N + 1)` in sigma, then the SD3 shift (default 7.0, `--flow-shift`), in float32;
  * the timesteps are `sigma·1000` in float32.
- * @param steps N, an integer >= 1.
- * @param options `shift` (default 7), `convention` (default 't'), `referenceRounding`.
+ * @param steps - N, an integer >= 1.
+ * @param options - `shift` (default 7), `convention` (default 't'), `referenceRounding`.
  * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
- * @throws {RangeError} for steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * @throws {RangeError} when given steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is given and is not an object.
  */
 export function hunyuanVideoSchedule<C extends TimeConvention = 't'>(
   steps: number,
@@ -149,10 +150,11 @@ export function hunyuanVideoSchedule<C extends TimeConvention = 't'>(
  * `linspace(0.999, 0, N + 1)[:-1]` (0.999 is the float32 first entry of its training table), SD3
  * shift in float64, terminal 0 appended, then cast to float32. Wan's timesteps are the float64
  * `sigma·1000` cast to int64 (truncated), as with `referenceRounding`.
- * @param steps N, an integer >= 1.
- * @param options `shift` (default 5.0, Wan2.1 text-to-video 720p), `convention` (default 't'), `referenceRounding`.
+ * @param steps - N, an integer >= 1.
+ * @param options - `shift` (default 5.0, Wan2.1 text-to-video 720p), `convention` (default 't'), `referenceRounding`.
  * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
- * @throws {RangeError} for steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * @throws {RangeError} when given steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is given and is not an object.
  */
 export function wanSchedule<C extends TimeConvention = 't'>(
   steps: number,
@@ -193,10 +195,10 @@ export interface FluxScheduleOptions<C extends TimeConvention = TimeConvention> 
  * then the exponential time shift with μ = `calculateShift(seqLen)`, in float32. Flux gives its
  * model the sigma itself (its time embedding multiplies by 1000); the timesteps are that
  * `sigma·1000` in float32, the values diffusers' Flux pipeline passes.
- * @param steps N, an integer >= 1.
- * @param options `seqLen`, `convention` (default 't'), optional `shift: false`, `baseShift`, `maxShift`, `maxMu`, `referenceRounding`.
+ * @param steps - N, an integer >= 1.
+ * @param options - `seqLen`, `convention` (default 't'), optional `shift: false`, `baseShift`, `maxShift`, `maxMu`, `referenceRounding`.
  * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
- * @throws {RangeError} for steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
+ * @throws {RangeError} when given steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
  * @throws {TypeError} when `options` is not an object.
  */
 export function fluxSchedule<C extends TimeConvention = 't'>(steps: number, options: FluxScheduleOptions<C>): ScheduleIn<C> {
@@ -284,9 +286,9 @@ function sigmaTable(shift: number, numTrain: number, dynamic: boolean): { sigmas
  * The constructor table of diffusers' `FlowMatchEulerDiscreteScheduler`: sigma = shift(k/1000) for
  * k = 1000…1, in float32. Training scripts pick `table[floor(u·1000)]` with u from the sampler
  * (diffusers' u is in the t convention: u = 0 gives sigma = 1).
- * @param options `convention`, `shift`, `numTrainTimesteps`, `useDynamicShifting`.
+ * @param options - `convention`, `shift`, `numTrainTimesteps`, `useDynamicShifting`.
  * @returns the table (index 0 is the noise end).
- * @throws {RangeError} for a shift that is not finite and > 0, numTrainTimesteps < 1 or an unknown convention.
+ * @throws {RangeError} when given a shift that is not finite and > 0, numTrainTimesteps < 1 or an unknown convention.
  */
 export function flowMatchTrainingTable(options: TrainingTableOptions = {}): TrainingTable {
   const convention = options.convention ?? 't';
@@ -301,10 +303,10 @@ export function flowMatchTrainingTable(options: TrainingTableOptions = {}): Trai
 
 /**
  * diffusers' training index path: `idx = floor(u·numTrainTimesteps)` into the training table.
- * @param table from {@link flowMatchTrainingTable}.
- * @param u a draw in [0, 1) in the t convention (what diffusers' samplers return).
+ * @param table - from {@link flowMatchTrainingTable}.
+ * @param u - a draw in [0, 1) in the t convention (what diffusers' samplers return).
  * @returns the index, the table value (in the table's convention) and the model timestep.
- * @throws {RangeError} if `u` is outside [0, 1].
+ * @throws {RangeError} when `u` is outside [0, 1].
  */
 export function trainingTableLookup(
   table: TrainingTable,
@@ -325,11 +327,12 @@ export function trainingTableLookup(
  * - dynamic shifting: exponential `e^μ/(e^μ + (1/σ − 1))` or linear `μ/(μ + (1/σ − 1))` time shift
  *   with `mu` (or μ from `seqLen`).
  * - `shiftTerminal`: the schedule is stretched so its last step lands there.
- * @param steps N, an integer >= 1 (ignored in favour of the length of explicit sigmas/times, as diffusers does).
- * @param options constructor and set_timesteps options (see {@link FlowMatchEulerOptions}).
+ * @param steps - N, an integer >= 1 (ignored in favour of the length of explicit sigmas/times, as diffusers does).
+ * @param options - constructor and set_timesteps options (see {@link FlowMatchEulerOptions}).
  * @returns N + 1 sigmas (or times) with the terminal, and N timesteps.
- * @throws {RangeError} for bad steps, shift, mu, seqLen, sigmas or convention, for both `sigmas` and
- *   `times`, or for dynamic shifting without `mu` or `seqLen`.
+ * @throws {RangeError} when given bad steps, shift, mu, seqLen, sigmas or convention, both `sigmas` and
+ *   `times`, or dynamic shifting without `mu` or `seqLen`.
+ * @throws {TypeError} when `options` is given and is not an object.
  */
 export function flowMatchEulerSchedule<C extends TimeConvention = 't'>(
   steps: number,
