@@ -15,6 +15,7 @@ afterAll(() => {
 // This file must pass the static check itself, so the escaping paths it plants are assembled
 // here rather than written out.
 const up = (levels: number) => '../'.repeat(levels);
+const upArguments = (levels: number) => Array(levels).fill("'..'").join(', ');
 const SHARED_FIXTURES = ['shared', 'fixtures'].join('/');
 const CHECK = join(REPO_ROOT, 'scripts', 'check-self-contained.sh');
 
@@ -36,7 +37,7 @@ describe('scripts/check-self-contained.sh', () => {
     write(root, '.gitignore', 'ignored.ts\n');
     // Escapes: the shared fixture folder by name, and chains longer than the folder is deep.
     write(root, 'packages/demo/test/loader.ts', `export const FIXTURES = new URL('${up(4)}${SHARED_FIXTURES}/demo/', import.meta.url);\n`);
-    write(root, 'packages/demo/src/paths.ts', `import { join } from 'node:path';\nexport const data = join(__dirname, '..', '..', '..', '..', 'data');\n`);
+    write(root, 'packages/demo/src/paths.ts', `import { join } from 'node:path';\nexport const data = join(__dirname, ${upArguments(4)}, 'data');\n`);
     write(root, 'apps/app/README.md', `See [the vectors](${up(2)}${SHARED_FIXTURES.replace('/', '-')}) and [more](${up(3)}elsewhere.md).\n`);
     write(root, 'scripts/setup.sh', `cd "$(dirname "$0")/${up(1)}.."\n`);
     // Inside the repository: up to the root and no further, spreads, other words with dots.
