@@ -8,7 +8,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
-    // Both files mostly wait on npm, pnpm and the registry: run them side by side even on 2 cores.
+    // The files mostly wait on npm, pnpm and the registry: two at a time even on 2 cores.
     maxWorkers: 2,
   },
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every check of the workspace: build, typecheck, lint, all tests (packages, app, e2e), biome.
+# Every check of the workspace: nothing read from outside the repository, build, typecheck, lint,
+# all tests (packages, app, e2e), biome.
 # The WebGPU tests need a Vulkan driver: on Debian 12 with no GPU, lavapipe is set up in
 # .vendor/lavapipe first. In CI that step must succeed, so that the GPU code path really runs;
 # elsewhere a machine it does not fit skips the WebGPU tests and says so.
@@ -19,4 +20,6 @@ if [[ -z "${VK_DRIVER_FILES:-}" ]]; then
   fi
 fi
 
+# Seconds, and it names the file when something reads outside the repository.
+bash scripts/check-self-contained.sh
 pnpm run check

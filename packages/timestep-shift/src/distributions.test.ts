@@ -1,108 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { readFixture } from '../test/fixtures.js';
 import { chiSquareCritical, chiSquareHistogram, ksCritical, ksStatistic, simpson } from '../test/statistics.js';
 import type { DistributionSpec } from './distributions.js';
 import { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
 import { createRng } from './rng.js';
 import { sampleTimesteps } from './sampling.js';
 
-const close = (actual: number, expected: number, relative: number, absolute = 0) =>
-  Math.abs(actual - expected) <= relative * Math.abs(expected) + absolute;
-
-interface LogitNormalCase {
-  location_name: string;
-  m: number;
-  s: number;
-  t: number[];
-  pdf: number[];
-  cdf: number[];
-  p: number[];
-  quantile: number[];
-}
-interface DensityFixture {
-  logit_normal: { cases: LogitNormalCase[] };
-  mode_density: {
-    mode_scale: number;
-    at_t_grid: { t: number; u_with_f_u_eq_t: number; pdf: number; cdf: number }[];
-    at_u_grid: { u: number; t_eq_f_u: number; pdf_at_t: number }[];
-  };
-}
-const density = readFixture<DensityFixture>('6_logit_normal_and_mode_density.json');
-
-describe('logit-normal against mpmath (fixture 6, t convention)', () => {
-  test.each(density.logit_normal.cases.map((c) => [c.m, c.s, c] as const))('mean %d, std %d', (m, s, c) => {
-    const dist = timestepDistribution({ kind: 'logit-normal', mean: m, std: s });
-    c.t.forEach((t, i) => {
-      expect(close(dist.pdf(t), c.pdf[i]!, 1e-13)).toBe(true);
-      expect(close(dist.cdf(t), c.cdf[i]!, 1e-13)).toBe(true);
-    });
-    c.p.forEach((p, i) => {
-      expect(close(dist.quantile(p), c.quantile[i]!, 1e-14)).toBe(true);
-    });
-    // sigma = 1 − T ~ LogitNormal(−m, s): pdf(1 − x), 1 − cdf(1 − x), 1 − quantile(1 − p).
-    const inSigma = timestepDistribution({ kind: 'logit-normal', mean: m, std: s, convention: 'sigma' });
-    c.t.forEach((t, i) => {
-      expect(close(inSigma.pdf(1 - t), c.pdf[i]!, 1e-12)).toBe(true);
-      expect(close(inSigma.cdf(1 - t), 1 - c.cdf[i]!, 1e-12, 1e-15)).toBe(true);
-    });
-  });
-
-  test('shifted-logit-normal(shift 3) and logit-normal(0, 1) with shift 3 are logit-normal(−ln 3)', () => {
-    const reference = density.logit_normal.cases.find((c) => c.location_name === '-ln 3' && c.s === 1)!;
-    const seed = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
-    const onTop = timestepDistribution({ kind: 'logit-normal', shift: 3 });
-    reference.t.forEach((t, i) => {
-      expect(close(seed.pdf(t), reference.pdf[i]!, 1e-13)).toBe(true);
-      expect(close(onTop.cdf(t), reference.cdf[i]!, 1e-13)).toBe(true);
-    });
-  });
-
-  test('a generic shift on top transforms pdf/cdf/quantile exactly (uniform shifted by 7 = its closed form)', () => {
+describe('a shift on top of a distribution', () => {
+  test('transforms pdf/cdf/quantile exactly (uniform shifted by 7 = its closed form)', () => {
     const dist = timestepDistribution({ kind: 'uniform', shift: 7 });
     // t' = t/(t + 7(1 − t)) with t ~ U: cdf(t') = 7t'/(1 + 6t'), pdf = 7/(1 + 6t')².
     for (const t of [0.01, 0.2, 0.5, 0.9]) {
       expect(dist.cdf(t)).toBeCloseTo((7 * t) / (1 + 6 * t), 15);
       expect(dist.pdf(t)).toBeCloseTo(7 / (1 + 6 * t) ** 2, 13);
     }
-  });
-});
-
-describe('mode against mpmath (fixture 6) and diffusers (fixture 3)', () => {
-  const dist = timestepDistribution({ kind: 'mode', scale: density.mode_density.mode_scale });
-
-  test.each(density.mode_density.at_t_grid.map((row) => [row.t, row] as const))('pdf and cdf at t = %d', (t, row) => {
-    expect(close(dist.pdf(t), row.pdf, 1e-12)).toBe(true);
-    expect(close(dist.cdf(t), row.cdf, 1e-13, 1e-16)).toBe(true);
-    // Symmetric about 1/2: the sigma convention gives the same numbers.
-    const inSigma = timestepDistribution({ kind: 'mode', convention: 'sigma' });
-    expect(close(inSigma.pdf(t), row.pdf, 1e-12)).toBe(true);
-  });
-
-  test('pdf at t = f(u) on the u grid, and f itself', () => {
-    for (const row of density.mode_density.at_u_grid) {
-      expect(close(dist.pdf(row.t_eq_f_u), row.pdf_at_t, 1e-11)).toBe(true);
-      expect(close(modeTransform(row.u), row.t_eq_f_u, 0, 3e-16)).toBe(true);
-    }
-  });
-
-  interface ModeCase {
-    mode_scale: number;
-    u_float64_input: number[];
-    output_float64: number[];
-    u_float32_input: number[];
-    output_float32: number[];
-  }
-  const modeCases = readFixture<{ mode_transform: { cases: ModeCase[] } }>('3_training_maps.json').mode_transform.cases;
-  test.each(modeCases.map((c) => [c.mode_scale, c] as const))('modeTransform(u, %d) matches diffusers', (scale, c) => {
-    // Same expression; the last ulp can differ because V8's cos is not glibc's.
-    c.u_float64_input.forEach((u, i) => {
-      expect(Math.abs(modeTransform(u, scale) - c.output_float64[i]!)).toBeLessThanOrEqual(2.3e-16);
-    });
-    // diffusers evaluates float32 draws in float32; float64 of the same u is within float32 rounding.
-    c.u_float32_input.forEach((u, i) => {
-      expect(Math.abs(modeTransform(u, scale) - c.output_float32[i]!)).toBeLessThan(3e-7);
-    });
   });
 });
 

@@ -2,6 +2,7 @@ import type { TimeConvention } from './convention.js';
 import { assertConvention } from './convention.js';
 import { normalCdf, normalPdf, normalQuantile } from './normal.js';
 import type { Rng } from './rng.js';
+import { assertRng } from './rng.js';
 import { assertFinite, assertPositive, assertUnit, describe } from './validate.js';
 
 /** Options every distribution spec accepts. */
@@ -32,7 +33,7 @@ export interface TimestepDistribution {
   cdf(x: number): number;
   /** The x with cdf(x) = p for p ∈ [0, 1]. */
   quantile(p: number): number;
-  /** One draw from `rng`. */
+  /** One draw from `rng` (from `createRng(seed)`); a TypeError names a missing one. */
   sample(rng: Rng): number;
 }
 
@@ -50,10 +51,10 @@ export const MODE_SCALE_MAX = 2 / (Math.PI - 2);
 /**
  * diffusers' `mode` transform `f(u) = 1 − u − s·(cos²(πu/2) − 1 + u)`, written exactly as in
  * `compute_density_for_timestep_sampling` so the same u gives the same float64 value.
- * @param u a uniform draw in [0, 1].
- * @param scale the mode scale s in [−1, 2/(π − 2)] (diffusers default 1.29).
+ * @param u - a uniform draw in [0, 1].
+ * @param scale - the mode scale s in [−1, 2/(π − 2)] (diffusers default 1.29).
  * @returns f(u) in [0, 1]; diffusers uses it in the t convention (0 = noise), and it is symmetric about 1/2.
- * @throws {RangeError} if `u` is outside [0, 1] or `scale` outside [−1, 2/(π − 2)].
+ * @throws {RangeError} when `u` is outside [0, 1] or `scale` outside [−1, 2/(π − 2)].
  */
 export function modeTransform(u: number, scale = 1.29): number {
   assertUnit('u', u);
@@ -235,10 +236,11 @@ function resolveCore(spec: DistributionSpec, convention: TimeConvention): { core
  * - `cosmap`: t = 1 − 1/(tan(πu/2) + 1) (SD3 paper).
  *
  * An optional `shift` applies the SD3 map on top, exactly (pdf by change of variables).
- * @param spec the distribution and its parameters; `convention` (default 't') picks t or sigma values.
+ * @param spec - the distribution and its parameters; `convention` (default 't') picks t or sigma values.
  * @returns the distribution.
- * @throws {RangeError} for an unknown kind or convention, std ≤ 0, a shift that is not finite and > 0,
+ * @throws {RangeError} when given an unknown kind or convention, std ≤ 0, a shift that is not finite and > 0,
  *   a non-finite mean, or a mode scale outside [−1, 2/(π − 2)].
+ * @throws {TypeError} when `spec` is not an object.
  */
 export function timestepDistribution(spec: DistributionSpec): TimestepDistribution {
   if (typeof spec !== 'object' || spec === null) {
@@ -263,6 +265,9 @@ export function timestepDistribution(spec: DistributionSpec): TimestepDistributi
       assertUnit('p', p);
       return core.quantile(p);
     },
-    sample: core.sample,
+    sample(rng: Rng) {
+      assertRng(rng);
+      return core.sample(rng);
+    },
   });
 }

@@ -10,11 +10,12 @@ export type { SampleOptions } from './sampling.js';
 export { sampleTimesteps } from './sampling.js';
 export type {
   FlowMatchEulerOptions,
-  FlowMatchEulerSchedule,
-  FlowMatchEulerSigmaSchedule,
-  FlowMatchEulerTimeSchedule,
   FluxScheduleOptions,
+  Schedule,
+  ScheduleIn,
   ScheduleOptions,
+  SigmaSchedule,
+  TimeSchedule,
   TrainingTable,
   TrainingTableOptions,
 } from './schedules.js';

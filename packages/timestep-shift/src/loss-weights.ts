@@ -8,11 +8,11 @@ export type LossWeighting = 'sigma_sqrt' | 'cosmap' | 'none';
 /**
  * The per-sample loss weight (diffusers `compute_loss_weighting_for_sd3`): `sigma_sqrt` is σ⁻²,
  * `cosmap` is 2/(π(1 − 2σ + 2σ²)), `none` is 1. Computed in float64.
- * @param scheme the weighting scheme.
- * @param x the time in `convention` (σ = 1 − t).
- * @param convention the convention of `x` (default 't').
+ * @param scheme - the weighting scheme.
+ * @param x - the time in `convention` (σ = 1 − t).
+ * @param convention - the convention of `x` (default 't').
  * @returns the weight (Infinity for `sigma_sqrt` at σ = 0).
- * @throws {RangeError} for an unknown scheme or convention, or `x` outside [0, 1].
+ * @throws {RangeError} when given an unknown scheme or convention, or `x` outside [0, 1].
  */
 export function lossWeight(scheme: LossWeighting, x: number, convention: TimeConvention = 't'): number {
   assertConvention(convention);

@@ -37,7 +37,11 @@ function erfcContinuedFraction(x: number): number {
   return ((p / q) * x * Math.exp(-x2)) / SQRT_PI;
 }
 
-/** Complementary error function, accurate to a few ulps (relative) over the whole line. */
+/**
+ * Complementary error function, accurate to a few ulps (relative) over the whole line.
+ * @param x - any number.
+ * @returns erfc(x) = 1 − erf(x), in [0, 2]; NaN for NaN.
+ */
 export function erfc(x: number): number {
   if (Number.isNaN(x)) return Number.NaN;
   const ax = Math.abs(x);
@@ -46,20 +50,29 @@ export function erfc(x: number): number {
   return x > 0 ? tail : 2 - tail;
 }
 
-/** Standard normal cdf Φ(z), with full relative precision in the lower tail. */
+/**
+ * Standard normal cdf Φ(z), with full relative precision in the lower tail.
+ * @param z - any number.
+ * @returns Φ(z) in [0, 1].
+ */
 export function normalCdf(z: number): number {
   return 0.5 * erfc(-z / Math.SQRT2);
 }
 
-/** Standard normal density φ(z). */
+/**
+ * Standard normal density φ(z).
+ * @param z - any number.
+ * @returns φ(z) = e^(−z²/2)/√(2π).
+ */
 export function normalPdf(z: number): number {
   return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 }
 
 /**
- * Standard normal quantile Φ⁻¹(p): Wichura's AS241 (PPND16), relative error about 1e-16.
- * Returns ±Infinity at p = 0 and p = 1. The rational functions are written out (Horner form)
- * because this is the sampler's inner loop.
+ * Standard normal quantile Φ⁻¹(p): Wichura's AS241 (PPND16), relative error about 1e-16. The
+ * rational functions are written out (Horner form) because this is the sampler's inner loop.
+ * @param p - a probability in [0, 1].
+ * @returns z with Φ(z) = p: −Infinity at p = 0, Infinity at p = 1, NaN outside [0, 1].
  */
 export function normalQuantile(p: number): number {
   if (p <= 0) return p === 0 ? Number.NEGATIVE_INFINITY : Number.NaN;

@@ -68,6 +68,35 @@ describe('createRng', () => {
     );
   });
 
+  test('a checkpoint written as JSON with Array.from(rng.state()) resumes the sequence', () => {
+    const rng = createRng(2024);
+    for (let i = 0; i < 7; i++) rng.normal();
+    const json = JSON.stringify({ step: 7, rng: Array.from(rng.state()) });
+    const checkpoint = JSON.parse(json) as { step: number; rng: number[] };
+    expect(checkpoint.rng).toHaveLength(4);
+    const resumed = restoreRng(checkpoint.rng);
+    expect(Array.from({ length: 6 }, () => resumed.uniform())).toEqual(Array.from({ length: 6 }, () => rng.uniform()));
+  });
+
+  test('restoreRng takes the Uint32Array of state() and any array-like of 4 words', () => {
+    const rng = createRng(11);
+    const words = rng.state();
+    const fromTyped = restoreRng(words);
+    const fromArrayLike = restoreRng({ length: 4, 0: words[0]!, 1: words[1]!, 2: words[2]!, 3: words[3]! });
+    const expected = rng.uniform();
+    expect(fromTyped.uniform()).toBe(expected);
+    expect(fromArrayLike.uniform()).toBe(expected);
+  });
+
+  test('the JSON of the Uint32Array itself is an object: restoreRng names the argument and says what to store', () => {
+    const parsed = JSON.parse(JSON.stringify(createRng(5).state())) as ArrayLike<number>;
+    expect(Array.isArray(parsed)).toBe(false);
+    expect(() => restoreRng(parsed)).toThrow(TypeError);
+    expect(() => restoreRng(parsed)).toThrow(
+      /^state must be the 4 words of rng.state\(\) as an array, e.g. Array.from\(rng.state\(\)\), got \{"0":\d+,"1":\d+,"2":\d+,"3":\d+\} \(JSON turns a Uint32Array into such an object: store Array.from\(rng.state\(\)\) instead\)$/,
+    );
+  });
+
   test('state() is a copy', () => {
     const rng = createRng(3);
     const state = rng.state();
@@ -82,6 +111,9 @@ describe('createRng', () => {
     ['state of 3 words', () => restoreRng([1, 2, 3]), /state must be 4 integers in \[0, 2\^32\), not all zero .*got \[1, 2, 3\]/],
     ['all-zero state', () => restoreRng([0, 0, 0, 0]), /not all zero/],
     ['state word 2^32', () => restoreRng([1, 2, 3, 2 ** 32]), /state must be 4 integers/],
+    ['state word "1"', () => restoreRng(['1', 2, 3, 4] as unknown as number[]), /state must be 4 integers .*got \["1", 2, 3, 4\]/],
+    ['no state', () => restoreRng(undefined as never), /^state must be the 4 words of rng.state\(\) as an array, e.g. Array.from\(rng.state\(\)\), got undefined$/],
+    ['a string state', () => restoreRng('1234' as never), /state must be the 4 words of rng.state\(\) as an array, .*got "1234"$/],
   ])('%s throws', (_, run, message) => {
     expect(run).toThrow(message);
   });

@@ -11,7 +11,10 @@ export interface Rng {
   uniform(): number;
   /** A standard normal draw: the inverse normal cdf at the midpoint of a 2^-52 cell (one per draw). */
   normal(): number;
-  /** A copy of the four state words; `restoreRng(state)` continues the sequence exactly. */
+  /**
+   * A copy of the four state words; `restoreRng(state)` continues the sequence exactly. To store it
+   * as JSON, store `Array.from(rng.state())`: `JSON.stringify` writes a typed array as an object.
+   */
   state(): Uint32Array;
 }
 
@@ -76,9 +79,9 @@ function splitmix32(seed: number): () => number {
 
 /**
  * Creates a seeded generator.
- * @param seed a safe integer >= 0 (both 32-bit halves of it are used).
+ * @param seed - a safe integer >= 0 (both 32-bit halves of it are used).
  * @returns a generator whose sequence depends only on `seed`.
- * @throws {RangeError} if `seed` is not a non-negative safe integer.
+ * @throws {RangeError} when `seed` is not a non-negative safe integer.
  */
 export function createRng(seed: number): Rng {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
@@ -94,12 +97,24 @@ export function createRng(seed: number): Rng {
 
 /**
  * Rebuilds a generator from `rng.state()`, e.g. to resume training from a checkpoint.
- * @param state four unsigned 32-bit words, not all zero.
+ * @param state - four unsigned 32-bit words, not all zero: `rng.state()` itself, or the plain array
+ *   `Array.from(rng.state())`, which survives a JSON round trip.
  * @returns a generator that continues exactly where the saved one stood.
- * @throws {RangeError} if `state` is not four integers in [0, 2^32) or is all zero.
+ * @throws {TypeError} when `state` is not array-like (for example `JSON.parse(JSON.stringify(rng.state()))`, an object).
+ * @throws {RangeError} when `state` is not four integers in [0, 2^32) or is all zero.
  */
 export function restoreRng(state: ArrayLike<number>): Rng {
-  const words = Array.from(state ?? []);
+  if (typeof state !== 'object' || state === null || typeof state.length !== 'number') {
+    // JSON.stringify(new Uint32Array(…)) is {"0": …, "1": …}: say how to store the state instead.
+    const fromJson =
+      typeof state === 'object' && state !== null && '0' in state
+        ? ' (JSON turns a Uint32Array into such an object: store Array.from(rng.state()) instead)'
+        : '';
+    throw new TypeError(
+      `state must be the 4 words of rng.state() as an array, e.g. Array.from(rng.state()), got ${describeState(state)}${fromJson}`,
+    );
+  }
+  const words = Array.from(state);
   const valid =
     words.length === 4 && words.every((word) => Number.isInteger(word) && word >= 0 && word < 0x100000000);
   if (!valid || !words.some((word) => word !== 0)) {
@@ -108,4 +123,20 @@ export function restoreRng(state: ArrayLike<number>): Rng {
     );
   }
   return new Xoshiro128(words);
+}
+
+function describeState(state: unknown): string {
+  return typeof state === 'object' && state !== null ? JSON.stringify(state) : describe(state);
+}
+
+/**
+ * Checks that `rng` is a generator, so a forgotten argument is named instead of failing inside a draw.
+ * @param rng - the value passed as the generator.
+ * @throws {TypeError} when `rng` has no `uniform()` and `normal()`.
+ */
+export function assertRng(rng: unknown): asserts rng is Rng {
+  const candidate = rng as Partial<Rng> | null | undefined;
+  if (typeof candidate?.uniform !== 'function' || typeof candidate.normal !== 'function') {
+    throw new TypeError(`rng must be a generator from createRng(seed) or restoreRng(state), got ${describe(rng)}`);
+  }
 }

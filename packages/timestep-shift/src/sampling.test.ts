@@ -52,4 +52,15 @@ describe('sampleTimesteps', () => {
   ])('a batch size of %s throws', (shown, n) => {
     expect(() => sampleTimesteps(dist, n, createRng(1))).toThrow(`n must be an integer >= 1, got ${shown}`);
   });
+
+  test.each([
+    ['no rng', undefined],
+    ['a seed instead of a generator', 42],
+  ])('%s throws a TypeError that names rng and what to pass', (_, rng) => {
+    const message = `rng must be a generator from createRng(seed) or restoreRng(state), got ${String(rng)}`;
+    expect(() => sampleTimesteps(dist, 8, rng as never)).toThrow(TypeError);
+    expect(() => sampleTimesteps(dist, 8, rng as never)).toThrow(message);
+    expect(() => sampleTimesteps(dist, 8, rng as never, { stratified: true })).toThrow(message);
+    expect(() => dist.sample(rng as never)).toThrow(message);
+  });
 });

@@ -1,5 +1,6 @@
 import type { TimestepDistribution } from './distributions.js';
 import type { Rng } from './rng.js';
+import { assertRng } from './rng.js';
 import { assertInteger } from './validate.js';
 
 /** Options of {@link sampleTimesteps}. */
@@ -13,12 +14,13 @@ export interface SampleOptions {
 
 /**
  * Draws a batch of training times.
- * @param dist the distribution (its convention is the batch's convention).
- * @param n batch size, an integer >= 1.
- * @param rng the seeded generator; it advances by 2n uint32 draws (4n − 2 when stratified).
- * @param options `stratified` (default false).
+ * @param dist - the distribution (its convention is the batch's convention).
+ * @param n - batch size, an integer >= 1.
+ * @param rng - the seeded generator; it advances by 2n uint32 draws (4n − 2 when stratified).
+ * @param options - `stratified` (default false).
  * @returns n values in [0, 1].
- * @throws {RangeError} if `n` is not an integer >= 1.
+ * @throws {RangeError} when `n` is not an integer >= 1.
+ * @throws {TypeError} when `rng` is not a generator (pass `createRng(seed)`).
  */
 export function sampleTimesteps(
   dist: TimestepDistribution,
@@ -27,6 +29,7 @@ export function sampleTimesteps(
   options: SampleOptions = {},
 ): Float64Array {
   assertInteger('n', n, 1);
+  assertRng(rng);
   const out = new Float64Array(n);
   if (!options.stratified) {
     for (let i = 0; i < n; i++) out[i] = dist.sample(rng);

@@ -1,68 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { maxAbsDiff, readFixture } from '../test/fixtures.js';
+import { maxAbsDiff } from '../test/fixtures.js';
 import {
   flowMatchEulerSchedule,
   flowMatchTrainingTable,
   fluxSchedule,
   hunyuanVideoSchedule,
-  trainingTableLookup,
   wanSchedule,
 } from './schedules.js';
 
-interface EulerCase {
-  label: string;
-  inputs: {
-    constructor_kwargs: {
-      shift?: number;
-      use_dynamic_shifting?: boolean;
-      base_shift?: number;
-      max_shift?: number;
-      base_image_seq_len?: number;
-      max_image_seq_len?: number;
-    };
-    set_timesteps_kwargs: { num_inference_steps: number; sigmas?: { values: number[] }; mu?: number };
-  };
-  outputs: { timesteps: number[]; sigmas: number[] };
-}
-
-const eulerFiles = [
-  '1a_diffusers_fm_euler_defaults.json',
-  '1b_diffusers_fm_euler_shift3_default_path.json',
-  '1d_diffusers_fm_euler_dynamic_flux_N4.json',
-];
-const eulerCases = eulerFiles.flatMap((file) =>
-  readFixture<{ cases: EulerCase[] }>(file).cases.map((c) => [`${file}: ${c.label}`, c] as const),
-);
-
-function eulerOptions(c: EulerCase) {
-  const ctor = c.inputs.constructor_kwargs;
-  const call = c.inputs.set_timesteps_kwargs;
-  return {
-    ...(ctor.shift === undefined ? {} : { shift: ctor.shift }),
-    useDynamicShifting: ctor.use_dynamic_shifting === true,
-    ...(call.sigmas ? { sigmas: call.sigmas.values } : {}),
-    ...(call.mu === undefined ? {} : { mu: call.mu }),
-  };
-}
-
-describe('flowMatchEulerSchedule reproduces diffusers FlowMatchEulerDiscreteScheduler', () => {
-  test.each(eulerCases)('%s bit for bit (sigma convention)', (_, c) => {
-    const out = flowMatchEulerSchedule(c.inputs.set_timesteps_kwargs.num_inference_steps, {
-      ...eulerOptions(c),
-      convention: 'sigma',
-    });
-    expect(Array.from(out.sigmas)).toEqual(c.outputs.sigmas);
-    expect(Array.from(out.timesteps)).toEqual(c.outputs.timesteps);
-  });
-
-  test.each(eulerCases)('%s within the README tolerance in float64 and in t', (_, c) => {
-    const steps = c.inputs.set_timesteps_kwargs.num_inference_steps;
-    const out = flowMatchEulerSchedule(steps, { ...eulerOptions(c), convention: 't', referenceRounding: false });
-    expect(maxAbsDiff(out.times, c.outputs.sigmas.map((sigma) => 1 - sigma))).toBeLessThan(1e-6);
-    expect(maxAbsDiff(out.timesteps, c.outputs.timesteps.map((ts) => 1000 - ts))).toBeLessThan(1e-3);
-    expect(out.times[out.times.length - 1]).toBe(1);
-  });
-
+describe('flowMatchEulerSchedule', () => {
   test('the default path with shift 3 shifts twice: the last step is shift(shift(0.001))', () => {
     const shift = (s: number) => (3 * s) / (1 + 2 * s);
     const { sigmas } = flowMatchEulerSchedule(4, { shift: 3, convention: 'sigma', referenceRounding: false });
@@ -106,58 +52,53 @@ describe('flowMatchEulerSchedule reproduces diffusers FlowMatchEulerDiscreteSche
   });
 });
 
-interface FluxFixture {
-  flux_get_schedule: {
-    call: string;
-    inputs: { num_steps: number; image_seq_len: number; shift: boolean };
-    outputs: { timesteps: number[] };
-  }[];
-}
-
-describe('fluxSchedule reproduces black-forest-labs/flux get_schedule', () => {
-  const cases = readFixture<FluxFixture>('2_calculate_shift_and_flux_get_schedule.json').flux_get_schedule;
-  test.each(cases.map((c) => [c.call, c] as const))('%s bit for bit', (_, c) => {
-    const out = fluxSchedule(c.inputs.num_steps, {
-      seqLen: c.inputs.image_seq_len,
-      shift: c.inputs.shift,
-      convention: 'sigma',
-    });
-    expect(Array.from(out)).toEqual(c.outputs.timesteps);
-    const float64 = fluxSchedule(c.inputs.num_steps, {
-      seqLen: c.inputs.image_seq_len,
-      shift: c.inputs.shift,
-      convention: 't',
-      referenceRounding: false,
-    });
-    expect(maxAbsDiff(float64, c.outputs.timesteps.map((sigma) => 1 - sigma))).toBeLessThan(1e-6);
-  });
-});
-
 describe('video schedules', () => {
   test('HunyuanVideo: linspace(1, 0, N+1) then shift 7, N + 1 values ending at the data end', () => {
-    const sigmas = hunyuanVideoSchedule(50, { convention: 'sigma', referenceRounding: false });
+    const { sigmas, timesteps } = hunyuanVideoSchedule(50, { convention: 'sigma', referenceRounding: false });
     expect(sigmas).toHaveLength(51);
     sigmas.forEach((sigma, i) => {
       const base = 1 - i / 50;
       expect(sigma).toBeCloseTo((7 * base) / (1 + 6 * base), 14);
     });
-    const times = hunyuanVideoSchedule(50, { convention: 't' });
+    expect(timesteps).toHaveLength(50);
+    timesteps.forEach((timestep, i) => {
+      expect(timestep).toBe(sigmas[i]! * 1000);
+    });
+    const { times } = hunyuanVideoSchedule(50, { convention: 't' });
     expect(times[0]).toBe(0);
     expect(times[50]).toBe(1);
     expect(maxAbsDiff(times, sigmas.map((sigma) => 1 - sigma))).toBeLessThan(1e-7);
   });
 
+  test('HunyuanVideo timesteps are sigma·1000 in float32', () => {
+    const { sigmas, timesteps } = hunyuanVideoSchedule(30, { convention: 'sigma' });
+    timesteps.forEach((timestep, i) => {
+      expect(timestep).toBe(Math.fround(sigmas[i]! * 1000));
+    });
+  });
+
   test('Wan2.1: starts at shift(0.999) and ends with a terminal 0, each value a float32', () => {
-    const sigmas = wanSchedule(50, { shift: 5, convention: 'sigma' });
+    const { sigmas } = wanSchedule(50, { shift: 5, convention: 'sigma' });
     expect(sigmas).toHaveLength(51);
     expect(sigmas[0]).toBe(Math.fround((5 * Math.fround(0.999)) / (1 + 4 * Math.fround(0.999))));
     expect(sigmas[50]).toBe(0);
     for (const sigma of sigmas) expect(Math.fround(sigma)).toBe(sigma);
     const float64 = wanSchedule(50, { shift: 5, convention: 'sigma', referenceRounding: false });
-    float64.subarray(0, 50).forEach((sigma, i) => {
+    float64.sigmas.subarray(0, 50).forEach((sigma, i) => {
       const base = 0.999 * (1 - i / 50);
       expect(sigma).toBeCloseTo((5 * base) / (1 + 4 * base), 14);
+      expect(float64.timesteps[i]).toBe(sigma * 1000);
     });
+  });
+
+  test("Wan2.1 timesteps are int64 as in Wan: the float64 sigma·1000 truncated", () => {
+    const float64 = wanSchedule(50, { shift: 5, convention: 'sigma', referenceRounding: false });
+    const { timesteps } = wanSchedule(50, { shift: 5, convention: 'sigma' });
+    expect(timesteps).toHaveLength(50);
+    timesteps.forEach((timestep, i) => {
+      expect(timestep).toBe(Math.trunc(float64.timesteps[i]!));
+    });
+    expect(timesteps[0]).toBe(999);
   });
 
   test.each([
@@ -165,29 +106,49 @@ describe('video schedules', () => {
     ['wanSchedule', (steps: number) => wanSchedule(steps, { convention: 't' })],
     ['fluxSchedule', (steps: number) => fluxSchedule(steps, { seqLen: 4096, convention: 't' })],
   ])('%s is increasing in t', (_, schedule) => {
-    const times = schedule(30);
+    const { times } = schedule(30);
     for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThan(times[i - 1]!);
   });
 });
 
-interface TrainingMaps {
-  training_index_path: {
-    rows: { u_dtype: string; u_exact: number[]; idx: number[]; timestep: number[]; sigma: number[] }[];
-  };
-}
+describe('one shape for every schedule', () => {
+  // Each schedule without a convention (so in t, the default) and the same schedule in sigma.
+  const schedules = [
+    ['flowMatchEulerSchedule', () => flowMatchEulerSchedule(12, { shift: 3 }), () => flowMatchEulerSchedule(12, { shift: 3, convention: 'sigma' })],
+    ['fluxSchedule', () => fluxSchedule(12, { seqLen: 1024 }), () => fluxSchedule(12, { seqLen: 1024, convention: 'sigma' })],
+    ['hunyuanVideoSchedule', () => hunyuanVideoSchedule(12, { shift: 7 }), () => hunyuanVideoSchedule(12, { shift: 7, convention: 'sigma' })],
+    ['wanSchedule', () => wanSchedule(12, { shift: 5 }), () => wanSchedule(12, { shift: 5, convention: 'sigma' })],
+  ] as const;
 
-describe('training table (diffusers index path)', () => {
-  const rows = readFixture<TrainingMaps>('3_training_maps.json').training_index_path.rows;
-  test.each(rows.map((row) => [row.u_dtype, row] as const))('u as %s gives the indices, timesteps and sigmas', (_, row) => {
-    const table = flowMatchTrainingTable({ shift: 3, convention: 'sigma' });
-    row.u_exact.forEach((u, i) => {
-      const hit = trainingTableLookup(table, u);
-      expect(hit.index).toBe(row.idx[i]);
-      expect(hit.timestep).toBe(row.timestep[i]);
-      expect(hit.value).toBe(row.sigma[i]);
+  test.each(schedules)('%s: t is the default; N + 1 times and N timesteps 1000·t, the mirror of the sigma schedule', (_, scheduleInT, scheduleInSigma) => {
+    const inT = scheduleInT();
+    const inSigma = scheduleInSigma();
+    expect(inT.convention).toBe('t');
+    expect(inSigma.convention).toBe('sigma');
+    expect(inT.times).toHaveLength(13);
+    expect(inT.timesteps).toHaveLength(12);
+    expect(inSigma.sigmas).toHaveLength(13);
+    expect(inSigma.timesteps).toHaveLength(12);
+    expect(inT.times[12]).toBe(1);
+    expect(inSigma.sigmas[12]).toBe(0);
+    inSigma.sigmas.forEach((sigma, i) => {
+      expect(inT.times[i]).toBe(1 - sigma);
     });
-    const tTable = flowMatchTrainingTable({ shift: 3, convention: 't' });
-    expect(trainingTableLookup(tTable, 0.5).value).toBe(1 - row.sigma[4]!);
+    inSigma.timesteps.forEach((timestep, i) => {
+      expect(inT.timesteps[i]).toBe(1000 - timestep);
+      // 1000·t up to the reference's rounding (float32, or Wan's int64 cast).
+      expect(Math.abs(inT.timesteps[i]! - 1000 * inT.times[i]!)).toBeLessThan(1);
+      expect(Math.abs(timestep - 1000 * inSigma.sigmas[i]!)).toBeLessThan(1);
+    });
+  });
+
+  test('without options the schedules and the training table are in t', () => {
+    expect(hunyuanVideoSchedule(4).convention).toBe('t');
+    expect(wanSchedule(4).convention).toBe('t');
+    expect(flowMatchEulerSchedule(4).convention).toBe('t');
+    const table = flowMatchTrainingTable();
+    expect(table.convention).toBe('t');
+    expect(table.values[0]).toBe(0);
   });
 });
 
@@ -202,6 +163,8 @@ describe('bad input', () => {
     ['sigmas out of range', () => flowMatchEulerSchedule(2, { sigmas: [1, 1.5], convention: 't' }), /sigmas\[1\] must be a number in \[0, 1\], got 1.5/],
     ['sigmas and times', () => flowMatchEulerSchedule(2, { sigmas: [1], times: [0], convention: 't' }), /either sigmas or times/],
     ['shiftTerminal 1', () => flowMatchEulerSchedule(2, { shiftTerminal: 1, convention: 't' }), /shiftTerminal must be a sigma in \[0, 1\), got 1/],
+    ['options a number', () => hunyuanVideoSchedule(50, 7 as never), /options must be an object such as \{ convention: 't' \}, got 7/],
+    ['flux without options', () => fluxSchedule(4, undefined as never), /options must be an object with seqLen \(the image or video token count\), got undefined/],
   ])('%s', (_, run, message) => {
     expect(run).toThrow(message);
   });

@@ -62,9 +62,9 @@ function shiftSigmaRounded(sigma: number, shift: number, round: Round): number {
 }
 
 /** Common options of the N-step schedules. */
-export interface ScheduleOptions {
-  /** Convention of the returned values: 't' (ends at t = 1) or 'sigma' (ends at sigma = 0). */
-  convention: TimeConvention;
+export interface ScheduleOptions<C extends TimeConvention = TimeConvention> {
+  /** Convention of the returned values (default 't'): 't' ends at t = 1, 'sigma' ends at sigma = 0. */
+  convention?: C;
   /**
    * Reproduce the reference's float32 rounding so values are bit-identical to it (default true);
    * false computes the same formulas in float64 (within about 1e-7 of the reference).
@@ -72,57 +72,112 @@ export interface ScheduleOptions {
   referenceRounding?: boolean;
 }
 
-function checkSteps(steps: number, options: ScheduleOptions | undefined): void {
+/** An N-step inference schedule in the sigma convention (sigma = 1 is noise). */
+export interface SigmaSchedule {
+  readonly convention: 'sigma';
+  /** N + 1 sigmas from the noise end, the last 0. */
+  readonly sigmas: Float64Array;
+  /** The N steps' model timesteps `1000·sigma` (`numTrainTimesteps·sigma`), rounded as the reference rounds them. */
+  readonly timesteps: Float64Array;
+}
+
+/** An N-step inference schedule in the t convention (t = 0 is noise). */
+export interface TimeSchedule {
+  readonly convention: 't';
+  /** N + 1 times `1 − sigma` from the noise end, the last 1. */
+  readonly times: Float64Array;
+  /** The N steps' model timesteps `1000·t`, computed as 1000 minus the sigma convention's timesteps. */
+  readonly timesteps: Float64Array;
+}
+
+/** What every schedule function returns: the schedule in the convention that was asked for. */
+export type Schedule = SigmaSchedule | TimeSchedule;
+
+/** The schedule for a convention: {@link TimeSchedule} for 't', {@link SigmaSchedule} for 'sigma', either for both. */
+export type ScheduleIn<C extends TimeConvention> = C extends 'sigma' ? SigmaSchedule : TimeSchedule;
+
+// Both conventions come from the same sigmas and sigma timesteps, so a t schedule is the exact
+// mirror image of the sigma one: t = 1 − sigma and timestep_t = numTrain − timestep_sigma.
+function scheduleIn<C extends TimeConvention>(
+  convention: C,
+  sigmas: Float64Array,
+  timesteps: Float64Array,
+  numTrain: number,
+): ScheduleIn<C> {
+  const schedule: Schedule =
+    convention === 'sigma'
+      ? { convention: 'sigma', sigmas, timesteps }
+      : { convention: 't', times: toConvention(sigmas, 't'), timesteps: timesteps.map((timestep) => numTrain - timestep) };
+  return schedule as ScheduleIn<C>;
+}
+
+// The checks every schedule starts with; returns the convention, 't' when none is given.
+function checkSchedule(steps: number, options: ScheduleOptions | undefined): TimeConvention {
   assertInteger('steps', steps, 1);
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object with a convention ('t' or 'sigma'), got ${describe(options)}`);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError(`options must be an object such as { convention: 't' }, got ${describe(options)}`);
   }
-  assertConvention(options.convention);
+  const convention = options?.convention ?? 't';
+  assertConvention(convention);
+  return convention;
 }
 
 /**
  * HunyuanVideo's inference schedule (`FlowMatchDiscreteScheduler.set_timesteps`):
- * `torch.linspace(1, 0, N + 1)` in sigma, then the SD3 shift (default 7.0, `--flow-shift`), in float32.
- * @param steps N, an integer >= 1.
- * @param options `shift` (default 7), `convention`, `referenceRounding`.
- * @returns N + 1 values including the terminal (t = 1, or sigma = 0).
- * @throws {RangeError} for steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * `torch.linspace(1, 0, N + 1)` in sigma, then the SD3 shift (default 7.0, `--flow-shift`), in float32;
+ * the timesteps are `sigma·1000` in float32.
+ * @param steps - N, an integer >= 1.
+ * @param options - `shift` (default 7), `convention` (default 't'), `referenceRounding`.
+ * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
+ * @throws {RangeError} when given steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is given and is not an object.
  */
-export function hunyuanVideoSchedule(
+export function hunyuanVideoSchedule<C extends TimeConvention = 't'>(
   steps: number,
-  options: ScheduleOptions & { shift?: number },
-): Float64Array {
-  checkSteps(steps, options);
-  const shift = options.shift ?? 7;
+  options?: ScheduleOptions<C> & { shift?: number },
+): ScheduleIn<C> {
+  const convention = checkSchedule(steps, options) as C;
+  const shift = options?.shift ?? 7;
   assertPositive('shift', shift);
-  const round = roundingFor(options.referenceRounding);
+  const round = roundingFor(options?.referenceRounding);
   const sigmas = torchLinspace(1, 0, steps + 1, round).map((sigma) => shiftSigmaRounded(sigma, shift, round));
-  return toConvention(sigmas, options.convention);
+  const timesteps = sigmas.subarray(0, steps).map((sigma) => round(sigma * 1000));
+  return scheduleIn(convention, sigmas, timesteps, 1000);
 }
 
 /**
  * Wan2.1's inference schedule (`FlowUniPCMultistepScheduler.set_timesteps`): sigma from
  * `linspace(0.999, 0, N + 1)[:-1]` (0.999 is the float32 first entry of its training table), SD3
- * shift in float64, terminal 0 appended, then cast to float32.
- * @param steps N, an integer >= 1.
- * @param options `shift` (default 5.0, Wan2.1 text-to-video 720p), `convention`, `referenceRounding`.
- * @returns N + 1 values including the terminal (t = 1, or sigma = 0).
- * @throws {RangeError} for steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * shift in float64, terminal 0 appended, then cast to float32. Wan's timesteps are the float64
+ * `sigma·1000` cast to int64 (truncated), as with `referenceRounding`.
+ * @param steps - N, an integer >= 1.
+ * @param options - `shift` (default 5.0, Wan2.1 text-to-video 720p), `convention` (default 't'), `referenceRounding`.
+ * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
+ * @throws {RangeError} when given steps < 1 or not an integer, a shift that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is given and is not an object.
  */
-export function wanSchedule(steps: number, options: ScheduleOptions & { shift?: number }): Float64Array {
-  checkSteps(steps, options);
-  const shift = options.shift ?? 5;
+export function wanSchedule<C extends TimeConvention = 't'>(
+  steps: number,
+  options?: ScheduleOptions<C> & { shift?: number },
+): ScheduleIn<C> {
+  const convention = checkSchedule(steps, options) as C;
+  const shift = options?.shift ?? 5;
   assertPositive('shift', shift);
-  const round = roundingFor(options.referenceRounding);
+  const round = roundingFor(options?.referenceRounding);
   const sigmaMax = round(1 - 1 / 1000);
   const base = numpyLinspace(sigmaMax, 0, steps + 1);
   const sigmas = new Float64Array(steps + 1);
-  for (let i = 0; i < steps; i++) sigmas[i] = round(shiftSigmaRounded(base[i]!, shift, exact));
-  return toConvention(sigmas, options.convention);
+  const timesteps = new Float64Array(steps);
+  for (let i = 0; i < steps; i++) {
+    const shifted = shiftSigmaRounded(base[i]!, shift, exact);
+    sigmas[i] = round(shifted);
+    timesteps[i] = round === exact ? shifted * 1000 : Math.trunc(shifted * 1000);
+  }
+  return scheduleIn(convention, sigmas, timesteps, 1000);
 }
 
 /** Options of {@link fluxSchedule}. */
-export interface FluxScheduleOptions extends ScheduleOptions {
+export interface FluxScheduleOptions<C extends TimeConvention = TimeConvention> extends ScheduleOptions<C> {
   /** Image (or video) token count L that sets μ. */
   seqLen: number;
   /** Apply the resolution-dependent shift (default true, as in flux `get_schedule`). */
@@ -137,14 +192,20 @@ export interface FluxScheduleOptions extends ScheduleOptions {
 
 /**
  * black-forest-labs/flux `get_schedule(num_steps, image_seq_len)`: `torch.linspace(1, 0, N + 1)`,
- * then the exponential time shift with μ = `calculateShift(seqLen)`, in float32.
- * @param steps N, an integer >= 1.
- * @param options `seqLen`, `convention`, optional `shift: false`, `baseShift`, `maxShift`, `maxMu`, `referenceRounding`.
- * @returns N + 1 values including the terminal (t = 1, or sigma = 0).
- * @throws {RangeError} for steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
+ * then the exponential time shift with μ = `calculateShift(seqLen)`, in float32. Flux gives its
+ * model the sigma itself (its time embedding multiplies by 1000); the timesteps are that
+ * `sigma·1000` in float32, the values diffusers' Flux pipeline passes.
+ * @param steps - N, an integer >= 1.
+ * @param options - `seqLen`, `convention` (default 't'), optional `shift: false`, `baseShift`, `maxShift`, `maxMu`, `referenceRounding`.
+ * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
+ * @throws {RangeError} when given steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is not an object.
  */
-export function fluxSchedule(steps: number, options: FluxScheduleOptions): Float64Array {
-  checkSteps(steps, options);
+export function fluxSchedule<C extends TimeConvention = 't'>(steps: number, options: FluxScheduleOptions<C>): ScheduleIn<C> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with seqLen (the image or video token count), got ${describe(options)}`);
+  }
+  const convention = checkSchedule(steps, options) as C;
   const round = roundingFor(options.referenceRounding);
   const mu = calculateShift(options.seqLen, {
     baseShift: options.baseShift ?? 0.5,
@@ -157,11 +218,12 @@ export function fluxSchedule(steps: number, options: FluxScheduleOptions): Float
     // torch evaluates `e^μ / w` as reciprocal(w)·e^μ; 1/0 = ∞ maps sigma 0 to 0.
     sigmas = sigmas.map((sigma) => round(round(1 / round(scale + round(round(1 / sigma) - 1))) * scale));
   }
-  return toConvention(sigmas, options.convention);
+  const timesteps = sigmas.subarray(0, steps).map((sigma) => round(sigma * 1000));
+  return scheduleIn(convention, sigmas, timesteps, 1000);
 }
 
 /** Constructor and `set_timesteps` options of diffusers' `FlowMatchEulerDiscreteScheduler`. */
-export interface FlowMatchEulerOptions extends ScheduleOptions {
+export interface FlowMatchEulerOptions<C extends TimeConvention = TimeConvention> extends ScheduleOptions<C> {
   /** Constructor `shift` (default 1). SD3: 3.0. Unused when `useDynamicShifting`. */
   shift?: number;
   /** Constructor `num_train_timesteps` (default 1000). */
@@ -187,30 +249,10 @@ export interface FlowMatchEulerOptions extends ScheduleOptions {
   seqLen?: number;
 }
 
-/** Output of {@link flowMatchEulerSchedule} in the sigma convention. */
-export interface FlowMatchEulerSigmaSchedule {
-  readonly convention: 'sigma';
-  /** N + 1 sigmas, the last 0. */
-  readonly sigmas: Float64Array;
-  /** N model timesteps, `sigma·numTrainTimesteps` (float32 as in diffusers). */
-  readonly timesteps: Float64Array;
-}
-
-/** Output of {@link flowMatchEulerSchedule} in the t convention. */
-export interface FlowMatchEulerTimeSchedule {
-  readonly convention: 't';
-  /** N + 1 times `1 − sigma`, the last 1. */
-  readonly times: Float64Array;
-  /** N model timesteps in t, `numTrainTimesteps − timestep_sigma`. */
-  readonly timesteps: Float64Array;
-}
-
-/** Output of {@link flowMatchEulerSchedule}. */
-export type FlowMatchEulerSchedule = FlowMatchEulerSigmaSchedule | FlowMatchEulerTimeSchedule;
-
 /** Options of {@link flowMatchTrainingTable}. */
 export interface TrainingTableOptions {
-  convention: TimeConvention;
+  /** Convention of the table's values (default 't'). */
+  convention?: TimeConvention;
   /** Constructor `shift` (default 1). */
   shift?: number;
   /** Constructor `num_train_timesteps` (default 1000). */
@@ -244,26 +286,27 @@ function sigmaTable(shift: number, numTrain: number, dynamic: boolean): { sigmas
  * The constructor table of diffusers' `FlowMatchEulerDiscreteScheduler`: sigma = shift(k/1000) for
  * k = 1000…1, in float32. Training scripts pick `table[floor(u·1000)]` with u from the sampler
  * (diffusers' u is in the t convention: u = 0 gives sigma = 1).
- * @param options `convention`, `shift`, `numTrainTimesteps`, `useDynamicShifting`.
+ * @param options - `convention`, `shift`, `numTrainTimesteps`, `useDynamicShifting`.
  * @returns the table (index 0 is the noise end).
- * @throws {RangeError} for a shift that is not finite and > 0, numTrainTimesteps < 1 or an unknown convention.
+ * @throws {RangeError} when given a shift that is not finite and > 0, numTrainTimesteps < 1 or an unknown convention.
  */
-export function flowMatchTrainingTable(options: TrainingTableOptions): TrainingTable {
-  assertConvention(options.convention);
+export function flowMatchTrainingTable(options: TrainingTableOptions = {}): TrainingTable {
+  const convention = options.convention ?? 't';
+  assertConvention(convention);
   const shift = options.shift ?? 1;
   assertPositive('shift', shift);
   const numTrain = options.numTrainTimesteps ?? 1000;
   assertInteger('numTrainTimesteps', numTrain, 1);
   const { sigmas, timesteps } = sigmaTable(shift, numTrain, options.useDynamicShifting === true);
-  return { convention: options.convention, values: toConvention(sigmas, options.convention), timesteps };
+  return { convention, values: toConvention(sigmas, convention), timesteps };
 }
 
 /**
  * diffusers' training index path: `idx = floor(u·numTrainTimesteps)` into the training table.
- * @param table from {@link flowMatchTrainingTable}.
- * @param u a draw in [0, 1) in the t convention (what diffusers' samplers return).
+ * @param table - from {@link flowMatchTrainingTable}.
+ * @param u - a draw in [0, 1) in the t convention (what diffusers' samplers return).
  * @returns the index, the table value (in the table's convention) and the model timestep.
- * @throws {RangeError} if `u` is outside [0, 1].
+ * @throws {RangeError} when `u` is outside [0, 1].
  */
 export function trainingTableLookup(
   table: TrainingTable,
@@ -284,23 +327,18 @@ export function trainingTableLookup(
  * - dynamic shifting: exponential `e^μ/(e^μ + (1/σ − 1))` or linear `μ/(μ + (1/σ − 1))` time shift
  *   with `mu` (or μ from `seqLen`).
  * - `shiftTerminal`: the schedule is stretched so its last step lands there.
- * @param steps N, an integer >= 1 (ignored in favour of the length of explicit sigmas/times, as diffusers does).
- * @param options constructor and set_timesteps options (see {@link FlowMatchEulerOptions}).
+ * @param steps - N, an integer >= 1 (ignored in favour of the length of explicit sigmas/times, as diffusers does).
+ * @param options - constructor and set_timesteps options (see {@link FlowMatchEulerOptions}).
  * @returns N + 1 sigmas (or times) with the terminal, and N timesteps.
- * @throws {RangeError} for bad steps, shift, mu, seqLen, sigmas or convention, for both `sigmas` and
- *   `times`, or for dynamic shifting without `mu` or `seqLen`.
+ * @throws {RangeError} when given bad steps, shift, mu, seqLen, sigmas or convention, both `sigmas` and
+ *   `times`, or dynamic shifting without `mu` or `seqLen`.
+ * @throws {TypeError} when `options` is given and is not an object.
  */
-export function flowMatchEulerSchedule(
+export function flowMatchEulerSchedule<C extends TimeConvention = 't'>(
   steps: number,
-  options: FlowMatchEulerOptions & { convention: 'sigma' },
-): FlowMatchEulerSigmaSchedule;
-export function flowMatchEulerSchedule(
-  steps: number,
-  options: FlowMatchEulerOptions & { convention: 't' },
-): FlowMatchEulerTimeSchedule;
-export function flowMatchEulerSchedule(steps: number, options: FlowMatchEulerOptions): FlowMatchEulerSchedule;
-export function flowMatchEulerSchedule(steps: number, options: FlowMatchEulerOptions): FlowMatchEulerSchedule {
-  checkSteps(steps, options);
+  options: FlowMatchEulerOptions<C> = {},
+): ScheduleIn<C> {
+  const convention = checkSchedule(steps, options) as C;
   const round = roundingFor(options.referenceRounding);
   const shift = options.shift ?? 1;
   assertPositive('shift', shift);
@@ -366,12 +404,7 @@ export function flowMatchEulerSchedule(steps: number, options: FlowMatchEulerOpt
   const timesteps = stepSigmas.map((sigma) => round(sigma * numTrain));
   const withTerminal = new Float64Array(stepSigmas.length + 1);
   withTerminal.set(stepSigmas);
-  if (options.convention === 'sigma') return { convention: 'sigma', sigmas: withTerminal, timesteps };
-  return {
-    convention: 't',
-    times: toConvention(withTerminal, 't'),
-    timesteps: timesteps.map((timestep) => numTrain - timestep),
-  };
+  return scheduleIn(convention, withTerminal, timesteps, numTrain);
 }
 
 function explicitSigmas(options: FlowMatchEulerOptions): Float64Array | undefined {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { readFixture } from '../test/fixtures.js';
 import {
   calculateShift,
   exponentialTimeShift,
@@ -130,19 +129,15 @@ describe('time shifts', () => {
       expect(t).toBeCloseTo(1 - stretched[i]!, 15);
     });
   });
+
+  test('stretchToTerminal takes its values in t unless told otherwise', () => {
+    const times = [0, 0.2, 0.5, 0.8];
+    expect(stretchToTerminal(times, 0.9)).toEqual(stretchToTerminal(times, 0.9, 't'));
+    expect(stretchToTerminal(times, 0.9)[3]).toBeCloseTo(0.9, 15);
+  });
 });
 
-interface ShiftFixture {
-  calculate_shift: { image_seq_len: number; mu: number; flux_get_lin_function_mu: number }[];
-}
-
 describe('resolution rules', () => {
-  const rows = readFixture<ShiftFixture>('2_calculate_shift_and_flux_get_schedule.json').calculate_shift;
-  test.each(rows.map((row) => [row.image_seq_len, row] as const))('calculateShift(%i) is bit-identical to diffusers and flux', (seqLen, row) => {
-    expect(calculateShift(seqLen)).toBe(row.mu);
-    expect(calculateShift(seqLen)).toBe(row.flux_get_lin_function_mu);
-  });
-
   test('maxMu caps the extrapolation at video token counts', () => {
     expect(calculateShift(16384)).toBeCloseTo(3.23, 12);
     expect(calculateShift(16384, { maxMu: 1.15 })).toBe(1.15);

@@ -5,10 +5,10 @@ import { assertFinite, assertPositive, assertUnit, describe } from './validate.j
 /**
  * The SD3 shift in the t convention (t = 0 noise): `logit(t') = logit(t) − ln shift`, i.e.
  * `t' = t / (t + shift·(1 − t))`. A shift > 1 moves mass toward noise.
- * @param t a time in [0, 1], t convention.
- * @param shift the shift α, finite and > 0.
+ * @param t - a time in [0, 1], t convention.
+ * @param shift - the shift α, finite and > 0.
  * @returns the shifted time in [0, 1], t convention.
- * @throws {RangeError} if `t` is outside [0, 1] or `shift` is not finite and > 0.
+ * @throws {RangeError} when `t` is outside [0, 1] or `shift` is not finite and > 0.
  */
 export function shiftT(t: number, shift: number): number {
   assertUnit('t', t);
@@ -19,10 +19,10 @@ export function shiftT(t: number, shift: number): number {
 
 /**
  * Inverse of {@link shiftT}: `t = shift·t' / (shift·t' + 1 − t')`.
- * @param t a shifted time in [0, 1], t convention.
- * @param shift the shift α that was applied, finite and > 0.
+ * @param t - a shifted time in [0, 1], t convention.
+ * @param shift - the shift α that was applied, finite and > 0.
  * @returns the unshifted time, t convention.
- * @throws {RangeError} if `t` is outside [0, 1] or `shift` is not finite and > 0.
+ * @throws {RangeError} when `t` is outside [0, 1] or `shift` is not finite and > 0.
  */
 export function inverseShiftT(t: number, shift: number): number {
   assertUnit('t', t);
@@ -34,10 +34,10 @@ export function inverseShiftT(t: number, shift: number): number {
 /**
  * The SD3 shift in the sigma convention (sigma = 1 noise), diffusers' formula:
  * `sigma' = shift·sigma / (1 + (shift − 1)·sigma)`. Equals `1 − shiftT(1 − sigma, shift)`.
- * @param sigma a noise level in [0, 1], sigma convention.
- * @param shift the shift α, finite and > 0.
+ * @param sigma - a noise level in [0, 1], sigma convention.
+ * @param shift - the shift α, finite and > 0.
  * @returns the shifted sigma, sigma convention.
- * @throws {RangeError} if `sigma` is outside [0, 1] or `shift` is not finite and > 0.
+ * @throws {RangeError} when `sigma` is outside [0, 1] or `shift` is not finite and > 0.
  */
 export function shiftSigma(sigma: number, shift: number): number {
   assertUnit('sigma', sigma);
@@ -50,10 +50,10 @@ export function shiftSigma(sigma: number, shift: number): number {
 
 /**
  * Inverse of {@link shiftSigma}: `sigma = sigma' / (sigma' + shift·(1 − sigma'))`.
- * @param sigma a shifted sigma in [0, 1], sigma convention.
- * @param shift the shift α that was applied, finite and > 0.
+ * @param sigma - a shifted sigma in [0, 1], sigma convention.
+ * @param shift - the shift α that was applied, finite and > 0.
  * @returns the unshifted sigma, sigma convention.
- * @throws {RangeError} if `sigma` is outside [0, 1] or `shift` is not finite and > 0.
+ * @throws {RangeError} when `sigma` is outside [0, 1] or `shift` is not finite and > 0.
  */
 export function inverseShiftSigma(sigma: number, shift: number): number {
   assertUnit('sigma', sigma);
@@ -65,10 +65,10 @@ export function inverseShiftSigma(sigma: number, shift: number): number {
 /**
  * The SD3 resolution rule (Esser et al. 2024, §5.3.2, Eq. 23): `α = √(m / n)` for m tokens (or
  * pixels) at the new resolution and n at the base resolution where shift 1 was right.
- * @param tokens token (or pixel) count at the target resolution, > 0.
- * @param baseTokens token (or pixel) count at the base resolution, > 0.
+ * @param tokens - token (or pixel) count at the target resolution, > 0.
+ * @param baseTokens - token (or pixel) count at the base resolution, > 0.
  * @returns the shift α.
- * @throws {RangeError} if either count is not finite and > 0.
+ * @throws {RangeError} when either count is not finite and > 0.
  */
 export function resolutionShift(tokens: number, baseTokens: number): number {
   assertPositive('tokens', tokens);
@@ -98,10 +98,10 @@ export interface CalculateShiftOptions {
  * Flux's resolution-dependent μ (diffusers `calculate_shift`, flux `get_lin_function`):
  * `μ = L·m + b` with `m = (maxShift − baseShift)/(maxSeqLen − baseSeqLen)`, `b = baseShift − m·baseSeqLen`,
  * evaluated in the same order so the float64 result is bit-identical. The shift is α = e^μ.
- * @param seqLen the image/video token count L, > 0.
- * @param options line anchors and an optional cap (see {@link CalculateShiftOptions}).
- * @returns μ, capped at `maxMu` if given.
- * @throws {RangeError} if `seqLen` is not finite and > 0, or an option is not finite, or the anchors coincide.
+ * @param seqLen - the image/video token count L, > 0.
+ * @param options - line anchors and an optional cap (see {@link CalculateShiftOptions}).
+ * @returns μ, capped at `maxMu` if given: not the shift itself, which is e^μ.
+ * @throws {RangeError} when `seqLen` is not finite and > 0, or an option is not finite, or the anchors coincide.
  */
 export function calculateShift(seqLen: number, options: CalculateShiftOptions = {}): number {
   assertPositive('seqLen', seqLen);
@@ -144,11 +144,11 @@ function timeShift(x: number, scale: number, options: TimeShiftOptions): number 
 /**
  * Exponential time shift (diffusers/Flux `time_shift`): `σ' = e^μ / (e^μ + (1/σ − 1)^γ)`;
  * with γ = 1 it is the SD3 shift with α = e^μ.
- * @param x a time in [0, 1] in `options.convention` (default 't').
- * @param mu μ, e.g. from {@link calculateShift}; in [−700, 700] so that e^μ is finite and > 0.
- * @param options γ and the convention.
+ * @param x - a time in [0, 1] in `options.convention` (default 't').
+ * @param mu - μ, e.g. from {@link calculateShift}; in [−700, 700] so that e^μ is finite and > 0.
+ * @param options - γ and the convention.
  * @returns the shifted value in the same convention.
- * @throws {RangeError} if `x` is outside [0, 1], `mu` is not finite, γ ≤ 0 or the convention is unknown.
+ * @throws {RangeError} when `x` is outside [0, 1], `mu` is not finite, γ ≤ 0 or the convention is unknown.
  */
 export function exponentialTimeShift(x: number, mu: number, options: TimeShiftOptions = {}): number {
   if (typeof mu !== 'number' || !(Math.abs(mu) <= 700)) {
@@ -160,11 +160,11 @@ export function exponentialTimeShift(x: number, mu: number, options: TimeShiftOp
 /**
  * Linear time shift (diffusers `time_shift_type: 'linear'`, CogView4): `σ' = μ / (μ + (1/σ − 1)^γ)`;
  * with γ = 1 it is the SD3 shift with α = μ.
- * @param x a time in [0, 1] in `options.convention` (default 't').
- * @param mu μ > 0 (CogView4: `√(L/256)·0.75 + 0.25`).
- * @param options γ and the convention.
+ * @param x - a time in [0, 1] in `options.convention` (default 't').
+ * @param mu - μ > 0 (CogView4: `√(L/256)·0.75 + 0.25`).
+ * @param options - γ and the convention.
  * @returns the shifted value in the same convention.
- * @throws {RangeError} if `x` is outside [0, 1], `mu` is not finite and > 0, γ ≤ 0 or the convention is unknown.
+ * @throws {RangeError} when `x` is outside [0, 1], `mu` is not finite and > 0, γ ≤ 0 or the convention is unknown.
  */
 export function linearTimeShift(x: number, mu: number, options: TimeShiftOptions = {}): number {
   assertPositive('mu', mu);
@@ -175,17 +175,17 @@ export function linearTimeShift(x: number, mu: number, options: TimeShiftOptions
  * shift_terminal (diffusers `stretch_shift_to_terminal`, LTX-Video): rescales a schedule so its
  * last value lands on `terminal`. In sigma: `σ ← 1 − (1 − σ)·(1 − T)/(1 − σ_last)`; in t:
  * `t ← t·terminal/t_last`. Both conventions describe the same stretch.
- * @param values a schedule without its terminal entry (e.g. N step values), in `convention`.
- * @param terminal the value the last entry should take, in the same convention (sigma in [0, 1), t in (0, 1]).
- * @param convention the convention of `values` and `terminal`.
+ * @param values - a schedule without its terminal entry (e.g. N step values), in `convention`.
+ * @param terminal - the value the last entry should take, in the same convention (sigma in [0, 1), t in (0, 1]).
+ * @param convention - the convention of `values` and `terminal` (default 't').
  * @returns a new array of the stretched values.
- * @throws {RangeError} for an empty schedule, a terminal outside the allowed range, a last value at
+ * @throws {RangeError} when given an empty schedule, a terminal outside the allowed range, a last value at
  *   the data end (nothing to stretch) or an unknown convention.
  */
 export function stretchToTerminal(
   values: ArrayLike<number>,
   terminal: number,
-  convention: TimeConvention,
+  convention: TimeConvention = 't',
 ): Float64Array {
   assertConvention(convention);
   if (values.length < 1) throw new RangeError('values must hold at least one value, got an empty array');
@@ -231,7 +231,8 @@ export const SHIFT_PRESETS: Readonly<Record<ShiftPresetName, ShiftPreset>> = Obj
   }),
   'hunyuanvideo-fast': Object.freeze({
     shift: 17.0,
-    source: 'Tencent/HunyuanVideo README: flow shift 17 for 20 or fewer inference steps',
+    source:
+      'Tencent-Hunyuan/HunyuanVideo-I2V README: --flow-shift 17.0 for more dynamic video at 50 steps (7.0 with --i2v-stability); FastVideo uses 17 for its few-step distilled HunyuanVideo',
   }),
   'wan-720p': Object.freeze({
     shift: 5.0,
@@ -253,9 +254,9 @@ export const SHIFT_PRESETS: Readonly<Record<ShiftPresetName, ShiftPreset>> = Obj
 
 /**
  * Looks up a preset by name, with a clear error for a typo.
- * @param name one of the keys of {@link SHIFT_PRESETS}.
+ * @param name - one of the keys of {@link SHIFT_PRESETS}.
  * @returns the preset's shift and source.
- * @throws {RangeError} if `name` is not a preset.
+ * @throws {RangeError} when `name` is not a preset.
  */
 export function shiftPreset(name: string): ShiftPreset {
   if (!Object.hasOwn(SHIFT_PRESETS, name)) {

@@ -25,6 +25,12 @@ describe('timestepTensor', () => {
   test('rejects a non-integer batch size', () => {
     expect(() => timestepTensor(dist, 3.5, createRng(1))).toThrow('batchSize must be an integer >= 1, got 3.5');
   });
+
+  test('without an rng, says which argument and what to pass', () => {
+    expect(() => timestepTensor(dist, 4, undefined as never)).toThrow(
+      new TypeError('rng must be a generator from createRng(seed) or restoreRng(state), got undefined'),
+    );
+  });
 });
 
 describe('flowMatchingPair', () => {

@@ -7,12 +7,13 @@ import { describe } from './validate.js';
 
 /**
  * A `[batchSize]` float32 tensor of training times drawn in float64 by {@link sampleTimesteps}.
- * @param dist the distribution; the values are in its convention ('t' unless it says 'sigma').
- * @param batchSize an integer >= 1.
- * @param rng the seeded generator (advanced as by `sampleTimesteps`).
- * @param options `stratified` (default false).
+ * @param dist - the distribution; the values are in its convention ('t' unless it says 'sigma').
+ * @param batchSize - an integer >= 1.
+ * @param rng - the seeded generator (advanced as by `sampleTimesteps`).
+ * @param options - `stratified` (default false).
  * @returns a new tensor the caller owns (dispose it, or create it inside `tf.tidy`).
- * @throws {RangeError} if `batchSize` is not an integer >= 1.
+ * @throws {RangeError} when `batchSize` is not an integer >= 1.
+ * @throws {TypeError} when `rng` is not a generator (pass `createRng(seed)`).
  */
 export function timestepTensor(
   dist: TimestepDistribution,
@@ -29,11 +30,11 @@ export function timestepTensor(
 /**
  * The flow-matching training pair in the t convention (t = 0 noise, t = 1 data):
  * `x_t = t·data + (1 − t)·noise` and the velocity target `data − noise`.
- * @param data clean samples x1, shape [batch, ...].
- * @param noise noise x0, the same shape as `data`.
- * @param t `[batch]` times in the t convention, broadcast over the other axes.
+ * @param data - clean samples x1, shape [batch, ...].
+ * @param noise - noise x0, the same shape as `data`.
+ * @param t - `[batch]` times in the t convention, broadcast over the other axes.
  * @returns `xt` and `velocity`, new tensors the caller owns.
- * @throws {RangeError} if the shapes disagree or `t` is not `[batch]`.
+ * @throws {RangeError} when the shapes disagree or `t` is not `[batch]`.
  */
 export function flowMatchingPair(
   data: tf.Tensor,

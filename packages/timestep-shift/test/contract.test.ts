@@ -1,10 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expectTypeOf, test } from 'vitest';
 import * as core from '../src/index.js';
-import type { DistributionSpec, Rng, TimeConvention, TimestepDistribution } from '../src/index.js';
+import type {
+  DistributionSpec,
+  Rng,
+  Schedule,
+  SigmaSchedule,
+  TimeConvention,
+  TimeSchedule,
+  TimestepDistribution,
+} from '../src/index.js';
 import * as tfjs from '../src/tfjs.js';
 
-// The names and signatures the app codes against (briefs/api-contract.md), checked by the compiler.
+// The names and signatures users and the app in this repository code against, checked by the compiler.
 describe('API contract', () => {
   test('core names and types', () => {
     expectTypeOf<TimeConvention>().toEqualTypeOf<'t' | 'sigma'>();
@@ -28,12 +36,27 @@ describe('API contract', () => {
     expectTypeOf(core.SHIFT_PRESETS).toMatchTypeOf<
       Readonly<Record<'sd3' | 'hunyuanvideo' | 'wan-720p' | 'wan-480p', { shift: number; source: string }>>
     >();
-    expectTypeOf(core.hunyuanVideoSchedule).returns.toEqualTypeOf<Float64Array>();
-    expectTypeOf(core.wanSchedule).returns.toEqualTypeOf<Float64Array>();
-    expectTypeOf(core.fluxSchedule).returns.toEqualTypeOf<Float64Array>();
+    // Every schedule has one shape: t (the default) gives `times`, sigma gives `sigmas`, both give `timesteps`.
+    expectTypeOf(core.hunyuanVideoSchedule(4, { shift: 7 })).toEqualTypeOf<TimeSchedule>();
+    expectTypeOf(core.hunyuanVideoSchedule(4, { shift: 7, convention: 't' }).times).toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.wanSchedule(4)).toEqualTypeOf<TimeSchedule>();
+    expectTypeOf(core.wanSchedule(4, { convention: 'sigma' })).toEqualTypeOf<SigmaSchedule>();
+    expectTypeOf(core.fluxSchedule(4, { seqLen: 256 })).toEqualTypeOf<TimeSchedule>();
+    expectTypeOf(core.fluxSchedule(4, { seqLen: 256, convention: 'sigma' })).toEqualTypeOf<SigmaSchedule>();
+    expectTypeOf(core.flowMatchEulerSchedule(4)).toEqualTypeOf<TimeSchedule>();
     expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 'sigma' }).sigmas).toEqualTypeOf<Float64Array>();
-    expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 't' }).times).toEqualTypeOf<Float64Array>();
     expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 't' }).timesteps).toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.flowMatchEulerSchedule(4, { convention: 'sigma' as TimeConvention })).toEqualTypeOf<Schedule>();
+    expectTypeOf<TimeSchedule>().toEqualTypeOf<{
+      readonly convention: 't';
+      readonly times: Float64Array;
+      readonly timesteps: Float64Array;
+    }>();
+    expectTypeOf<SigmaSchedule>().toEqualTypeOf<{
+      readonly convention: 'sigma';
+      readonly sigmas: Float64Array;
+      readonly timesteps: Float64Array;
+    }>();
   });
 
   test('tfjs names and types', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
-const FIXTURES = new URL('../../../../shared/fixtures/timestep-shift/', import.meta.url);
+const FIXTURES = new URL('./fixtures/', import.meta.url);
 
-/** Parses one golden-vector file from ../shared/fixtures/timestep-shift (see its README). */
+/** Parses one golden-vector file of test/fixtures (its README says how each was made). */
 export function readFixture<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as T;
 }

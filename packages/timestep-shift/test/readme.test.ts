@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import {
+  calculateShift,
   createRng,
   flowMatchEulerSchedule,
+  hunyuanVideoSchedule,
   SHIFT_PRESETS,
   sampleTimesteps,
   timestepDistribution,
@@ -10,10 +13,59 @@ import {
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
+// The README's examples import the published names; here they load this package's sources.
+const SOURCES: Record<string, string> = {
+  '@flowdit/timestep-shift': '../src/index.js',
+  '@flowdit/timestep-shift/tfjs': '../src/tfjs.js',
+};
+const load = (specifier: string): Promise<unknown> => import(SOURCES[specifier] ?? specifier);
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+  ...args: string[]
+) => (loader: typeof load) => Promise<void>;
+
+/** Runs a README block as written, its static imports turned into `await load(…)`. */
+function runExample(code: string): Promise<void> {
+  const body = code
+    .replace(/^import \* as (\w+) from '([^']+)';$/gm, "const $1 = await load('$2');")
+    .replace(/^import \{([^}]+)\} from '([^']+)';$/gm, "const {$1} = await load('$2');")
+    .replace(/^import '([^']+)';$/gm, "await load('$1');");
+  return new AsyncFunction('load', body)(load);
+}
+
+/** The README's js blocks that import what they use (the others are fragments of the text). */
+const examples = [...readme.matchAll(/^```js\n([\s\S]*?)^```/gm)]
+  .map(([, code]) => code!)
+  .filter((code) => /^import /m.test(code));
+
 // The README's example output is what the code prints: recompute it and look for it.
 describe('README', () => {
   test('starts with the install command', () => {
     expect(readme).toMatch(/^# @flowdit\/timestep-shift\n\n```sh\nnpm install @flowdit\/timestep-shift\n/);
+  });
+
+  test('its install lines add every package its examples import', () => {
+    const blocks = [...readme.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)];
+    const installed = blocks
+      .filter(([, lang]) => lang === 'sh')
+      .flatMap(([, , code]) => [...code!.matchAll(/^npm install (.+)$/gm)].flatMap(([, list]) => list!.split(/\s+/)));
+    const imported = blocks
+      .filter(([, lang]) => lang === 'js' || lang === 'ts')
+      .flatMap(([, , code]) => [...code!.matchAll(/^import (?:[^'"]+ from )?'([^']+)'/gm)].map(([, specifier]) => specifier!))
+      .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+    expect(imported).toContain('@tensorflow/tfjs-backend-cpu');
+    expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
+  });
+
+  test('has the core example and the tfjs example', () => {
+    expect(examples).toHaveLength(2);
+    expect(examples[1]).toContain("from '@flowdit/timestep-shift/tfjs'");
+  });
+
+  test.each(examples.map((code, i) => [i + 1, code] as const))('example %i runs as written and leaves no tensor behind', async (_, code) => {
+    // The engine's own count: tf.memory() would need a backend before the example registers one.
+    const before = tf.engine().state.numTensors;
+    await runExample(code);
+    expect(tf.engine().state.numTensors).toBe(before);
   });
 
   test('the example batch, median and share are what the library returns', () => {
@@ -29,6 +81,18 @@ describe('README', () => {
     const { times } = flowMatchEulerSchedule(4, { shift: 3, convention: 't' });
     const shown = Array.from(times, (x) => (Number.isInteger(x) ? String(x) : x.toFixed(6))).join(', ');
     expect(readme).toContain(`// times: [${shown}]`);
+  });
+
+  test('the HunyuanVideo schedule line says what the schedule holds', () => {
+    const { times } = hunyuanVideoSchedule(50, { shift: 7 });
+    expect(readme).toContain(
+      `const { times } = hunyuanVideoSchedule(50, { shift: 7 }); // ${times.length} times, times[0] = ${times[0]}, times[50] = ${times[50]}\n`,
+    );
+  });
+
+  test('calculateShift returns μ, and the shift the README names is e^μ', () => {
+    const mu = calculateShift(4096);
+    expect(readme).toContain(`\`calculateShift(4096)\` is μ = ${mu}, a shift of e^${mu} ≈ ${Math.exp(mu).toFixed(2)}:`);
   });
 
   test('the figure numbers for shift 1, 3 and 7', () => {
