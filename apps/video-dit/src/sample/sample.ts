@@ -48,7 +48,7 @@ export function sampleOptionsFor(config: Config, overrides: SampleOverrides = {}
  * @returns N + 1 increasing times.
  */
 export function samplingTimes(steps: number, shift: number): Float64Array {
-  return hunyuanVideoSchedule(steps, { shift, convention: 't' });
+  return hunyuanVideoSchedule(steps, { shift, convention: 't' }).times;
 }
 
 /**
