@@ -3,20 +3,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { entryPoints } from './helpers/entries.js';
 import { exec } from './helpers/exec.js';
-import { type PackedPackage, isShippable, packPackage } from './helpers/pack.js';
+import { isShippable, type PackedPackage, packPackage } from './helpers/pack.js';
 import { compareVersions, peerRangeBounds } from './helpers/peers.js';
 import {
-  type PackageManager,
   createProject,
   directDependencies,
   install,
   installedCopies,
   lockfileText,
+  type PackageManager,
   runModule,
 } from './helpers/project.js';
 import { codeBlocks, isShellBlock, npmInstallLines, parseNpmInstalls, scriptBlocks, toRunnableModule } from './helpers/readme.js';
 import { importedPackages, packageName, readmeOf, scenariosOf } from './helpers/scenarios.js';
-import { REPO_ROOT, type WorkspacePackage, cleanEnv, publishedPackages, tempDir } from './helpers/workspace.js';
+import { cleanEnv, publishedPackages, REPO_ROOT, tempDir, type WorkspacePackage } from './helpers/workspace.js';
 
 /** Native or GPU bindings that must never come with our packages: users opt into them. */
 const FORBIDDEN = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type PackageManager, createProject, install, runModule } from './helpers/project.js';
+import { createProject, install, type PackageManager, runModule } from './helpers/project.js';
 import { toRunnableModule } from './helpers/readme.js';
 import {
   bumpVersion,
@@ -14,8 +14,8 @@ import {
   writeNpmrc,
 } from './helpers/repo-copy.js';
 import { packageName, scenariosOf } from './helpers/scenarios.js';
-import { type Registry, freePort, startVerdaccio } from './helpers/verdaccio.js';
-import { type WorkspacePackage, pnpm, publishedPackages, readManifest } from './helpers/workspace.js';
+import { freePort, type Registry, startVerdaccio } from './helpers/verdaccio.js';
+import { pnpm, publishedPackages, readManifest, type WorkspacePackage } from './helpers/workspace.js';
 
 const keep = process.env.FLOWDIT_E2E_KEEP === '1';
 const SUMMARY = `Release check ${randomBytes(4).toString('hex')}: a minor change for users.`;

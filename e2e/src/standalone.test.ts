@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { exec } from './helpers/exec.js';
 import { copyRepo, git } from './helpers/repo-copy.js';
-import { REPO_ROOT, cleanEnv, pnpm, publishedPackages, tempDir } from './helpers/workspace.js';
+import { cleanEnv, pnpm, publishedPackages, REPO_ROOT, tempDir } from './helpers/workspace.js';
 
 const keep = process.env.FLOWDIT_E2E_KEEP === '1';
 const cleanup: string[] = [];

@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, backendLabel, initBackend, presetConfig, Trainer } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

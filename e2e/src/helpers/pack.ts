@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from './exec.js';
-import { type WorkspacePackage, cleanEnv, pnpm } from './workspace.js';
+import { cleanEnv, pnpm, type WorkspacePackage } from './workspace.js';
 
 export interface PackedPackage {
   readonly name: string;

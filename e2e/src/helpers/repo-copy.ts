@@ -1,8 +1,8 @@
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { exec } from './exec.js';
-import { REPO_ROOT, cleanEnv, pnpm, readManifest, tempDir } from './workspace.js';
+import { cleanEnv, pnpm, REPO_ROOT, readManifest, tempDir } from './workspace.js';
 
 /**
  * Runs git in a folder.

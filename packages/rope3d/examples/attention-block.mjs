@@ -1,9 +1,9 @@
 // A video self-attention block with 3D RoPE on q and k, trained one step, saved and loaded back.
 // Run from packages/rope3d after `pnpm build`: node examples/attention-block.mjs
 import '@tensorflow/tfjs-backend-cpu';
+import { Rope3D } from '@flowdit/rope3d/layer'; // registers flowdit.Rope3D: import before loadLayersModel
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rope3D } from '@flowdit/rope3d/layer'; // registers flowdit.Rope3D: import before loadLayersModel
 
 await tf.setBackend('cpu');
 

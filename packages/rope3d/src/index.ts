@@ -1,15 +1,14 @@
+export { type ApplyRopeOptions, applyRope, clearRopeCache } from './apply.js';
 export {
   type AxisTriple,
   axisDimsFor,
   DEFAULT_MAX_POSITIONS,
-  ROPE_PRESETS,
   type RiflexOptions,
+  ROPE_PRESETS,
   type RopeLayout,
   type RopePreset,
   type RopeTableOptions,
 } from './options.js';
-export { type RopeTable, riflexIntrinsicFrequency, ropeTable, tokenPositions } from './table.js';
-export { type ApplyRopeOptions, applyRope, clearRopeCache } from './apply.js';
 export {
   axisHalfSplitToPackedPermutation,
   interleavedToPackedPermutation,
@@ -17,3 +16,4 @@ export {
   packedToInterleavedPermutation,
   permuteHeadChannels,
 } from './permutation.js';
+export { type RopeTable, riflexIntrinsicFrequency, ropeTable, tokenPositions } from './table.js';

@@ -1,4 +1,4 @@
-import type { Rng, TimestepDistribution, sampleTimesteps } from '../src/index.js';
+import type { Rng, sampleTimesteps, TimestepDistribution } from '../src/index.js';
 
 export function batchMeanVariance(
   sampler: { createRng: (seed: number) => Rng; sampleTimesteps: typeof sampleTimesteps },

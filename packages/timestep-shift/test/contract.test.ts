@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expectTypeOf, test } from 'vitest';
-import * as core from '../src/index.js';
 import type {
   DistributionSpec,
   Rng,
@@ -10,6 +9,7 @@ import type {
   TimeSchedule,
   TimestepDistribution,
 } from '../src/index.js';
+import * as core from '../src/index.js';
 import * as tfjs from '../src/tfjs.js';
 
 // The names and signatures users and the app in this repository code against, checked by the compiler.

@@ -1,6 +1,6 @@
+import { createRng, type Rng } from '@flowdit/timestep-shift';
 import { type ShapeKind, sizeRange, type VideoDataConfig } from './config.js';
-import { OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX, insideShape } from './shapes.js';
-import { type Rng, createRng } from '@flowdit/timestep-shift';
+import { insideShape, OBJECT_PALETTE, PLAIN_BACKGROUND, TEXTURE_MAX } from './shapes.js';
 
 /** One object's path through a clip. */
 export interface ObjectTrack {

@@ -1,7 +1,7 @@
-import { describe, expect, test } from 'vitest';
-import { type VideoDataConfig, generateClip, videoDataConfig } from '../data/index.js';
 import { createRng } from '@flowdit/timestep-shift';
-import { QUALITY_PARTS, meanQuality, qualityScore } from './quality.js';
+import { describe, expect, test } from 'vitest';
+import { generateClip, type VideoDataConfig, videoDataConfig } from '../data/index.js';
+import { meanQuality, QUALITY_PARTS, qualityScore } from './quality.js';
 
 type Shape = [number, number, number];
 const shapeOf = (config: VideoDataConfig): Shape => [config.frames, config.height, config.width];

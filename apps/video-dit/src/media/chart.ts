@@ -1,5 +1,5 @@
 import * as vega from 'vega';
-import { type TopLevelSpec, compile } from 'vega-lite';
+import { compile, type TopLevelSpec } from 'vega-lite';
 import { FONT_FAMILY, svgToPng } from './svg.js';
 import { writeFileAtomic } from './write-file.js';
 

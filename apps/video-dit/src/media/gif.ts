@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type ClipShape, blitFrame, checkClip, checkScale, defaultScale } from './pixels.js';
+import { blitFrame, type ClipShape, checkClip, checkScale, defaultScale } from './pixels.js';
 import { writeFileAtomic } from './write-file.js';
 
 // gifenc has no `exports` map: Node loads its CommonJS build (functions on the default export) while

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
-import { type ClipShape, blitFrame, checkClip, checkScale, defaultScale } from './pixels.js';
-import { FONT_FAMILY, escapeXml, svgToPng } from './svg.js';
+import { blitFrame, type ClipShape, checkClip, checkScale, defaultScale } from './pixels.js';
+import { escapeXml, FONT_FAMILY, svgToPng } from './svg.js';
 import { writeFileAtomic } from './write-file.js';
 
 /** Options of {@link writeContactSheet}. */

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
-import { initBackend } from '../backend/index.js';
 import { Rope3D } from '@flowdit/rope3d/layer';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { initBackend } from '../backend/index.js';
 import { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelConfig } from './config.js';
-import { createDit, type Dit, ditForward, ditForwardTokens, disposeDit } from './dit.js';
+import { createDit, type Dit, disposeDit, ditForward, ditForwardTokens } from './dit.js';
 import { batchMatMul, dense, gelu, transpose2d } from './ops.js';
 import { param, parameterCount } from './params.js';
 import { patchify, patchifyValues, unpatchify } from './patchify.js';

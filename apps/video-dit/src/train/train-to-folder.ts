@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { validationLoss } from '../eval/index.js';
 import { tokenCount } from '../model/index.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
-import { type MetricsLine, readMetrics, type RunFolder, runFolder, writeLossCurve } from './run-folder.js';
+import { type MetricsLine, type RunFolder, readMetrics, runFolder, writeLossCurve } from './run-folder.js';
 import { NonFiniteLossError, type StepResult, Trainer } from './trainer.js';
 
 /** Options of {@link trainToFolder}. */

@@ -1,4 +1,4 @@
-import { createRng, restoreRng, type Rng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
+import { createRng, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
