@@ -28,7 +28,37 @@ export type FlagValues<O extends FlagSpecs> = {
 };
 
 /** Every command's `--help`, listed last in its help text. */
-export const HELP_FLAG = { type: 'boolean', short: 'h', help: 'this help' } as const satisfies FlagSpec;
+const HELP_FLAG = { type: 'boolean', short: 'h', help: 'this help' } as const satisfies FlagSpec;
+
+/** A subcommand of `video-dit`. */
+export interface Command {
+  /** Its line in `video-dit --help`. */
+  summary: string;
+  /** Parses the arguments after the command's name and runs it, or prints its help for `--help`. */
+  run(args: string[]): Promise<void>;
+}
+
+/**
+ * A subcommand from its flags and what it does with them. Every command also takes `--help`,
+ * which prints its usage line and one line per flag instead of running it.
+ * @param name - the command's name, for its help and its messages.
+ * @param spec - its summary line, what its help says it does, its flags and the function that runs it.
+ * @returns the command.
+ */
+export function command<O extends FlagSpecs>(
+  name: string,
+  spec: { summary: string; does: string; flags: O; run: (flags: FlagValues<O>) => Promise<void> },
+): Command {
+  const flags = { ...spec.flags, help: HELP_FLAG };
+  return {
+    summary: spec.summary,
+    run: async (args) => {
+      const values = parseFlags(name, args, flags);
+      if (values.help === true) console.log(helpText(`video-dit ${name} [flags]   ${spec.does}`, flags));
+      else await spec.run(values);
+    },
+  };
+}
 
 /**
  * A command's help text: its usage line, then one aligned line per flag.

@@ -1,16 +1,16 @@
 import { BackendUnavailableError } from '../backend/index.js';
 import { ConfigError, closestKey } from '../config/index.js';
-import { UsageError } from './args.js';
+import { type Command, UsageError } from './args.js';
 import { evalCommand } from './eval-command.js';
 import { plotTimestepsCommand } from './plot-timesteps-command.js';
 import { sampleCommand } from './sample-command.js';
 import { trainCommand } from './train-command.js';
 
-const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
-  train: { run: trainCommand, help: 'train a run (default: the small sample run), then sample it' },
-  sample: { run: sampleCommand, help: 'sample a trained run' },
-  eval: { run: evalCommand, help: 'quality score: real clips, untrained and trained model' },
-  'plot-timesteps': { run: plotTimestepsCommand, help: 'training-time density for shifts 1, 3, 7 as a PNG' },
+const COMMANDS: Record<string, Command> = {
+  train: trainCommand,
+  sample: sampleCommand,
+  eval: evalCommand,
+  'plot-timesteps': plotTimestepsCommand,
 };
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 3;
@@ -19,7 +19,7 @@ const USAGE = [
   'video-dit <command> [flags]   a toy video DiT trained with @flowdit/timestep-shift and @flowdit/rope3d',
   '',
   'commands:',
-  ...Object.entries(COMMANDS).map(([name, { help }]) => `  ${name.padEnd(NAME_WIDTH)}${help}`),
+  ...Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(NAME_WIDTH)}${summary}`),
   '',
   "'video-dit <command> --help' lists a command's flags.",
 ].join('\n');

@@ -2,7 +2,7 @@ import { describeEvalReport, evaluateRun } from '../eval/index.js';
 import { disposeDit } from '../model/index.js';
 import { sampleOptionsFor } from '../sample/index.js';
 import { loadRunEma, readRunConfig } from '../train/index.js';
-import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
+import { command, type FlagSpecs, type FlagValues, numberFlag } from './args.js';
 import { BACKEND_FLAG, DEFAULT_RUN, RUN_FLAG, SAMPLING_FLAGS, samplingOverrides } from './flags.js';
 import { startBackend } from './start-backend.js';
 
@@ -14,23 +14,14 @@ const FLAGS = {
   count: { type: 'string', value: 'N', help: `clips per row (default ${DEFAULT_COUNT})` },
   ...SAMPLING_FLAGS,
   backend: BACKEND_FLAG,
-  help: HELP_FLAG,
 } as const satisfies FlagSpecs;
-
-const EVAL_HELP = helpText('video-dit eval [flags]   quality score of real clips, the untrained model and the trained one', FLAGS);
 
 /**
  * `video-dit eval`: the quality score (computed the same way on every row) for held-out real
  * clips, samples of the untrained model and samples of the trained EMA model, plus the
  * validation loss by timestep bucket; writes `eval.json` and `eval-contact-sheet.png` in the run.
- * @param args - the arguments after `eval`.
  */
-export async function evalCommand(args: string[]): Promise<void> {
-  const flags = parseFlags('eval', args, FLAGS);
-  if (flags.help === true) {
-    console.log(EVAL_HELP);
-    return;
-  }
+async function evaluate(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const overrides = { ...samplingOverrides(flags), count: numberFlag('count', flags.count) ?? DEFAULT_COUNT };
   const dir = flags.run ?? DEFAULT_RUN;
   const config = await readRunConfig(dir);
@@ -43,3 +34,11 @@ export async function evalCommand(args: string[]): Promise<void> {
     disposeDit(ema);
   }
 }
+
+/** `video-dit eval`. */
+export const evalCommand = command('eval', {
+  summary: 'quality score: real clips, untrained and trained model',
+  does: 'quality score of real clips, the untrained model and the trained one',
+  flags: FLAGS,
+  run: evaluate,
+});

@@ -1,5 +1,5 @@
 import { writeTimestepDensity } from '../media/index.js';
-import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
+import { command, type FlagSpecs, type FlagValues, numberFlag } from './args.js';
 import { displayPath } from './display-path.js';
 
 const FLAGS = {
@@ -8,22 +8,13 @@ const FLAGS = {
   std: { type: 'string', value: 'S', help: 'standard deviation of logit(t) + ln(shift) (default 1)' },
   samples: { type: 'string', value: 'N', help: 'seeded draws per shift, drawn as a histogram under its curve (default 0: curves only)' },
   seed: { type: 'string', value: 'N', help: 'seed of those draws (default 0)' },
-  help: HELP_FLAG,
 } as const satisfies FlagSpecs;
-
-const PLOT_TIMESTEPS_HELP = helpText('video-dit plot-timesteps [flags]   training-time density of t for several shifts, as a PNG', FLAGS);
 
 /**
  * `video-dit plot-timesteps`: the training-time density of the shifted logit-normal for several
  * shifts as a PNG, with each shift's median and share of draws on the noise side.
- * @param args - the arguments after `plot-timesteps`.
  */
-export async function plotTimestepsCommand(args: string[]): Promise<void> {
-  const flags = parseFlags('plot-timesteps', args, FLAGS);
-  if (flags.help === true) {
-    console.log(PLOT_TIMESTEPS_HELP);
-    return;
-  }
+async function plotTimesteps(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const shifts = flags.shifts?.split(',').map((s, i) => numberFlag(`shifts[${i}]`, s)!);
   const std = numberFlag('std', flags.std);
   const samples = numberFlag('samples', flags.samples);
@@ -40,3 +31,11 @@ export async function plotTimestepsCommand(args: string[]): Promise<void> {
   }
   console.log(`wrote ${displayPath(out)}`);
 }
+
+/** `video-dit plot-timesteps`. */
+export const plotTimestepsCommand = command('plot-timesteps', {
+  summary: 'training-time density for shifts 1, 3, 7 as a PNG',
+  does: 'training-time density of t for several shifts, as a PNG',
+  flags: FLAGS,
+  run: plotTimesteps,
+});

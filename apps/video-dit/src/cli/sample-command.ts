@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { disposeDit } from '../model/index.js';
 import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
 import { loadRunEma, readRunConfig } from '../train/index.js';
-import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags } from './args.js';
+import { command, type FlagSpecs, type FlagValues, numberFlag } from './args.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG, DEFAULT_RUN, RUN_FLAG, SAMPLING_FLAGS, samplingOverrides } from './flags.js';
 import { startBackend } from './start-backend.js';
@@ -14,22 +14,13 @@ const FLAGS = {
   seed: { type: 'string', value: 'N', help: "noise seed (default: the run's sample.seed)" },
   out: { type: 'string', value: 'DIR', help: 'output folder (default <run>/samples)' },
   backend: BACKEND_FLAG,
-  help: HELP_FLAG,
 } as const satisfies FlagSpecs;
-
-const SAMPLE_HELP = helpText("video-dit sample [flags]   sample a trained run's EMA weights", FLAGS);
 
 /**
  * `video-dit sample`: Euler sampling from a run's newest checkpoint (EMA weights), written as
  * GIFs and a contact sheet.
- * @param args - the arguments after `sample`.
  */
-export async function sampleCommand(args: string[]): Promise<void> {
-  const flags = parseFlags('sample', args, FLAGS);
-  if (flags.help === true) {
-    console.log(SAMPLE_HELP);
-    return;
-  }
+async function sample(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const overrides = { ...samplingOverrides(flags), count: numberFlag('count', flags.count), seed: numberFlag('seed', flags.seed) };
   const dir = flags.run ?? DEFAULT_RUN;
   const config = await readRunConfig(dir);
@@ -45,3 +36,11 @@ export async function sampleCommand(args: string[]): Promise<void> {
     disposeDit(ema);
   }
 }
+
+/** `video-dit sample`. */
+export const sampleCommand = command('sample', {
+  summary: 'sample a trained run',
+  does: "sample a trained run's EMA weights",
+  flags: FLAGS,
+  run: sample,
+});

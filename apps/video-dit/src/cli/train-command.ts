@@ -5,7 +5,7 @@ import { type Config, resolveConfig, trainingThreads } from '../config/index.js'
 import { describeValidation, validationLoss } from '../eval/index.js';
 import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
 import { trainToFolder } from '../train/index.js';
-import { type FlagSpecs, HELP_FLAG, helpText, numberFlag, parseFlags, setOverrides, UsageError } from './args.js';
+import { command, type FlagSpecs, type FlagValues, numberFlag, setOverrides, UsageError } from './args.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
 import { formatDuration, trainingProgress } from './progress.js';
@@ -26,27 +26,19 @@ const FLAGS = {
   set: { type: 'string', multiple: true, value: 'key=value', help: 'any config key, e.g. --set data.shapes=2 (repeatable)' },
   resume: { type: 'boolean', help: 'continue from the newest checkpoint (exactly)' },
   fresh: { type: 'boolean', help: 'delete an earlier run of the same name first' },
-  help: HELP_FLAG,
 } as const satisfies FlagSpecs;
-
-const TRAIN_HELP = helpText('video-dit train [flags]   train a run into <out>/<name>/, then sample it', FLAGS);
 
 function compact(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
-/** What `train` was asked to do: show its help, or train a configuration. */
-type TrainRequest = { help: true } | { help: false; config: Config; resume: boolean; fresh: boolean };
-
 /**
  * Resolves a run configuration from `train` flags: preset, then the JSON file, then flags.
- * @param args - the arguments after `train`.
- * @returns the configuration and the resume/fresh switches, or a request for help.
+ * @param flags - the parsed flags.
+ * @returns the configuration and the resume/fresh switches.
  * @throws {UsageError} or {@link ConfigError} naming the bad flag or key.
  */
-async function trainRequest(args: string[]): Promise<TrainRequest> {
-  const flags = parseFlags('train', args, FLAGS);
-  if (flags.help === true) return { help: true };
+async function trainRequest(flags: FlagValues<typeof FLAGS>): Promise<{ config: Config; resume: boolean; fresh: boolean }> {
   const layers: unknown[] = [];
   if (flags.preset !== undefined) layers.push({ preset: flags.preset });
   let source = 'flags';
@@ -81,7 +73,7 @@ async function trainRequest(args: string[]): Promise<TrainRequest> {
   );
   layers.push(setOverrides(flags.set ?? []));
   if (flags.resume === true && flags.fresh === true) throw new UsageError('--resume and --fresh exclude each other');
-  return { config: resolveConfig(layers, source), resume: flags.resume === true, fresh: flags.fresh === true, help: false };
+  return { config: resolveConfig(layers, source), resume: flags.resume === true, fresh: flags.fresh === true };
 }
 
 /** The run's first line: what trains, and how its batches are shared. */
@@ -103,18 +95,9 @@ function describeRun(config: Config, backend: BackendInfo): string[] {
   return lines;
 }
 
-/**
- * `video-dit train`: trains, checkpoints, then samples from the EMA model and reports the
- * validation loss by timestep bucket.
- * @param args - the arguments after `train`.
- */
-export async function trainCommand(args: string[]): Promise<void> {
-  const request = await trainRequest(args);
-  if (request.help) {
-    console.log(TRAIN_HELP);
-    return;
-  }
-  const { config, resume, fresh } = request;
+/** Trains, checkpoints, then samples from the EMA model and reports the validation loss by timestep bucket. */
+async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
+  const { config, resume, fresh } = await trainRequest(flags);
   const started = performance.now();
   const backend = await startBackend(config.backend);
   for (const line of describeRun(config, backend)) console.log(line);
@@ -144,3 +127,11 @@ export async function trainCommand(args: string[]): Promise<void> {
     trainer.dispose();
   }
 }
+
+/** `video-dit train`. */
+export const trainCommand = command('train', {
+  summary: 'train a run (default: the small sample run), then sample it',
+  does: 'train a run into <out>/<name>/, then sample it',
+  flags: FLAGS,
+  run: train,
+});
