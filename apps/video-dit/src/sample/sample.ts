@@ -35,7 +35,7 @@ export interface SampleOptions {
  * @returns the options of {@link sampleClips}.
  * @throws {ConfigError} naming a value out of range.
  */
-export function sampleOptionsFor(config: Config, overrides: SampleOverrides = {}): SampleOptions {
+export function sampleOptionsFor(config: Pick<Config, 'model' | 'timesteps' | 'sample'>, overrides: SampleOverrides = {}): SampleOptions {
   const sampling = resolveSampling(config.sample, overrides);
   return { ...sampling, shift: samplingShift(config, sampling.shift) };
 }
