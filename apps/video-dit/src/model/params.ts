@@ -102,13 +102,6 @@ export function param(params: ModelParams, name: string): tf.Variable {
   return v;
 }
 
-/** Number of scalar weights in a parameter map. */
-export function parameterCount(params: ModelParams): number {
-  let n = 0;
-  for (const v of params.values()) n += v.size;
-  return n;
-}
-
 /**
  * Copies tensors into existing variables of the same names and shapes (a checkpoint's values).
  * @param target - the variables to overwrite.

@@ -18,8 +18,6 @@ export interface TrainOptions {
   onStep?: (result: StepResult, stepsPerSecond: number) => void;
   /** Called with each metrics line as it is written. */
   onMetrics?: (line: MetricsLine) => void;
-  /** Stop early after this many steps of this process (tests). */
-  stopAfter?: number;
 }
 
 /**
@@ -71,7 +69,6 @@ export async function trainToFolder(config: Config, options: TrainOptions = {}):
       options.onMetrics?.(line);
     };
     while (trainer.step < steps) {
-      if (options.stopAfter !== undefined && trainer.step - startStep >= options.stopAfter) break;
       let result: StepResult;
       try {
         result = await trainer.trainStep();
