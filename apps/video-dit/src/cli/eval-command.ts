@@ -3,6 +3,7 @@ import { disposeDit } from '../model/index.js';
 import { sampleOptionsFor } from '../sample/index.js';
 import { loadRunEma, readRunConfig } from '../train/index.js';
 import { command, type FlagSpecs, type FlagValues, numberFlag } from './args.js';
+import { displayPath } from './display-path.js';
 import { BACKEND_FLAG, DEFAULT_RUN, RUN_FLAG, SAMPLING_FLAGS, samplingOverrides } from './flags.js';
 import { startBackend } from './start-backend.js';
 
@@ -29,7 +30,7 @@ async function evaluate(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const { ema, step } = await loadRunEma(dir, config);
   try {
     const report = await evaluateRun(dir, config, ema, step, sampleOptionsFor(config, overrides));
-    for (const line of describeEvalReport(report, dir)) console.log(line);
+    for (const line of describeEvalReport(report, displayPath(dir))) console.log(line);
   } finally {
     disposeDit(ema);
   }
