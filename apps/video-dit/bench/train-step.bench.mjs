@@ -1,27 +1,44 @@
-// One training step of the `small` preset on each available tfjs backend, side by side with the
-// same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
-// BLAS and with OpenBLAS. Prints ms/step and ratios. Run after `pnpm build`: node bench/train-step.bench.mjs
+// One training step of a preset (default `small`) on each available tfjs backend, side by side with
+// the same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
+// BLAS and with OpenBLAS. Prints ms/step and ratios, then what one step costs in calls: tfjs kernels
+// and, on webgpu, dispatches, bind groups, buffers created, uniform writes, uploads, submits and
+// readbacks. Run after `pnpm build`: node bench/train-step.bench.mjs
 // cpu and wasm also run with the batch shared by 2 threads (train.threads) where 2 cores exist.
 // Options: --steps N (timed steps on every backend and in PyTorch, after 5 warm-up steps),
-// --no-torch (tfjs rows only). webgpu runs where an adapter exists; with lavapipe
-// (scripts/setup-lavapipe.sh, then source .vendor/lavapipe/env) it is a software adapter at CPU speed.
+// --preset NAME, --batch-size N, --backends a,b (tfjs backends to run), --no-torch (tfjs rows only),
+// --json FILE (one JSON line per row, counts included). webgpu runs where an adapter exists; with
+// lavapipe (scripts/setup-lavapipe.sh, then source .vendor/lavapipe/env) it is a software adapter at CPU speed.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendUnavailableError, backendLabel, initBackend, presetConfig, Trainer } from '../dist/index.js';
+import { BackendUnavailableError, backendLabel, countWork, initBackend, presetConfig, Trainer } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const config = presetConfig('small');
-const { model, train } = config;
-const { values: flags } = parseArgs({ options: { steps: { type: 'string' }, 'no-torch': { type: 'boolean' } } });
-const stepsFlag = flags.steps === undefined ? undefined : Number(flags.steps);
-if (stepsFlag !== undefined && !(Number.isInteger(stepsFlag) && stepsFlag >= 1)) {
-  throw new RangeError(`--steps must be a positive integer, got '${flags.steps}'`);
+const { values: flags } = parseArgs({
+  options: {
+    steps: { type: 'string' },
+    preset: { type: 'string', default: 'small' },
+    'batch-size': { type: 'string' },
+    backends: { type: 'string', default: 'cpu,wasm,webgpu,tensorflow' },
+    'no-torch': { type: 'boolean' },
+    json: { type: 'string' },
+  },
+});
+function positiveIntegerFlag(name) {
+  if (flags[name] === undefined) return undefined;
+  const value = Number(flags[name]);
+  if (!(Number.isInteger(value) && value >= 1)) throw new RangeError(`--${name} must be a positive integer, got '${flags[name]}'`);
+  return value;
 }
+const stepsFlag = positiveIntegerFlag('steps');
+const batchSize = positiveIntegerFlag('batch-size');
+const preset = presetConfig(flags.preset);
+const config = batchSize === undefined ? preset : { ...preset, train: { ...preset.train, batchSize } };
+const { model, train } = config;
 const STEPS = { cpu: 3, wasm: 20, webgpu: 10, tensorflow: 10 };
 // A worker thread reaches its steady speed only after a few steps (its wasm heap grows, V8 compiles).
 const WARMUP_STEPS = 5;
@@ -30,11 +47,11 @@ const rows = [];
 let rope;
 
 console.log(
-  `train-step bench: small preset, ${model.frames}×${model.height}×${model.width} clips, patch ${model.patch.join('×')}, ` +
+  `train-step bench: ${flags.preset} preset, ${model.frames}×${model.height}×${model.width} clips, patch ${model.patch.join('×')}, ` +
     `hidden ${model.hidden}, depth ${model.depth}, heads ${model.heads}, batch ${train.batchSize}`,
 );
 
-for (const backend of ['cpu', 'wasm', 'webgpu', 'tensorflow']) {
+for (const backend of flags.backends.split(',')) {
   let info;
   try {
     info = await initBackend(backend);
@@ -51,6 +68,8 @@ for (const backend of ['cpu', 'wasm', 'webgpu', 'tensorflow']) {
     const trainer = new Trainer({ ...config, train: { ...train, threads } });
     rope ??= trainer.model.rope.table;
     for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
+    // Worker threads run their own kernels: the counts are of this thread's share of the batch.
+    const { work } = await countWork(() => trainer.trainStep());
     const n = stepsFlag ?? STEPS[backend];
     const started = performance.now();
     for (let i = 0; i < n; i++) await trainer.trainStep();
@@ -58,7 +77,7 @@ for (const backend of ['cpu', 'wasm', 'webgpu', 'tensorflow']) {
     trainer.dispose();
     // The device description's first clause names the adapter or device; its limits follow.
     const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
-    rows.push({ name: `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}`, ms, note: `${n} steps, ${where}` });
+    rows.push({ name: `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}`, ms, note: `${n} steps, ${where}`, threads, work });
   }
 }
 
@@ -123,3 +142,31 @@ for (const row of rows) {
   );
 }
 console.log(`(× wasm: time per step relative to tfjs wasm; below 1 is faster)`);
+
+const counted = rows.filter((row) => row.work !== undefined && row.threads === 1);
+if (counted.length > 0) {
+  const columns = [
+    ['kernels', (w) => w.kernels],
+    ['dispatches', (w) => w.gpu?.dispatches],
+    ['bind groups', (w) => w.gpu?.bindGroups],
+    ['buffers new', (w) => w.gpu?.buffersCreated],
+    ['uniform writes', (w) => w.gpu?.bufferWrites],
+    ['uploads', (w) => w.gpu?.uploads],
+    ['kB up', (w) => (w.gpu === undefined ? undefined : (w.gpu.bytesUploaded / 1024).toFixed(1))],
+    ['submits', (w) => w.gpu?.submits],
+    ['readbacks', (w) => w.gpu?.readbacks],
+    ['bytes read', (w) => w.gpu?.bytesRead],
+  ];
+  console.log('');
+  console.log(`one training step, one thread: ${columns.map(([name]) => name).join(' | ')}`);
+  for (const row of counted) {
+    console.log(`${row.name.padEnd(38)} ${columns.map(([name, value]) => String(value(row.work) ?? '-').padStart(name.length)).join('   ')}`);
+    const top = Object.entries(row.work.kernelsByName).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    console.log(`${''.padEnd(38)} ${top.map(([name, count]) => `${name} ${count}`).join(', ')}`);
+  }
+}
+if (flags.json !== undefined) {
+  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, note: row.note, work: row.work }));
+  writeFileSync(flags.json, `${lines.join('\n')}\n`);
+  console.log(`wrote ${flags.json}`);
+}

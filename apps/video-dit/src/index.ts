@@ -1,4 +1,4 @@
 // What the benchmark (bench/) drives without the CLI.
-export { BackendUnavailableError, backendLabel, initBackend } from './backend/index.js';
+export { BackendUnavailableError, backendLabel, countWork, initBackend } from './backend/index.js';
 export { presetConfig } from './config/index.js';
 export { Trainer } from './train/index.js';
