@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
 /** The app's stages, bottom first: each may import only those before it, and only through their barrels. */
-const STAGES = ['backend', 'data', 'media', 'model', 'config', 'sample', 'eval', 'train', 'cli'];
+const STAGES = ['backend', 'data', 'media', 'kernels', 'model', 'config', 'sample', 'eval', 'train', 'cli'];
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
+import { AdamW, clipScale, emaDecayAt, globalNorm, learningRateAt } from './adamw.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -25,48 +25,54 @@ describe('learningRateAt', () => {
   });
 });
 
-describe('clipByGlobalNorm', () => {
-  // Two tensors with squares summing to 5² = 9 + 16: global norm 5.
-  const grads = () => ({ a: tf.tensor1d([3]), b: tf.tensor2d([[0, 4]]) });
+describe('clipping by the global norm', () => {
+  test('globalNorm is √(Σ g²) over every gradient', () => {
+    // squares summing to 5² = 9 + 16
+    const norm = globalNorm([tf.tensor1d([3]), tf.tensor2d([[0, 4]])]);
+    expect(norm.dataSync()[0]).toBeCloseTo(5, 6);
+  });
 
   test.each([
     ['under the bound: unchanged', 6, 1],
     ['at the bound: unchanged', 5, 1],
-    ['over the bound: scaled to it', 2, 2 / 5],
-  ])('%s', (_, maxNorm, scale) => {
-    const { clipped, norm } = clipByGlobalNorm(grads(), maxNorm);
-    expect(norm.dataSync()[0]).toBeCloseTo(5, 6);
-    expect(Array.from(clipped.a!.dataSync())).toEqual([3 * scale].map((v) => expect.closeTo(v, 6)));
-    expect(Array.from(clipped.b!.dataSync())).toEqual([0, 4 * scale].map((v) => expect.closeTo(v, 6)));
+    ['over the bound: scaled to it', 2, Math.fround(2 / 5)],
+  ])('clipScale %s', (_, maxNorm, scale) => {
+    expect(clipScale(5, maxNorm)).toBe(scale);
   });
 });
 
-describe('updateEma', () => {
+describe('emaDecayAt', () => {
   test.each([
-    ['warms up: decay (1 + n)/(10 + n) = 0.1 after no update', 0, 0.1],
-    ['warms up: 0.5 after 8 updates', 8, 0.5],
-    ['then uses the target decay', 10_000, 0.99],
+    ['warms up: (1 + n)/(10 + n) = 0.2 at the first update', 1, 2 / 11],
+    ['0.5 at the eighth', 8, 0.5],
+    ['then the target decay', 10_000, 0.99],
   ])('%s', (_, updates, decay) => {
-    const ema = new Map([['w', tf.variable(tf.tensor1d([1, 2]))]]);
-    const params = new Map([['w', tf.variable(tf.tensor1d([3, -2]))]]);
-    updateEma(ema, params, 0.99, updates);
-    expect(Array.from(ema.get('w')!.dataSync())).toEqual([decay * 1 + (1 - decay) * 3, decay * 2 - (1 - decay) * 2].map((v) => expect.closeTo(v, 6)));
+    expect(emaDecayAt(0.99, updates)).toBeCloseTo(decay, 12);
   });
 });
 
 describe('AdamW', () => {
   const options = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 };
 
-  test("one update moves each weight by lr·(m̂/(√v̂ + ε) + λ·w), decaying matrices only", () => {
+  test('one update moves each weight by lr·(m̂/(√v̂ + ε) + λ·w), decaying matrices only, and its EMA', () => {
     const params = new Map<string, tf.Variable>([
       ['w', tf.variable(tf.tensor2d([[1, -1]]))],
       ['b', tf.variable(tf.tensor1d([1]))],
     ]);
+    const ema = new Map<string, tf.Variable>([
+      ['w', tf.variable(tf.tensor2d([[0, 0]]))],
+      ['b', tf.variable(tf.tensor1d([2]))],
+    ]);
     const optimizer = new AdamW(params, options);
-    optimizer.apply({ w: tf.tensor2d([[0.5, -2]]), b: tf.tensor1d([3]) }, 0.1);
-    // After one update m̂ = g and v̂ = g², so the step is sign(g) (up to ε).
-    expect(Array.from(params.get('w')!.dataSync())).toEqual([1 - 0.1 * (1 + 0.1), -1 - 0.1 * (-1 - 0.1)].map((v) => expect.closeTo(v, 6)));
+    optimizer.apply({ w: tf.tensor2d([[0.5, -2]]), b: tf.tensor1d([3]) }, 0.1, 0.5, { params: ema, decay: 0.99 });
+    // After one update m̂ = g and v̂ = g², so the step is sign(g) (up to ε), whatever the clipping.
+    const w = [1 - 0.1 * (1 + 0.1), -1 - 0.1 * (-1 - 0.1)];
+    expect(Array.from(params.get('w')!.dataSync())).toEqual(w.map((v) => expect.closeTo(v, 6)));
     expect(Array.from(params.get('b')!.dataSync())).toEqual([expect.closeTo(1 - 0.1, 6)]);
+    // the EMA's first decay is (1 + 1)/(10 + 1)
+    const d = 2 / 11;
+    expect(Array.from(ema.get('w')!.dataSync())).toEqual(w.map((v) => expect.closeTo((1 - d) * v, 6)));
+    expect(Array.from(ema.get('b')!.dataSync())).toEqual([expect.closeTo(d * 2 + (1 - d) * 0.9, 6)]);
     expect(optimizer.updates).toBe(1);
     optimizer.dispose();
   });
@@ -75,8 +81,9 @@ describe('AdamW', () => {
     const weights = () => new Map([['w', tf.variable(tf.tensor1d([1, 2]))]]);
     const first = new AdamW(weights(), options);
     const gradient = () => ({ w: tf.tensor1d([0.3, -0.7]) });
-    first.apply(gradient(), 0.01);
-    first.apply(gradient(), 0.01);
+    const ema = { params: weights(), decay: 0.9 };
+    first.apply(gradient(), 0.01, 1, ema);
+    first.apply(gradient(), 0.01, 1, ema);
     const { updates, m, v } = first.state();
     const second = new AdamW(weights(), options);
     second.restore({ updates, m: new Map([...m].map(([name, t]) => [name, tf.clone(t)])), v: new Map([...v].map(([name, t]) => [name, tf.clone(t)])) });
@@ -90,7 +97,7 @@ describe('AdamW', () => {
 
   test('a missing gradient names the weight', () => {
     const optimizer = new AdamW(new Map([['w', tf.variable(tf.tensor1d([1]))]]), options);
-    expect(() => optimizer.apply({}, 0.1)).toThrow(/no gradient for weight 'w'/);
+    expect(() => optimizer.apply({}, 0.1, 1, { params: new Map(), decay: 0.9 })).toThrow(/no gradient for weight 'w'/);
     optimizer.dispose();
   });
 });

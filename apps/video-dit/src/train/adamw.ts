@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwUpdate, sumOfSquaresOf } from '../kernels/index.js';
 import { assignParams, type ModelParams } from '../model/index.js';
 
 /** AdamW hyper-parameters (Loshchilov & Hutter: weight decay decoupled from the gradient). */
@@ -71,26 +72,31 @@ export class AdamW {
   }
 
   /**
-   * One update: `p ← p − lr·(m̂ / (√v̂ + ε) + λ·p)`.
-   * @param grads - gradients by parameter name (already clipped).
+   * One update of every weight and its moving average, one fused kernel per weight:
+   * `g ← s·g`, `p ← p − lr·(m̂ / (√v̂ + ε) + λ·p)` (λ on matrices only), `ema ← d·ema + (1 − d)·p`.
+   * @param grads - gradients by weight name, before clipping.
    * @param learningRate - this step's learning rate.
+   * @param gradScale - the clipping factor (see {@link clipScale}).
+   * @param ema - the moving average of the weights and its target decay (warmed up by {@link emaDecayAt}).
+   * @throws {Error} when a weight has no gradient.
    */
-  apply(grads: Record<string, tf.Tensor>, learningRate: number): void {
+  apply(grads: Record<string, tf.Tensor>, learningRate: number, gradScale: number, ema: { params: ModelParams; decay: number }): void {
     this.count += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
-    const correction1 = 1 - beta1 ** this.count;
-    const correction2 = 1 - beta2 ** this.count;
+    const shared = { gradScale, beta1, beta2, epsilon, learningRate, emaDecay: emaDecayAt(ema.decay, this.count) };
+    const corrections = { correction1: 1 - beta1 ** this.count, correction2: 1 - beta2 ** this.count };
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads[name];
         if (g === undefined) throw new Error(`no gradient for weight '${name}'`);
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        let step: tf.Tensor = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
-        if (weightDecay > 0 && p.rank >= 2) step = tf.add(step, tf.mul(p, weightDecay));
-        p.assign(tf.sub(p, tf.mul(step, learningRate)));
+        const e = ema.params.get(name)!;
+        const next = adamwUpdate(p, g, m, v, e, { ...shared, ...corrections, weightDecay: p.rank >= 2 ? weightDecay : 0 });
+        p.assign(next.p);
+        m.assign(next.m);
+        v.assign(next.v);
+        e.assign(next.ema);
       }
     });
   }
@@ -116,36 +122,33 @@ export function learningRateAt(step: number, peak: number, warmup: number, total
 }
 
 /**
- * Scales gradients so their global L2 norm is at most `maxNorm`.
- * @param grads - gradients by name.
- * @param maxNorm - the bound.
- * @returns the clipped gradients (new tensors) and the norm before clipping (a scalar tensor).
+ * The global L2 norm of gradients, `√(Σ g²)` over all of them.
+ * @param grads - the gradients.
+ * @returns a scalar (the caller owns it).
  */
-export function clipByGlobalNorm(
-  grads: Record<string, tf.Tensor>,
-  maxNorm: number,
-): { clipped: Record<string, tf.Tensor>; norm: tf.Scalar } {
-  return tf.tidy(() => {
-    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(tf.addN(squares)) as tf.Scalar;
-    const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
-    const clipped: Record<string, tf.Tensor> = {};
-    for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
-    return { clipped, norm };
-  });
+export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.addN(grads.map(sumOfSquaresOf))) as tf.Scalar);
 }
 
 /**
- * EMA update `ema ← d·ema + (1 − d)·p` with the warm-up `d = min(decay, (1 + n)/(10 + n))`, so
- * that short runs are not dominated by the initial weights.
- * @param ema - the averaged weights (updated in place).
- * @param params - the current weights.
- * @param decay - the target decay.
- * @param updates - updates applied so far.
+ * The factor that scales gradients of global norm `norm` to at most `maxNorm`, in float32 as the
+ * GPU would compute it.
+ * @param norm - the gradients' global norm (a float32 value read back).
+ * @param maxNorm - the bound.
+ * @returns 1 under the bound, `maxNorm / norm` over it.
  */
-export function updateEma(ema: ModelParams, params: ModelParams, decay: number, updates: number): void {
-  const d = Math.min(decay, (1 + updates) / (10 + updates));
-  tf.tidy(() => {
-    for (const [name, e] of ema) e.assign(tf.add(tf.mul(e, d), tf.mul(params.get(name)!, 1 - d)));
-  });
+export function clipScale(norm: number, maxNorm: number): number {
+  const bound = Math.fround(maxNorm);
+  return Math.fround(bound / Math.max(norm, bound));
+}
+
+/**
+ * The EMA's decay for an update, warmed up as `min(decay, (1 + n)/(10 + n))` so that short runs
+ * are not dominated by the initial weights.
+ * @param decay - the target decay.
+ * @param updates - updates applied so far, this one included.
+ * @returns the decay.
+ */
+export function emaDecayAt(decay: number, updates: number): number {
+  return Math.min(decay, (1 + updates) / (10 + updates));
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
-import { AdamW, clipByGlobalNorm, learningRateAt, updateEma } from './adamw.js';
+import { AdamW, clipScale, globalNorm, learningRateAt } from './adamw.js';
 import { type CheckpointData, saveCheckpoint } from './checkpoint.js';
 import type { BatchShard, ShardGradients } from './gradients.js';
 import { batchGradients, GradientWorkers } from './parallel.js';
@@ -36,26 +36,12 @@ export interface StepResult {
   learningRate: number;
 }
 
-/**
- * Clips gradients by their global norm, then reads the loss and the norm.
- * @returns the clipped gradients (the caller owns them) and the two numbers.
- */
-async function clipAndRead(
-  gradients: ShardGradients,
-  names: readonly string[],
-  maxNorm: number,
-): Promise<{ clipped: Record<string, tf.Tensor>; loss: number; gradNorm: number }> {
-  const { stats, clipped } = tf.tidy(() => {
-    const byName = Object.fromEntries(names.map((name, i) => [name, gradients.grads[i]!]));
-    const { clipped, norm } = clipByGlobalNorm(byName, maxNorm);
-    return { stats: tf.stack([gradients.loss, norm]), clipped };
-  });
+/** Reads the loss and the gradients' global norm in one transfer. */
+async function readLossAndNorm(gradients: ShardGradients): Promise<{ loss: number; gradNorm: number }> {
+  const stats = tf.tidy(() => tf.stack([gradients.loss, globalNorm(gradients.grads)]));
   try {
     const [loss, gradNorm] = (await stats.data()) as Float32Array;
-    return { clipped, loss: loss!, gradNorm: gradNorm! };
-  } catch (error) {
-    tf.dispose(clipped);
-    throw error;
+    return { loss: loss!, gradNorm: gradNorm! };
   } finally {
     stats.dispose();
   }
@@ -136,21 +122,17 @@ export class Trainer {
     const { train } = this.config;
     const batch = this.drawBatch();
     const gradients = await batchGradients(this.model, batch, await this.gradientWorkers());
-    let read: Awaited<ReturnType<typeof clipAndRead>>;
+    const learningRate = learningRateAt(this.completed, train.learningRate, train.warmupSteps, train.steps);
+    let loss: number;
+    let gradNorm: number;
     try {
-      read = await clipAndRead(gradients, [...this.model.params.keys()], train.gradClip);
+      ({ loss, gradNorm } = await readLossAndNorm(gradients));
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(this.completed + 1, loss, gradNorm);
+      const byName = Object.fromEntries([...this.model.params.keys()].map((name, i) => [name, gradients.grads[i]!]));
+      this.optimizer.apply(byName, learningRate, clipScale(gradNorm, train.gradClip), { params: this.ema.params, decay: train.emaDecay });
     } finally {
       tf.dispose([gradients.loss, ...gradients.grads]);
     }
-    const { clipped, loss, gradNorm } = read;
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      tf.dispose(clipped);
-      throw new NonFiniteLossError(this.completed + 1, loss, gradNorm);
-    }
-    const learningRate = learningRateAt(this.completed, train.learningRate, train.warmupSteps, train.steps);
-    this.optimizer.apply(clipped, learningRate);
-    tf.dispose(clipped);
-    updateEma(this.ema.params, this.model.params, train.emaDecay, this.optimizer.updates);
     this.completed += 1;
     return { step: this.completed, loss, gradNorm, learningRate };
   }

@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, test } from 'vitest';
+import { countWork, initBackend } from '../backend/index.js';
+import { type AdamWStep, adamwUpdate } from './adamw.js';
+
+const backends = ['cpu', 'wasm', ...(process.env.VK_DRIVER_FILES ? ['webgpu' as const] : [])] as const;
+
+function seeded(shape: number[], seed: number, scale = 1): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, (_, i) => scale * Math.sin(seed * 7.3 + i * 1.91)), shape);
+}
+
+/** The update as composed tfjs ops, one kernel per operation: what the fused kernel replaces. */
+function composed(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, e: tf.Tensor, s: AdamWStep): tf.Tensor[] {
+  return tf.tidy(() => {
+    const clipped = tf.mul(g, tf.scalar(s.gradScale));
+    const m1 = tf.add(tf.mul(m, s.beta1), tf.mul(clipped, 1 - s.beta1));
+    const v1 = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(clipped), 1 - s.beta2));
+    let step: tf.Tensor = tf.div(tf.div(m1, s.correction1), tf.add(tf.sqrt(tf.div(v1, s.correction2)), s.epsilon));
+    if (s.weightDecay > 0) step = tf.add(step, tf.mul(p, s.weightDecay));
+    const p1 = tf.sub(p, tf.mul(step, s.learningRate));
+    const e1 = tf.add(tf.mul(e, s.emaDecay), tf.mul(p1, 1 - s.emaDecay));
+    return [p1, m1, v1, e1];
+  });
+}
+
+const step: AdamWStep = {
+  gradScale: 0.37,
+  beta1: 0.9,
+  beta2: 0.99,
+  epsilon: 1e-8,
+  weightDecay: 0.01,
+  learningRate: 3e-3,
+  correction1: 1 - 0.9 ** 3,
+  correction2: 1 - 0.99 ** 3,
+  emaDecay: 0.4,
+};
+
+describe.each(backends)('adamwUpdate on %s', (backend) => {
+  test.each([
+    ['a decayed matrix', [33, 17], step],
+    ['a bias, not decayed, gradient unclipped', [70], { ...step, weightDecay: 0, gradScale: 1 }],
+  ])('equals the composed ops for %s, in one kernel, leaking nothing', async (_, shape, s) => {
+    await initBackend(backend);
+    const [p, g, m, v, e] = [1, 2, 3, 4, 5].map((seed) => seeded(shape, seed, seed === 2 ? 5 : 1));
+    const vSquared = tf.square(v!);
+    const inputs = [p!, g!, m!, vSquared, e!] as const;
+    const expected = composed(...inputs, s);
+    const tensors = tf.memory().numTensors;
+    const { result: fused, work } = await countWork(() => adamwUpdate(...inputs, s));
+    expect(work.kernels).toBe(1);
+    // webgpu: one elementwise program per output
+    if (work.gpu !== undefined) expect(work.gpu.dispatches).toBe(4);
+    expect(tf.memory().numTensors).toBe(tensors + 4);
+    const outputs = [fused.p, fused.m, fused.v, fused.ema];
+    for (const [i, output] of outputs.entries()) {
+      expect(output.shape).toEqual(shape);
+      const want = await expected[i]!.data();
+      const got = await output.data();
+      // cpu and wasm round after every operation as the composed kernels do: the same bits;
+      // webgpu's division and square root may differ by an ulp or two.
+      if (backend === 'webgpu') for (let k = 0; k < want.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(want[k]!)));
+      else expect(Array.from(got)).toEqual(Array.from(want));
+    }
+    tf.dispose([...inputs, v!, ...expected, ...outputs]);
+  });
+});

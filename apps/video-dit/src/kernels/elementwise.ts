@@ -1,0 +1,90 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+
+/*
+ * What the app's kernels share: float32 views of a tensor's data on the cpu and wasm backends
+ * (their own buffers, read and written in place by plain JS loops) and a flat elementwise WebGPU
+ * program whose per-step numbers are uniforms, so that nothing is uploaded for them.
+ */
+
+/** A float32 view of a tensor's data on the cpu backend (its own array, not a copy). */
+export function cpuValues(backend: unknown, tensor: tf.TensorInfo): Float32Array {
+  return (backend as unknown as { data: { get(id: tf.DataId): { values: Float32Array } } }).data.get(tensor.dataId).values;
+}
+
+/**
+ * New float32 outputs on the wasm backend and float32 views of every tensor's data in its heap.
+ * The views are taken after all outputs are allocated: an allocation may grow the heap, which
+ * detaches earlier views.
+ * @param backend - the wasm backend.
+ * @param inputs - tensors to read.
+ * @param outputShapes - the shapes of the outputs to allocate.
+ * @returns the outputs and the views of the inputs and of the outputs.
+ */
+export function wasmViews(
+  backend: unknown,
+  inputs: readonly tf.TensorInfo[],
+  outputShapes: readonly number[][],
+): { outputs: tf.TensorInfo[]; inputViews: Float32Array[]; outputViews: Float32Array[] } {
+  const wasm = backend as unknown as BackendWasm;
+  const outputs = outputShapes.map((shape) => wasm.makeOutput(shape, 'float32'));
+  const view = (tensor: tf.TensorInfo) => wasm.typedArrayFromHeap(tensor) as Float32Array;
+  return { outputs, inputViews: inputs.map(view), outputViews: outputs.map(view) };
+}
+
+/** One scalar a WebGPU program takes as a uniform: its WGSL name and this run's value. */
+export interface Uniform {
+  name: string;
+  value: number;
+}
+
+/**
+ * Runs `out[i] = expression` over every index of the output on webgpu. Inputs are bound by name
+ * (the WGSL arrays `A`, `B`, … or the names given) and read at `i`; each uniform is a WGSL `f32`
+ * named like it, written with the program's other uniforms.
+ * @param backend - the webgpu backend.
+ * @param key - names the shader (with the expression's form, not its numbers).
+ * @param inputs - tensors of the output's size, by WGSL name.
+ * @param expression - a WGSL f32 expression of `NAME[i]` and `uniforms.NAME`.
+ * @param uniforms - this run's scalars.
+ * @param shape - the output's shape.
+ * @returns the output.
+ */
+export function runElementwise(
+  backend: unknown,
+  key: string,
+  inputs: Readonly<Record<string, tf.TensorInfo>>,
+  expression: string,
+  uniforms: readonly Uniform[],
+  shape: number[],
+): tf.TensorInfo {
+  const webgpu = backend as unknown as WebGPUBackend;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const workgroupSize: [number, number, number] = [64, 1, 1];
+  const program: WebGPUProgram = {
+    outputShape: [size],
+    shaderKey: `flowdit_${key}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(size / workgroupSize[0]), 1, 1],
+    variableNames: Object.keys(inputs),
+    workgroupSize,
+    size: true,
+    ...(uniforms.length === 0 ? {} : { uniforms: uniforms.map(({ name }) => `${name} : f32,`).join(' ') }),
+    getUserCode: () => `
+      fn main(i : i32) {
+        if (i < uniforms.size) {
+          result[i] = ${expression};
+        }
+      }
+    `,
+  };
+  const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [size] }));
+  const output = webgpu.runWebGPUProgram(
+    program,
+    flat,
+    'float32',
+    uniforms.map(({ value }) => ({ type: 'float32', data: [value] })),
+  );
+  return { ...output, shape };
+}

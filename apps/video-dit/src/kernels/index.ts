@@ -1,0 +1,3 @@
+// Importing this stage registers its kernels for the cpu, wasm and webgpu backends.
+export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
+export { sumOfSquaresOf } from './sum-of-squares.js';
