@@ -1,4 +1,4 @@
 export { BackendUnavailableError, GpuUncapturedError } from './errors.js';
 export { initBackend } from './init-backend.js';
-export { countWork, type GpuWork, type Work } from './work-counters.js';
 export { BACKEND_NAMES, type BackendInfo, type BackendName, backendLabel } from './types.js';
+export { countWork, type GpuWork, type Work } from './work-counters.js';

@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /*
  * What the app's kernels share: float32 views of a tensor's data on the cpu and wasm backends
