@@ -1,6 +1,7 @@
 import { Rope3D } from '@flowdit/rope3d/layer';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
+import { constant, scalar } from './constants.js';
 import { batchMatMul, dense, gelu, layerNorm, silu } from './ops.js';
 import { cloneParams, disposeParams, initParams, type ModelParams, param } from './params.js';
 import { patchify, unpatchify } from './patchify.js';
@@ -68,9 +69,12 @@ export function disposeDit(model: Dit): void {
  */
 export function timestepFeatures(t: tf.Tensor1D, features: number): tf.Tensor2D {
   const half = features / 2;
-  const freqs = new Float32Array(half);
-  for (let k = 0; k < half; k++) freqs[k] = Math.exp((-Math.log(10000) * k) / half);
-  const angles = tf.mul(tf.reshape(tf.mul(t, 1000), [-1, 1]), tf.tensor2d(freqs, [1, half]));
+  const frequencies = constant(`timestep frequencies ${half}`, () => {
+    const values = new Float32Array(half);
+    for (let k = 0; k < half; k++) values[k] = Math.exp((-Math.log(10000) * k) / half);
+    return tf.tensor2d(values, [1, half]);
+  });
+  const angles = tf.mul(tf.reshape(tf.mul(t, scalar(1000)), [-1, 1]), frequencies);
   return tf.concat([tf.cos(angles), tf.sin(angles)], 1) as tf.Tensor2D;
 }
 
@@ -84,7 +88,7 @@ function linear(params: ModelParams, name: string, x: tf.Tensor2D): tf.Tensor2D 
 /** `x·(1 + scale) + shift` with `[B, D]` modulation broadcast over the tokens of `[B, S, D]`. */
 function modulate(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor3D {
   const [b, , d] = x.shape;
-  return tf.add(tf.mul(x, tf.add(1, tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d]));
+  return tf.add(tf.mul(x, tf.add(scalar(1), tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d]));
 }
 
 function attention(model: Dit, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
@@ -97,7 +101,7 @@ function attention(model: Dit, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
   const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
   const qh = heads(rope.apply(q) as tf.Tensor4D);
   const kt = tf.transpose(heads(rope.apply(k) as tf.Tensor4D), [0, 2, 1]) as tf.Tensor3D;
-  const scores = tf.mul(batchMatMul(qh, kt), 1 / Math.sqrt(dh));
+  const scores = tf.mul(batchMatMul(qh, kt), scalar(1 / Math.sqrt(dh)));
   const mixed = batchMatMul(tf.softmax(scores) as tf.Tensor3D, heads(v));
   const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [b * s, d]);
   return tf.reshape(linear(params, `${prefix}.proj`, merged as tf.Tensor2D), [b, s, d]);
@@ -152,7 +156,7 @@ export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D
     if (config.headHidden > 0) head = gelu(linear(params, 'final.fc', head));
     const prediction = tf.reshape(linear(params, 'final.out', head), [b, s, p]) as tf.Tensor3D;
     if (config.prediction === 'velocity') return prediction;
-    const remaining = tf.reshape(tf.maximum(tf.sub(1, t), X_PREDICTION_MIN_REMAINING), [b, 1, 1]);
+    const remaining = tf.reshape(tf.maximum(tf.sub(scalar(1), t), scalar(X_PREDICTION_MIN_REMAINING)), [b, 1, 1]);
     return tf.div(tf.sub(prediction, tokens), remaining) as tf.Tensor3D;
   });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { constant, scalar } from './constants.js';
 
 /*
  * The wasm backend runs its fast matmul (XNNPACK) only for 2-D products without transposes;
@@ -46,7 +47,7 @@ const matMul2dBias = tf.customGrad((x, w, b, save) => {
     value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), bias),
     gradFunc: (dy, [sx, sw]) => {
       const g = dy as tf.Tensor2D;
-      const ones = tf.ones([1, g.shape[0]]) as tf.Tensor2D;
+      const ones = constant(`ones 1×${g.shape[0]}`, () => tf.ones([1, g.shape[0]])) as tf.Tensor2D;
       return [...productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, g), tf.reshape(tf.matMul(ones, g), bias.shape)];
     },
   };
@@ -109,7 +110,7 @@ export function layerNorm<T extends tf.Tensor>(x: T, epsilon = 1e-6): T {
  * @returns `0.5·x·(1 + tanh(u))` with `u = √(2/π)·(x + 0.044715·x³)`.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  const twiceInner = tf.mul(2 * Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
+  const twiceInner = tf.mul(scalar(2 * Math.sqrt(2 / Math.PI)), tf.add(x, tf.mul(scalar(0.044715), tf.mul(x, tf.square(x)))));
   return tf.mul(x, tf.sigmoid(twiceInner)) as T;
 }
 

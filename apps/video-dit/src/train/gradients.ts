@@ -2,7 +2,7 @@ import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradient functions only through tfjs-layers' entry point.
 import '@tensorflow/tfjs-layers';
-import { type Dit, ditForwardTokens, type ModelParams, patchDim, tokenCount } from '../model/index.js';
+import { type Dit, ditForwardTokens, type ModelParams, patchDim, scalar, tokenCount } from '../model/index.js';
 
 /** Clips of a training batch in token layout, their noise (same layout) and their times (t = 0 noise). */
 export interface BatchShard {
@@ -75,7 +75,7 @@ export function shardGradients(model: Dit, shard: BatchShard, share: number): Sh
     const weights = [...model.params.values()];
     const { value, grads } = tf.variableGrads(() => {
       const error = tf.sub(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity);
-      return tf.mul(tf.mean(tf.square(error)), share) as tf.Scalar;
+      return tf.mul(tf.mean(tf.square(error)), scalar(share)) as tf.Scalar;
     }, weights);
     return { loss: value, grads: weights.map((w) => grads[w.name]!) };
   });
