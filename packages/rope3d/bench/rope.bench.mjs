@@ -1,5 +1,6 @@
 // Time to apply RoPE to q and k of one video attention layer, on the cpu and wasm backends side by
-// side: the packed 3D table against a plain 1D RoPE and the naive per-axis way.
+// side: the packed 3D table against a plain 1D RoPE and the naive per-axis way, and the fused
+// kernel against the composed tfjs ops it replaces (what applyRope runs where it is not registered).
 // Run: pnpm --filter @flowdit/rope3d build && pnpm --filter @flowdit/rope3d bench
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -13,6 +14,8 @@ const TOKENS = GRID[0] * GRID[1] * GRID[2];
 const SHAPE = [1, TOKENS, HEADS, HEAD_DIM];
 const WARMUP = 3;
 const RUNS = Number(process.env.ROPE_BENCH_RUNS ?? 11);
+// the fused kernel's name in the tfjs kernel registry
+const ROPE_KERNEL = 'FlowditRotaryEmbedding';
 
 const packed3d = ropeTable({ grid: GRID, headDim: HEAD_DIM, preset: 'wan', layout: 'packed' });
 const interleaved3d = ropeTable({ grid: GRID, headDim: HEAD_DIM, preset: 'wan', layout: 'interleaved' });
@@ -41,6 +44,18 @@ function neox(x, { cos, sin }) {
   return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], 3), sin));
 }
 
+/** applyRope as composed tfjs ops: the fused kernel unregistered for the call. */
+function composed(f) {
+  const backendName = tf.getBackend();
+  const kernel = tf.getKernel(ROPE_KERNEL, backendName);
+  tf.unregisterKernel(ROPE_KERNEL, backendName);
+  try {
+    return f();
+  } finally {
+    tf.registerKernel(kernel);
+  }
+}
+
 function methods() {
   const textbook1d = neoxTables(table1d, 0, HEAD_DIM / 2);
   const dims = axisDimsFor('wan', HEAD_DIM);
@@ -63,6 +78,7 @@ function methods() {
             3,
           ),
       ],
+      ['packed 3D, composed ops', (x) => composed(() => applyRope(x, packed3d))],
     ],
   };
 }
@@ -83,20 +99,34 @@ function once(f, q, k) {
   return performance.now() - start;
 }
 
-/** Median time per method; the methods take turns in every round so that load on the machine hits all alike. */
+/** The indices 0..n−1 in an order drawn from `seed` (Fisher–Yates with a small LCG). */
+function shuffled(n, seed) {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let state = seed + 1;
+  for (let i = n - 1; i > 0; i--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * Median time per method; the methods take turns in every round, in a new order each round, so
+ * that load on the machine and the garbage a slow method leaves for the next hit all alike.
+ */
 function timeAll(list, q, k) {
   for (let i = 0; i < WARMUP; i++) for (const [, f] of list) once(f, q, k);
   const samples = list.map(() => []);
   for (let run = 0; run < RUNS; run++) {
-    list.forEach(([, f], m) => {
-      samples[m].push(once(f, q, k));
-    });
+    for (const m of shuffled(list.length, run)) samples[m].push(once(list[m][1], q, k));
   }
   return samples.map(median);
 }
 
 const results = {};
-for (const backend of ['cpu', 'wasm']) {
+// wasm first: the cpu methods leave seconds of garbage behind them
+for (const backend of ['wasm', 'cpu']) {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);
   const q = tf.randomNormal(SHAPE, 0, 1, 'float32', 1);
   const k = tf.randomNormal(SHAPE, 0, 1, 'float32', 2);
@@ -109,7 +139,9 @@ for (const backend of ['cpu', 'wasm']) {
   let worst = 0;
   for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(reference[i] - naive[i]));
   if (worst > 1e-5) throw new Error(`naive per-axis and packed disagree by ${worst} on ${backend}`);
-  const medians = timeAll(list, q, k);
+  // the three applyRope methods run one kernel each; timed apart from the composed ones, whose
+  // seconds of garbage on cpu would otherwise land on whichever fast method comes next
+  const medians = [...timeAll(list.slice(0, 3), q, k), ...timeAll(list.slice(3), q, k)];
   list.forEach(([name], m) => {
     results[name] ??= {};
     results[name][backend] = medians[m];
@@ -128,6 +160,7 @@ for (const [label, a, b] of [
   ['packed 3D / 1D table', 'packed 3D (applyRope)', '1D table (applyRope)'],
   ['packed 3D / 1D textbook', 'packed 3D (applyRope)', '1D textbook NeoX'],
   ['naive per-axis / packed 3D', 'naive per-axis 3D', 'packed 3D (applyRope)'],
+  ['composed / fused kernel', 'packed 3D, composed ops', 'packed 3D (applyRope)'],
 ]) {
   console.log(`${pad(label, 30)}${pad(ratio(a, b, 'cpu'), 12)}${pad(ratio(a, b, 'wasm'), 12)}`);
 }

@@ -1,5 +1,6 @@
 import type { KernelBackend } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedRopeAvailable, fusedRotation } from './kernel.js';
 import { type RopeTable, tableCache } from './table.js';
 
 /** Options of {@link applyRope}. */
@@ -18,36 +19,26 @@ export interface ApplyRopeOptions {
  * packed and (2j, 2j + 1) when interleaved: the per-element arithmetic is identical, so packed on
  * permuted channels reproduces interleaved bit for bit.
  *
- * Three formulations of the swap:
- * - 'permute': multiply the [rows, D] view of x by the D×D permutation matrix of the pairs. Used on
- *   wasm, for both layouts: its 2-D product runs in XNNPACK, far faster than 'swap' there
- *   (the README has the figures), and multiplying by 0 and 1 is exact for
- *   finite x (a NaN or infinity in a row spreads to that row's other channels).
- * - 'swap': view x as [rows, 2, D/2] and concatenate its two slices in reverse order. Used for
- *   the packed layout on webgl and webgpu.
+ * On cpu, wasm and webgpu that is one fused kernel (kernel.ts). Elsewhere (webgl, tfjs-node) it is
+ * composed of tfjs ops, the swap formulated two ways:
+ * - 'swap': view x as [rows, 2, D/2] and concatenate its two slices in reverse order (packed).
  * - 'shift': the partner is x shifted by ±width along the flat data (contiguous 1-D slices only),
  *   masked by two tables: out = x·cos + shiftUp(x)·sinFirst + shiftDown(x)·sinSecond, with
- *   sinFirst zero on second channels and sinSecond zero on first ones. Used on the pure-JS cpu
- *   backend, which copies strided slices element by element (ten times slower than contiguous
- *   work), and for the interleaved layout on webgl and webgpu.
- * The cpu backend also broadcasts element by element, so there the tables are tiled to
- * [S, heads, D] (no axis broadcasts, only the leading batch); elsewhere they are [S, 1, D].
+ *   sinFirst zero on second channels and sinSecond zero on first ones (interleaved).
+ * The tables are [S, 1, D], broadcast over the heads.
  */
 
-type Formulation = 'permute' | 'swap' | 'shift';
+type Formulation = 'swap' | 'shift';
 
 /** +1 rotates by the table's angles, −1 by their negatives (the transpose, for the gradient). */
 type Direction = 1 | -1;
 
 interface UploadedTables {
-  /**
-   * Each [S, repeats, D]: 'swap' [cos, sinSigned], 'shift' [cos, sinFirst, sinSecond]; the inverse
-   * direction without cos. 'permute' is 'swap' followed by the [D, D] partner matrix.
-   */
+  /** Each [S, 1, D]: 'swap' [cos, sinSigned], 'shift' [cos, sinFirst, sinSecond]; the inverse direction without cos. */
   readonly tensors: readonly tf.Tensor[];
 }
 
-/** table → backend instance → formulation (and heads) → tensors; a backend instance per key so a re-registered backend gets fresh uploads. */
+/** table → backend instance → formulation and direction → tensors; a backend instance per key so a re-registered backend gets fresh uploads. */
 const uploads = new Map<RopeTable, Map<KernelBackend, Map<string, UploadedTables>>>();
 
 function disposeUploads(table: RopeTable): void {
@@ -77,45 +68,25 @@ function isFirstOfPair(channel: number, table: RopeTable): boolean {
   return table.layout === 'packed' ? channel < table.headDim / 2 : channel % 2 === 0;
 }
 
-function buildTables(table: RopeTable, formulation: Formulation, repeats: number, direction: Direction): tf.Tensor[] {
+function buildTables(table: RopeTable, formulation: Formulation, direction: Direction): tf.Tensor[] {
   const { tokens, headDim, cos, sin } = table;
-  const size = tokens * repeats * headDim;
+  const size = tokens * headDim;
   const cos32 = new Float32Array(size);
   const first32 = new Float32Array(size);
   const second32 = new Float32Array(size);
-  for (let s = 0; s < tokens; s++) {
-    for (let head = 0; head < repeats; head++) {
-      const out = (s * repeats + head) * headDim;
-      for (let c = 0; c < headDim; c++) {
-        const value = direction * sin[s * headDim + c]!;
-        cos32[out + c] = cos[s * headDim + c]!;
-        if (isFirstOfPair(c, table)) first32[out + c] = -value;
-        else second32[out + c] = value;
-      }
-    }
+  for (let c = 0; c < size; c++) {
+    const value = direction * sin[c]!;
+    cos32[c] = cos[c]!;
+    if (isFirstOfPair(c % headDim, table)) first32[c] = -value;
+    else second32[c] = value;
   }
-  const shape = [tokens, repeats, headDim];
-  const sins =
-    formulation === 'shift' ? [first32, second32] : [first32.map((value, index) => value + second32[index]!)];
+  const sins = formulation === 'shift' ? [first32, second32] : [first32.map((value, index) => value + second32[index]!)];
   // cos is the same both ways: only the forward entry holds it
   const arrays = direction === 1 ? [cos32, ...sins] : sins;
-  const tensors = arrays.map((values) => tf.tensor(values, shape, 'float32'));
-  return formulation === 'permute' ? [...tensors, partnerMatrix(table)] : tensors;
+  return arrays.map((values) => tf.tensor(values, [tokens, 1, headDim], 'float32'));
 }
 
-/** The [D, D] matrix whose product with a row of channels swaps the two members of every pair. */
-function partnerMatrix(table: RopeTable): tf.Tensor2D {
-  const { headDim } = table;
-  const width = pairWidth(table);
-  const matrix = new Float32Array(headDim * headDim);
-  for (let c = 0; c < headDim; c++) {
-    const partner = isFirstOfPair(c, table) ? c + width : c - width;
-    matrix[partner * headDim + c] = 1;
-  }
-  return tf.tensor2d(matrix, [headDim, headDim]);
-}
-
-function uploadedTables(table: RopeTable, formulation: Formulation, repeats: number, direction: Direction): readonly tf.Tensor[] {
+function uploadedTables(table: RopeTable, formulation: Formulation, direction: Direction): readonly tf.Tensor[] {
   const backend = tf.backend();
   let perBackend = uploads.get(table);
   if (perBackend === undefined) {
@@ -127,12 +98,12 @@ function uploadedTables(table: RopeTable, formulation: Formulation, repeats: num
     perKind = new Map();
     perBackend.set(backend, perKind);
   }
-  const kindKey = `${formulation}:${repeats}:${direction}`;
+  const kindKey = `${formulation}:${direction}`;
   const cached = perKind.get(kindKey);
   if (cached?.tensors.every((tensor) => !tensor.isDisposed)) return cached.tensors;
   if (cached !== undefined) tf.dispose([...cached.tensors]);
   // keep: a first call inside someone's tf.tidy must not have the cache freed at the end of it.
-  const tensors = buildTables(table, formulation, repeats, direction).map((tensor) => tf.keep(tensor));
+  const tensors = buildTables(table, formulation, direction).map((tensor) => tf.keep(tensor));
   perKind.set(kindKey, { tensors });
   return tensors;
 }
@@ -140,18 +111,9 @@ function uploadedTables(table: RopeTable, formulation: Formulation, repeats: num
 function rotate(x: tf.Tensor4D, table: RopeTable, direction: Direction): tf.Tensor4D {
   const [batch, tokens, heads, headDim] = x.shape;
   const size = batch * tokens * heads * headDim;
-  const backendName = tf.getBackend();
-  const cpu = backendName === 'cpu';
-  const repeats = cpu ? heads : 1;
-  const formulation: Formulation =
-    backendName === 'wasm' ? 'permute' : !cpu && table.layout === 'packed' ? 'swap' : 'shift';
-  const [cos, ...forwardSins] = uploadedTables(table, formulation, repeats, 1) as [tf.Tensor, ...tf.Tensor[]];
-  const sins = direction === 1 ? forwardSins : uploadedTables(table, formulation, repeats, -1);
-  if (formulation === 'permute') {
-    const [sinSigned, partners] = sins as [tf.Tensor, tf.Tensor2D];
-    const partnered = tf.matMul(tf.reshape(x, [size / headDim, headDim]), partners);
-    return tf.add(tf.mul(x, cos), tf.mul(tf.reshape(partnered, x.shape), sinSigned));
-  }
+  const formulation: Formulation = table.layout === 'packed' ? 'swap' : 'shift';
+  const [cos, ...forwardSins] = uploadedTables(table, formulation, 1) as [tf.Tensor, ...tf.Tensor[]];
+  const sins = direction === 1 ? forwardSins : uploadedTables(table, formulation, -1);
   if (formulation === 'swap') {
     const [sinSigned] = sins as [tf.Tensor];
     const rows = size / headDim;
@@ -175,6 +137,15 @@ function rotate(x: tf.Tensor4D, table: RopeTable, direction: Direction): tf.Tens
  * for it.
  */
 function rotateDifferentiable(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
+  if (fusedRopeAvailable()) {
+    const [cos, sinSigned] = uploadedTables(table, 'swap', 1) as [tf.Tensor, tf.Tensor];
+    const width = pairWidth(table);
+    const fused = tf.customGrad((input) => ({
+      value: fusedRotation(input as tf.Tensor4D, cos, sinSigned, width, 1),
+      gradFunc: (dy) => fusedRotation(dy as tf.Tensor4D, cos, sinSigned, width, -1),
+    }));
+    return fused(x) as tf.Tensor4D;
+  }
   const rotation = tf.customGrad((input) => ({
     value: rotate(input as tf.Tensor4D, table, 1),
     gradFunc: (dy) => rotate(dy as tf.Tensor4D, table, -1),
@@ -229,7 +200,8 @@ export function checkRopeInputShape(
  * The table's float32 tensors are uploaded on first use per backend and cached (kept out of any
  * enclosing `tf.tidy`; freed by {@link clearRopeCache}). Differentiable: the gradient to `x` is the
  * rotation by the negated angles (a `tf.customGrad`), as cheap as the forward pass.
- * Uses only reshape, slice, concat, 2-D matMul, mul and add, so it runs on cpu, wasm, webgl and webgpu.
+ * On cpu, wasm and webgpu it is one fused kernel each way (registered on first use); on any other
+ * backend it is composed of reshape, slice, concat, mul and add.
  *
  * @param x - `[batch, tokens, heads, headDim]` float32, tokens in order `s = (t·H + h)·W + w`.
  * @param table - from {@link ropeTable}; its layout must be the channel layout of `x`.

@@ -48,8 +48,12 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)(
       expect(gpuErrors.splice(0).map((error) => error.message)).toEqual([]);
     });
 
-    test.each(['wan', 'hunyuan'] as const)('applyRope with the %s table', async (preset) => {
-      const table = ropeTable({ grid: [3, 4, 5], headDim: 32, preset });
+    test.each([
+      ['wan', 'packed'],
+      ['hunyuan', 'packed'],
+      ['wan', 'interleaved'],
+    ] as const)('applyRope with the %s table, %s', async (preset, layout) => {
+      const table = ropeTable({ grid: [3, 4, 5], headDim: 32, preset, layout });
       const { cpu, webgpu } = await onBoth(() => applyRope(waves([2, 60, 3, 32], 0.1) as tf.Tensor4D, table));
       expectClose(webgpu, cpu, 1e-5);
     });
