@@ -1,3 +1,4 @@
 // Importing this stage registers its kernels for the cpu, wasm and webgpu backends.
 export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
+export { fusedAttention, fusedAttentionAvailable } from './attention.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';

@@ -1,5 +1,6 @@
 import { Rope3D } from '@flowdit/rope3d/layer';
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAttention, fusedAttentionAvailable } from '../kernels/index.js';
 import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
 import { constant, scalar } from './constants.js';
 import { batchMatMul, dense, gelu, layerNorm, silu } from './ops.js';
@@ -98,13 +99,21 @@ function attention(model: Dit, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
   const dh = d / h;
   const qkv = linear(params, `${prefix}.qkv`, tf.reshape(x, [b * s, d]));
   const [q, k, v] = tf.split(tf.reshape(qkv, [b, s, 3 * h, dh]), 3, 2) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-  const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
-  const qh = heads(rope.apply(q) as tf.Tensor4D);
-  const kt = tf.transpose(heads(rope.apply(k) as tf.Tensor4D), [0, 2, 1]) as tf.Tensor3D;
-  const scores = tf.mul(batchMatMul(qh, kt), scalar(1 / Math.sqrt(dh)));
-  const mixed = batchMatMul(tf.softmax(scores) as tf.Tensor3D, heads(v));
-  const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [b * s, d]);
-  return tf.reshape(linear(params, `${prefix}.proj`, merged as tf.Tensor2D), [b, s, d]);
+  const rotatedQ = rope.apply(q) as tf.Tensor4D;
+  const rotatedK = rope.apply(k) as tf.Tensor4D;
+  const scale = 1 / Math.sqrt(dh);
+  let merged: tf.Tensor2D;
+  if (fusedAttentionAvailable()) {
+    merged = tf.reshape(fusedAttention(rotatedQ, rotatedK, v, scale), [b * s, d]);
+  } else {
+    // heads in front, as 3-D batched products (wasm)
+    const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
+    const kt = tf.transpose(heads(rotatedK), [0, 2, 1]) as tf.Tensor3D;
+    const scores = tf.mul(batchMatMul(heads(rotatedQ), kt), scalar(scale));
+    const mixed = batchMatMul(tf.softmax(scores) as tf.Tensor3D, heads(v));
+    merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [b * s, d]);
+  }
+  return tf.reshape(linear(params, `${prefix}.proj`, merged), [b, s, d]);
 }
 
 function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
