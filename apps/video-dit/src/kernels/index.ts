@@ -1,4 +1,6 @@
 // Importing this stage registers its kernels for the cpu, wasm and webgpu backends.
+
+export { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from './ada-layer-norm.js';
 export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
 export { fusedAttention, fusedAttentionAvailable } from './attention.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fusedAttention, fusedAttentionAvailable } from '../kernels/index.js';
 import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
 import { constant, scalar } from './constants.js';
-import { batchMatMul, dense, gelu, layerNorm, silu } from './ops.js';
+import { adaLayerNorm, batchMatMul, dense, gelu, silu } from './ops.js';
 import { cloneParams, disposeParams, initParams, type ModelParams, param } from './params.js';
 import { patchify, unpatchify } from './patchify.js';
 
@@ -86,12 +86,6 @@ function linear(params: ModelParams, name: string, x: tf.Tensor2D): tf.Tensor2D 
   return dense(x, param(params, `${name}.w`) as tf.Tensor2D, param(params, `${name}.b`) as tf.Tensor1D);
 }
 
-/** `x·(1 + scale) + shift` with `[B, D]` modulation broadcast over the tokens of `[B, S, D]`. */
-function modulate(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor3D {
-  const [b, , d] = x.shape;
-  return tf.add(tf.mul(x, tf.add(scalar(1), tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d]));
-}
-
 function attention(model: Dit, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
   const { params, rope } = model;
   const [b, s, d] = x.shape;
@@ -155,13 +149,13 @@ export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D
       const [shiftA, scaleA, gateA, shiftM, scaleM, gateM] = mod as [
         tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
       ];
-      const attn = attention(model, prefix, modulate(layerNorm(x), shiftA, scaleA));
+      const attn = attention(model, prefix, adaLayerNorm(x, shiftA, scaleA));
       x = tf.add(x, tf.mul(tf.reshape(gateA, [b, 1, d]), attn));
-      const ff = mlp(params, prefix, modulate(layerNorm(x), shiftM, scaleM));
+      const ff = mlp(params, prefix, adaLayerNorm(x, shiftM, scaleM));
       x = tf.add(x, tf.mul(tf.reshape(gateM, [b, 1, d]), ff));
     }
     const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-    let head = tf.reshape(modulate(layerNorm(x), shiftF, scaleF), [b * s, d]) as tf.Tensor2D;
+    let head = tf.reshape(adaLayerNorm(x, shiftF, scaleF), [b * s, d]) as tf.Tensor2D;
     if (config.headHidden > 0) head = gelu(linear(params, 'final.fc', head));
     const prediction = tf.reshape(linear(params, 'final.out', head), [b, s, p]) as tf.Tensor3D;
     if (config.prediction === 'velocity') return prediction;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from '../kernels/index.js';
 import { constant, scalar } from './constants.js';
 
 /*
@@ -91,16 +92,24 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   return batchMatMulFast(a, b) as tf.Tensor3D;
 }
 
+/** Added to the variance of every layer norm. */
+const LAYER_NORM_EPSILON = 1e-6;
+
 /**
- * Layer norm over the last axis without a learned affine (adaLN supplies scale and shift).
- * @param x - any rank ≥ 1.
- * @param epsilon - added to the variance.
- * @returns normalised `x`, same shape.
+ * adaLN: layer norm over the last axis without a learned affine, then `·(1 + scale) + shift`
+ * with `[B, D]` modulation broadcast over the tokens of `[B, S, D]`. One fused kernel each way
+ * where it is registered (cpu, wasm, webgpu); composed ops elsewhere.
+ * @param x - `[B, S, D]`.
+ * @param shift - `[B, D]`.
+ * @param scale - `[B, D]`.
+ * @returns `[B, S, D]`.
  */
-export function layerNorm<T extends tf.Tensor>(x: T, epsilon = 1e-6): T {
-  const axis = x.rank - 1;
-  const { mean, variance } = tf.moments(x, axis, true);
-  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))) as T;
+export function adaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor3D {
+  if (fusedAdaLayerNormAvailable()) return fusedAdaLayerNorm(x, shift, scale, LAYER_NORM_EPSILON);
+  const [b, , d] = x.shape;
+  const { mean, variance } = tf.moments(x, 2, true);
+  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, scalar(LAYER_NORM_EPSILON))));
+  return tf.add(tf.mul(normalized, tf.add(scalar(1), tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d])) as tf.Tensor3D;
 }
 
 /**

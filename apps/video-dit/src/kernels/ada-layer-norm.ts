@@ -1,0 +1,306 @@
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuValues, wasmViews } from './elementwise.js';
+
+/*
+ * adaLN: a layer norm without affine over the last axis, modulated per clip,
+ *   y = x̂·(1 + scale[b]) + shift[b],  x̂ = (x − μ)·r,  r = 1/√(σ² + ε),
+ * for x `[batch, tokens, width]` and shift, scale `[batch, width]`, in one kernel each way. The
+ * composed version (moments, rsqrt, the modulation's broadcasts) was some thirty kernels a call
+ * with its gradient, and its means' gradients uploaded a tensor of ones every step.
+ *
+ * Backward, with g = dy·(1 + scale): dx = r·(g − mean(g) − x̂·mean(g·x̂)), dshift = Σ_tokens dy,
+ * dscale = Σ_tokens dy·x̂. cpu and wasm: JS loops in float64 over the backend's buffers. webgpu:
+ * forward one program per row; backward the row statistics, then dx per row and dshift, dscale
+ * per (clip, channel).
+ */
+
+export const ADA_LAYER_NORM_KERNEL = 'FlowditAdaLayerNorm';
+export const ADA_LAYER_NORM_GRAD_KERNEL = 'FlowditAdaLayerNormGrad';
+
+interface Dims {
+  batch: number;
+  tokens: number;
+  width: number;
+}
+
+function dimsOf(x: tf.TensorInfo): Dims {
+  const [batch, tokens, width] = x.shape as [number, number, number];
+  return { batch, tokens, width };
+}
+
+/** μ and r = 1/√(σ² + ε) of every row of x. */
+function rowStats(x: Float32Array, d: Dims, epsilon: number): Float64Array {
+  const rows = d.batch * d.tokens;
+  const stats = new Float64Array(2 * rows);
+  for (let row = 0; row < rows; row++) {
+    const at = row * d.width;
+    let sum = 0;
+    for (let c = 0; c < d.width; c++) sum += x[at + c]!;
+    const mean = sum / d.width;
+    let squares = 0;
+    for (let c = 0; c < d.width; c++) squares += (x[at + c]! - mean) ** 2;
+    stats[2 * row] = mean;
+    stats[2 * row + 1] = 1 / Math.sqrt(squares / d.width + epsilon);
+  }
+  return stats;
+}
+
+function forwardValues(x: Float32Array, shift: Float32Array, scale: Float32Array, y: Float32Array, d: Dims, epsilon: number): void {
+  const stats = rowStats(x, d, epsilon);
+  for (let row = 0; row < d.batch * d.tokens; row++) {
+    const at = row * d.width;
+    const clip = Math.floor(row / d.tokens) * d.width;
+    const mean = stats[2 * row]!;
+    const r = stats[2 * row + 1]!;
+    for (let c = 0; c < d.width; c++) y[at + c] = (x[at + c]! - mean) * r * (1 + scale[clip + c]!) + shift[clip + c]!;
+  }
+}
+
+function backwardValues(
+  x: Float32Array,
+  scale: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  dShift: Float32Array,
+  dScale: Float32Array,
+  d: Dims,
+  epsilon: number,
+): void {
+  const stats = rowStats(x, d, epsilon);
+  const sumShift = new Float64Array(d.batch * d.width);
+  const sumScale = new Float64Array(d.batch * d.width);
+  for (let row = 0; row < d.batch * d.tokens; row++) {
+    const at = row * d.width;
+    const clip = Math.floor(row / d.tokens) * d.width;
+    const mean = stats[2 * row]!;
+    const r = stats[2 * row + 1]!;
+    let meanG = 0;
+    let meanGX = 0;
+    for (let c = 0; c < d.width; c++) {
+      const normalized = (x[at + c]! - mean) * r;
+      const g = dy[at + c]! * (1 + scale[clip + c]!);
+      meanG += g;
+      meanGX += g * normalized;
+      sumShift[clip + c]! += dy[at + c]!;
+      sumScale[clip + c]! += dy[at + c]! * normalized;
+    }
+    meanG /= d.width;
+    meanGX /= d.width;
+    for (let c = 0; c < d.width; c++) {
+      const normalized = (x[at + c]! - mean) * r;
+      const g = dy[at + c]! * (1 + scale[clip + c]!);
+      dx[at + c] = r * (g - meanG - normalized * meanGX);
+    }
+  }
+  dShift.set(sumShift);
+  dScale.set(sumScale);
+}
+
+type Attrs = { epsilon: number };
+type CpuBackend = { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+
+function cpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
+  const y = new Float32Array(cpuValues(backend, x).length);
+  forwardValues(cpuValues(backend, x), cpuValues(backend, shift), cpuValues(backend, scale), y, dimsOf(x), (attrs as Attrs).epsilon);
+  return (backend as CpuBackend).makeTensorInfo(x.shape, 'float32', y);
+}
+
+function cpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { x, scale, dy } = inputs as Record<'x' | 'scale' | 'dy', tf.TensorInfo>;
+  const xs = cpuValues(backend, x);
+  const dx = new Float32Array(xs.length);
+  const dShift = new Float32Array(scale.shape.reduce((a, b) => a * b, 1));
+  const dScale = new Float32Array(dShift.length);
+  backwardValues(xs, cpuValues(backend, scale), cpuValues(backend, dy), dx, dShift, dScale, dimsOf(x), (attrs as Attrs).epsilon);
+  const make = (shape: number[], values: Float32Array) => (backend as CpuBackend).makeTensorInfo(shape, 'float32', values);
+  return [make(x.shape, dx), make(scale.shape, dShift), make(scale.shape, dScale)];
+}
+
+function wasmForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
+  const { outputs, inputViews, outputViews } = wasmViews(backend, [x, shift, scale], [x.shape]);
+  const [xs, shifts, scales] = inputViews as [Float32Array, Float32Array, Float32Array];
+  forwardValues(xs, shifts, scales, outputViews[0]!, dimsOf(x), (attrs as Attrs).epsilon);
+  return outputs[0]!;
+}
+
+function wasmBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { x, scale, dy } = inputs as Record<'x' | 'scale' | 'dy', tf.TensorInfo>;
+  const { outputs, inputViews, outputViews } = wasmViews(backend, [x, scale, dy], [x.shape, scale.shape, scale.shape]);
+  const [xs, scales, dys] = inputViews as [Float32Array, Float32Array, Float32Array];
+  const [dx, dShift, dScale] = outputViews as [Float32Array, Float32Array, Float32Array];
+  backwardValues(xs, scales, dys, dx, dShift, dScale, dimsOf(x), (attrs as Attrs).epsilon);
+  return outputs;
+}
+
+const WORKGROUP = 64;
+
+function runProgram(
+  backend: unknown,
+  key: string,
+  d: Dims,
+  inputs: Record<string, tf.TensorInfo>,
+  invocations: number,
+  outputSize: number,
+  body: string,
+  epsilon: number,
+): tf.TensorInfo {
+  const program: WebGPUProgram = {
+    outputShape: [outputSize],
+    shaderKey: `flowdit_ada_layer_norm_${key}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(invocations / WORKGROUP), 1, 1],
+    variableNames: Object.keys(inputs),
+    workgroupSize: [WORKGROUP, 1, 1],
+    uniforms: 'invocations : i32, tokens : i32, width : i32, epsilon : f32,',
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.invocations) { return; }
+        ${body}
+      }
+    `,
+  };
+  const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
+  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
+    { type: 'int32', data: [invocations] },
+    { type: 'int32', data: [d.tokens] },
+    { type: 'int32', data: [d.width] },
+    { type: 'float32', data: [epsilon] },
+  ]);
+}
+
+/** WGSL: μ and r of the row `index` of X. */
+const ROW_STATS = `
+  let at = index * uniforms.width;
+  var sum = 0.0;
+  for (var c = 0; c < uniforms.width; c++) { sum = sum + X[at + c]; }
+  let mean = sum / f32(uniforms.width);
+  var squares = 0.0;
+  for (var c = 0; c < uniforms.width; c++) { let centred = X[at + c] - mean; squares = squares + centred * centred; }
+  let r = inverseSqrt(squares / f32(uniforms.width) + uniforms.epsilon);
+  let clip = (index / uniforms.tokens) * uniforms.width;
+`;
+
+function webgpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
+  const d = dimsOf(x);
+  const y = runProgram(
+    backend,
+    'forward',
+    d,
+    { X: x, Shift: shift, Scale: scale },
+    d.batch * d.tokens,
+    d.batch * d.tokens * d.width,
+    `${ROW_STATS}
+      for (var c = 0; c < uniforms.width; c++) {
+        result[at + c] = (X[at + c] - mean) * r * (1.0 + Scale[clip + c]) + Shift[clip + c];
+      }`,
+    (attrs as Attrs).epsilon,
+  );
+  return { ...y, shape: x.shape };
+}
+
+function webgpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { x, scale, dy } = inputs as Record<'x' | 'scale' | 'dy', tf.TensorInfo>;
+  const d = dimsOf(x);
+  const { epsilon } = attrs as Attrs;
+  const rows = d.batch * d.tokens;
+  const stats = runProgram(backend, 'stats', d, { X: x }, rows, 2 * rows, `${ROW_STATS} result[2 * index] = mean; result[2 * index + 1] = r;`, epsilon);
+  const dx = runProgram(
+    backend,
+    'dx',
+    d,
+    { X: x, Scale: scale, DY: dy, Stats: stats },
+    rows,
+    rows * d.width,
+    `
+      let at = index * uniforms.width;
+      let clip = (index / uniforms.tokens) * uniforms.width;
+      let mean = Stats[2 * index];
+      let r = Stats[2 * index + 1];
+      var meanG = 0.0;
+      var meanGX = 0.0;
+      for (var c = 0; c < uniforms.width; c++) {
+        let g = DY[at + c] * (1.0 + Scale[clip + c]);
+        meanG = meanG + g;
+        meanGX = meanGX + g * (X[at + c] - mean) * r;
+      }
+      meanG = meanG / f32(uniforms.width);
+      meanGX = meanGX / f32(uniforms.width);
+      for (var c = 0; c < uniforms.width; c++) {
+        let g = DY[at + c] * (1.0 + Scale[clip + c]);
+        result[at + c] = r * (g - meanG - (X[at + c] - mean) * r * meanGX);
+      }`,
+    epsilon,
+  );
+  /** Σ over the clip's tokens of dy·(term), per (clip, channel); WebGPU drops bindings a shader leaves unread, so each names its own. */
+  const perChannel = (key: string, term: string, used: Record<string, tf.TensorInfo>) =>
+    runProgram(
+      backend,
+      key,
+      d,
+      used,
+      d.batch * d.width,
+      d.batch * d.width,
+      `
+        let b = index / uniforms.width;
+        let c = index % uniforms.width;
+        var sum = 0.0;
+        for (var s = 0; s < uniforms.tokens; s++) {
+          let row = b * uniforms.tokens + s;
+          let at = row * uniforms.width + c;
+          sum = sum + DY[at] * ${term};
+        }
+        result[index] = sum;`,
+      epsilon,
+    );
+  const dShift = perChannel('dshift', '1.0', { DY: dy });
+  const dScale = perChannel('dscale', '(X[at] - Stats[2 * row]) * Stats[2 * row + 1]', { X: x, DY: dy, Stats: stats });
+  (backend as WebGPUBackend).disposeData(stats.dataId);
+  return [
+    { ...dx, shape: x.shape },
+    { ...dShift, shape: scale.shape },
+    { ...dScale, shape: scale.shape },
+  ];
+}
+
+for (const [backendName, forward, backward] of [
+  ['cpu', cpuForward, cpuBackward],
+  ['wasm', wasmForward, wasmBackward],
+  ['webgpu', webgpuForward, webgpuBackward],
+] as const) {
+  tf.registerKernel({ kernelName: ADA_LAYER_NORM_KERNEL, backendName, kernelFunc: forward as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: ADA_LAYER_NORM_GRAD_KERNEL, backendName, kernelFunc: backward as unknown as tf.KernelFunc });
+}
+
+/**
+ * Whether the fused adaLN runs on the current backend.
+ * @returns true on cpu, wasm and webgpu.
+ */
+export function fusedAdaLayerNormAvailable(): boolean {
+  return tf.getKernel(ADA_LAYER_NORM_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * `layerNorm(x)·(1 + scale) + shift` over the last axis, the modulation per clip, one kernel each way.
+ * @param x - `[batch, tokens, width]`.
+ * @param shift - `[batch, width]`.
+ * @param scale - `[batch, width]`.
+ * @param epsilon - added to the variance.
+ * @returns `[batch, tokens, width]`.
+ */
+export function fusedAdaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D, epsilon: number): tf.Tensor3D {
+  const normalize = tf.customGrad((xIn, shiftIn, scaleIn, save) => {
+    (save as tf.GradSaveFunc)([xIn as tf.Tensor, scaleIn as tf.Tensor]);
+    return {
+      value: tf.engine().runKernel(ADA_LAYER_NORM_KERNEL, { x: xIn as tf.Tensor, shift: shiftIn as tf.Tensor, scale: scaleIn as tf.Tensor }, { epsilon }) as tf.Tensor,
+      gradFunc: (dy, saved) => {
+        const [sx, sScale] = saved as [tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(ADA_LAYER_NORM_GRAD_KERNEL, { x: sx, scale: sScale, dy: dy as tf.Tensor }, { epsilon }) as tf.Tensor[];
+      },
+    };
+  });
+  return normalize(x, shift, scale) as tf.Tensor3D;
+}
