@@ -3,4 +3,5 @@
 export { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from './ada-layer-norm.js';
 export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
 export { fusedAttention, fusedAttentionAvailable } from './attention.js';
+export { fusedGelu, fusedGeluAvailable } from './gelu.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';

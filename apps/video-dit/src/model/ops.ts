@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from '../kernels/index.js';
+import { fusedAdaLayerNorm, fusedAdaLayerNormAvailable, fusedGelu, fusedGeluAvailable } from '../kernels/index.js';
 import { constant, scalar } from './constants.js';
 
 /*
@@ -113,12 +113,14 @@ export function adaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tenso
 }
 
 /**
- * GELU with the tanh approximation (as in DiT), computed as `x·sigmoid(2u)`, which equals
- * `0.5·x·(1 + tanh(u))`: wasm's sigmoid is far faster than its tanh.
+ * GELU with the tanh approximation (as in DiT): one fused kernel each way where it is registered
+ * (cpu, wasm, webgpu); elsewhere composed as `x·sigmoid(2u)`, which equals `0.5·x·(1 + tanh(u))`
+ * (wasm's sigmoid was far faster than its tanh).
  * @param x - any tensor.
  * @returns `0.5·x·(1 + tanh(u))` with `u = √(2/π)·(x + 0.044715·x³)`.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
+  if (fusedGeluAvailable()) return fusedGelu(x);
   const twiceInner = tf.mul(scalar(2 * Math.sqrt(2 / Math.PI)), tf.add(x, tf.mul(scalar(0.044715), tf.mul(x, tf.square(x)))));
   return tf.mul(x, tf.sigmoid(twiceInner)) as T;
 }
