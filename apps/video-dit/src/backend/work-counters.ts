@@ -125,26 +125,13 @@ function countDevice(device: GPUDevice): void {
   tap(device.queue, 'submit', () => {
     gpuCounts.submits += 1;
   });
-  const createCommandEncoder = device.createCommandEncoder.bind(device);
-  Object.defineProperty(device, 'createCommandEncoder', {
-    configurable: true,
-    writable: true,
-    value: (descriptor?: GPUCommandEncoderDescriptor) => {
-      const encoder = createCommandEncoder(descriptor);
-      const beginComputePass = encoder.beginComputePass.bind(encoder);
-      Object.defineProperty(encoder, 'beginComputePass', {
-        configurable: true,
-        writable: true,
-        value: (passDescriptor?: GPUComputePassDescriptor) => {
-          const pass = beginComputePass(passDescriptor);
-          tap(pass, 'dispatchWorkgroups', () => {
-            gpuCounts.dispatches += 1;
-          });
-          return pass;
-        },
-      });
-      return encoder;
-    },
+  // tfjs keeps a compute pass open across kernels, begun before counting may have started: count on the passes' class.
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  const passClass = Object.getPrototypeOf(pass) as GPUComputePassEncoder;
+  pass.end();
+  tap(passClass, 'dispatchWorkgroups', () => {
+    gpuCounts.dispatches += 1;
   });
 }
 

@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cpuValues, runElementwise, type Uniform, wasmViews } from './elementwise.js';
 
 /*
- * One AdamW update of one weight with its EMA, in one tfjs kernel: the clipped gradient, both
+ * One AdamW update of every weight with its EMA, in one tfjs kernel: the clipped gradient, both
  * moments, the bias-corrected step with decoupled weight decay, the new weight and its moving
  * average. The composed version took a dozen kernels per weight and a CPU→GPU upload for every
  * JS number it multiplied by; here every number is an attribute (a uniform on webgpu).
  *
  * cpu and wasm run one JS loop over the backend's own buffers, rounding after every operation
- * exactly as the float32 kernels it replaces do; webgpu runs four elementwise programs (one per
- * output), each within the smallest storage-buffer limit WebGPU allows.
+ * exactly as the float32 kernels it replaces do; webgpu runs four elementwise programs per weight
+ * (one per output), each within the smallest storage-buffer limit WebGPU allows.
  */
 
 /** The tfjs kernel's name. */
@@ -22,7 +22,7 @@ export interface AdamWStep {
   beta1: number;
   beta2: number;
   epsilon: number;
-  /** `λ` of `p ← p − lr·(step + λ·p)`; 0 for weights that are not decayed. */
+  /** `λ` of `p ← p − lr·(step + λ·p)`, for the weights that are decayed. */
   weightDecay: number;
   learningRate: number;
   /** `1 − β1^t` and `1 − β2^t` for update t. */
@@ -32,12 +32,13 @@ export interface AdamWStep {
   emaDecay: number;
 }
 
-type Attrs = AdamWStep & tf.NamedAttrMap;
+/** The step's numbers, and 1 or 0 per weight: whether it is decayed. */
+type Attrs = AdamWStep & { decayed: number[] } & tf.NamedAttrMap;
 
 const f = Math.fround;
 
 /** The same float32 arithmetic as the composed tfjs ops, in the same order. */
-function updateInPlace(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, e: Float32Array, out: Float32Array[], s: AdamWStep): void {
+function updateValues(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, e: Float32Array, out: Float32Array[], s: AdamWStep): void {
   const [pOut, mOut, vOut, eOut] = out as [Float32Array, Float32Array, Float32Array, Float32Array];
   const scale = f(s.gradScale);
   const beta1 = f(s.beta1);
@@ -65,32 +66,49 @@ function updateInPlace(p: Float32Array, g: Float32Array, m: Float32Array, v: Flo
   }
 }
 
-function inputsOf(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
-  const { p, g, m, v, e } = inputs;
-  return [p!, g!, m!, v!, e!];
+const ROLES = ['p', 'g', 'm', 'v', 'e'] as const;
+
+/** The inputs of weight w: its value, gradient, moments and EMA, named `p0`, `g0`, … */
+function weightInputs(inputs: tf.NamedTensorInfoMap, w: number): tf.TensorInfo[] {
+  return ROLES.map((role) => inputs[`${role}${w}`]!);
+}
+
+/** The step of weight w: its weight decay is the step's if it is decayed, else 0. */
+function stepOf(attrs: Attrs, w: number): AdamWStep {
+  return { ...attrs, weightDecay: attrs.decayed[w] === 1 ? attrs.weightDecay : 0 };
 }
 
 function cpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const tensors = inputsOf(inputs);
-  const [p, g, m, v, e] = tensors.map((tensor) => cpuValues(backend, tensor)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const out = [0, 1, 2, 3].map(() => new Float32Array(p.length));
-  updateInPlace(p, g, m, v, e, out, attrs as unknown as Attrs);
-  const shape = tensors[0]!.shape;
-  return out.map((values) => (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', values));
+  const s = attrs as unknown as Attrs;
+  const cpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+  return s.decayed.flatMap((_, w) => {
+    const tensors = weightInputs(inputs, w);
+    const [p, g, m, v, e] = tensors.map((tensor) => cpuValues(backend, tensor)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const out = [0, 1, 2, 3].map(() => new Float32Array(p.length));
+    updateValues(p, g, m, v, e, out, stepOf(s, w));
+    return out.map((values) => cpu.makeTensorInfo(tensors[0]!.shape, 'float32', values));
+  });
 }
 
 function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const tensors = inputsOf(inputs);
-  const shape = tensors[0]!.shape;
-  const { outputs, inputViews, outputViews } = wasmViews(backend, tensors, [shape, shape, shape, shape]);
-  const [p, g, m, v, e] = inputViews as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  updateInPlace(p, g, m, v, e, outputViews, attrs as unknown as Attrs);
+  const s = attrs as unknown as Attrs;
+  const tensors = s.decayed.flatMap((_, w) => weightInputs(inputs, w));
+  const shapes = s.decayed.flatMap((_, w) => Array<number[]>(4).fill(tensors[ROLES.length * w]!.shape));
+  const { outputs, inputViews, outputViews } = wasmViews(backend, tensors, shapes);
+  s.decayed.forEach((_, w) => {
+    const [p, g, m, v, e] = inputViews.slice(ROLES.length * w, ROLES.length * (w + 1)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    updateValues(p, g, m, v, e, outputViews.slice(4 * w, 4 * (w + 1)), stepOf(s, w));
+  });
   return outputs;
 }
 
 function webgpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const [p, g, m, v, e] = inputsOf(inputs) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-  const s = attrs as unknown as Attrs;
+  const all = attrs as unknown as Attrs;
+  return all.decayed.flatMap((_, w) => webgpuUpdate(backend, weightInputs(inputs, w), stepOf(all, w)));
+}
+
+function webgpuUpdate(backend: unknown, tensors: tf.TensorInfo[], s: AdamWStep): tf.TensorInfo[] {
+  const [p, g, m, v, e] = tensors as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
   const shape = p.shape;
   const u = (name: string, value: number): Uniform => ({ name, value });
   const grad = 'G[i] * uniforms.gradScale';
@@ -143,6 +161,17 @@ for (const [backendName, kernelFunc] of [
   tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }
 
+/** One weight's tensors for an AdamW update: its value, gradient, moments and EMA. */
+export interface AdamWWeight {
+  p: tf.Tensor;
+  g: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  ema: tf.Tensor;
+  /** Whether the weight decay applies (matrices, not biases). */
+  decayed: boolean;
+}
+
 /** The new weight, moments and EMA of one AdamW update. */
 export interface AdamWResult {
   p: tf.Tensor;
@@ -152,17 +181,20 @@ export interface AdamWResult {
 }
 
 /**
- * One AdamW update of a weight and its EMA, in one kernel: `g ← s·g`, `m ← β1·m + (1 − β1)·g`,
- * `v ← β2·v + (1 − β2)·g²`, `p ← p − lr·(m/c1 / (√(v/c2) + ε) + λ·p)`, `ema ← d·ema + (1 − d)·p`.
- * @param p - the weight.
- * @param g - its gradient, before clipping.
- * @param m - its first moment.
- * @param v - its second moment.
- * @param ema - its moving average.
+ * One AdamW update of every weight and its EMA, in one kernel: `g ← s·g`, `m ← β1·m + (1 − β1)·g`,
+ * `v ← β2·v + (1 − β2)·g²`, `p ← p − lr·(m/c1 / (√(v/c2) + ε) + λ·p)`, `ema ← d·ema + (1 − d)·p`,
+ * with λ for the decayed weights and 0 for the others.
+ * @param weights - the weights with their gradients (before clipping), moments and EMA.
  * @param step - this update's numbers.
- * @returns new tensors (the caller owns them).
+ * @returns new tensors per weight, in order (the caller owns them).
  */
-export function adamwUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, ema: tf.Tensor, step: AdamWStep): AdamWResult {
-  const [p1, m1, v1, e1] = tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v, e: ema }, step as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  return { p: p1!, m: m1!, v: v1!, ema: e1! };
+export function adamwUpdate(weights: readonly AdamWWeight[], step: AdamWStep): AdamWResult[] {
+  const inputs: tf.NamedTensorMap = {};
+  weights.forEach(({ p, g, m, v, ema }, w) => Object.assign(inputs, { [`p${w}`]: p, [`g${w}`]: g, [`m${w}`]: m, [`v${w}`]: v, [`e${w}`]: ema }));
+  const attrs = { ...step, decayed: weights.map((weight) => (weight.decayed ? 1 : 0)) };
+  const outputs = tf.engine().runKernel(ADAMW_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return weights.map((_, w) => {
+    const [p, m, v, ema] = outputs.slice(4 * w, 4 * (w + 1)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    return { p, m, v, ema };
+  });
 }

@@ -3,53 +3,62 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cpuValues, wasmViews } from './elementwise.js';
 
 /*
- * Σ x² of a tensor in one kernel (the composed version squares into a new tensor, then sums it).
- * cpu and wasm accumulate in float64, as tfjs's cpu Sum does; webgpu sums in one workgroup, each
- * invocation a strided share and then a tree in workgroup memory: the tensors it serves (one
- * weight's gradient) are small enough that one workgroup keeps up.
+ * Σ x² over every element of several tensors, in one kernel (the composed version squared each
+ * into a new tensor, summed it, and added the sums). cpu and wasm accumulate in float64, as
+ * tfjs's cpu Sum does. webgpu sums in one workgroup per program, each invocation a strided share
+ * and then a tree in workgroup memory, over at most seven tensors a program (with its output,
+ * WebGPU's smallest storage-buffer limit); more tensors take a tree of programs over the partial
+ * sums. The tensors it serves (gradients of weights) are small enough that one workgroup keeps up.
  */
 
 /** The tfjs kernel's name. */
 export const SUM_OF_SQUARES_KERNEL = 'FlowditSumOfSquares';
 
 const WORKGROUP = 256;
+/** Inputs of one webgpu program: the output takes the eighth storage buffer. */
+const MAX_INPUTS = 7;
 
-function sumOfSquares(values: Float32Array): number {
+function inputList(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
+  return Object.keys(inputs)
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+    .map((name) => inputs[name]!);
+}
+
+function sumOfSquares(arrays: readonly Float32Array[]): number {
   let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += Math.fround(values[i]! * values[i]!);
+  for (const values of arrays) for (let i = 0; i < values.length; i++) sum += Math.fround(values[i]! * values[i]!);
   return sum;
 }
 
 function cpuKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const sum = sumOfSquares(cpuValues(backend, inputs.x!));
+  const sum = sumOfSquares(inputList(inputs).map((x) => cpuValues(backend, x)));
   return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo([], 'float32', Float32Array.of(sum));
 }
 
 function wasmKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!], [[]]);
-  outputViews[0]![0] = sumOfSquares(inputViews[0]!);
+  const { outputs, inputViews, outputViews } = wasmViews(backend, inputList(inputs), [[]]);
+  outputViews[0]![0] = sumOfSquares(inputViews);
   return outputs[0]!;
 }
 
-function webgpuKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const x = inputs.x!;
-  const size = x.shape.reduce((a, b) => a * b, 1);
+/** One program: Σ over its inputs of Σ x² (squared: the first level) or Σ x (the partial sums above it). */
+function webgpuSum(backend: unknown, xs: tf.TensorInfo[], square: boolean): tf.TensorInfo {
+  const names = xs.map((_, i) => `X${i}`);
+  const term = (name: string) => (square ? `${name}[i] * ${name}[i]` : `${name}[i]`);
   const program: WebGPUProgram = {
     outputShape: [1],
-    shaderKey: 'flowdit_sum_of_squares',
+    shaderKey: `flowdit_sum_of_squares_${xs.length}_${square}`,
     dispatchLayout: { x: [0] },
     dispatch: [1, 1, 1],
-    variableNames: ['X'],
+    variableNames: names,
     workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'count : i32,',
+    uniforms: names.map((_, i) => `n${i} : i32,`).join(' '),
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${WORKGROUP}>;
       fn main(index : i32) {
         let lane = i32(localIndex);
         var sum = 0.0;
-        for (var i = lane; i < uniforms.count; i = i + ${WORKGROUP}) {
-          sum = sum + X[i] * X[i];
-        }
+        ${names.map((name, i) => `for (var i = lane; i < uniforms.n${i}; i = i + ${WORKGROUP}) { sum = sum + ${term(name)}; }`).join('\n        ')}
         partial[lane] = sum;
         workgroupBarrier();
         for (var stride = ${WORKGROUP / 2}; stride > 0; stride = stride / 2) {
@@ -64,10 +73,30 @@ function webgpuKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Ten
       }
     `,
   };
-  const output = (backend as unknown as WebGPUBackend).runWebGPUProgram(program, [{ ...x, shape: [size] }], 'float32', [
-    { type: 'int32', data: [size] },
-  ]);
-  return { ...output, shape: [] };
+  const sizes = xs.map((x) => x.shape.reduce((a, b) => a * b, 1));
+  return (backend as WebGPUBackend).runWebGPUProgram(
+    program,
+    xs.map((x, i) => ({ ...x, shape: [sizes[i]!] })),
+    'float32',
+    sizes.map((size) => ({ type: 'int32', data: [size] })),
+  );
+}
+
+function webgpuKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  let level = inputList(inputs);
+  let square = true;
+  const partials: tf.TensorInfo[] = [];
+  for (;;) {
+    const next: tf.TensorInfo[] = [];
+    for (let start = 0; start < level.length; start += MAX_INPUTS) next.push(webgpuSum(backend, level.slice(start, start + MAX_INPUTS), square));
+    square = false;
+    if (next.length === 1) {
+      for (const partial of partials) (backend as WebGPUBackend).disposeData(partial.dataId);
+      return { ...next[0]!, shape: [] };
+    }
+    partials.push(...next);
+    level = next;
+  }
 }
 
 for (const [backendName, kernelFunc] of [
@@ -79,10 +108,10 @@ for (const [backendName, kernelFunc] of [
 }
 
 /**
- * `Σ x²` over every element, in one kernel.
- * @param x - a float32 tensor.
+ * `Σ x²` over every element of every tensor, in one kernel.
+ * @param xs - float32 tensors (at least one).
  * @returns a scalar (the caller owns it).
  */
-export function sumOfSquaresOf(x: tf.Tensor): tf.Scalar {
-  return tf.engine().runKernel(SUM_OF_SQUARES_KERNEL, { x }) as tf.Scalar;
+export function sumOfSquaresOf(xs: readonly tf.Tensor[]): tf.Scalar {
+  return tf.engine().runKernel(SUM_OF_SQUARES_KERNEL, Object.fromEntries(xs.map((x, i) => [`x${i}`, x]))) as tf.Scalar;
 }

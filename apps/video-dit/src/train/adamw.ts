@@ -72,7 +72,7 @@ export class AdamW {
   }
 
   /**
-   * One update of every weight and its moving average, one fused kernel per weight:
+   * One update of every weight and its moving average, in one fused kernel:
    * `g ← s·g`, `p ← p − lr·(m̂ / (√v̂ + ε) + λ·p)` (λ on matrices only), `ema ← d·ema + (1 − d)·p`.
    * @param grads - gradients by weight name, before clipping.
    * @param learningRate - this step's learning rate.
@@ -85,19 +85,21 @@ export class AdamW {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const shared = { gradScale, beta1, beta2, epsilon, learningRate, emaDecay: emaDecayAt(ema.decay, this.count) };
     const corrections = { correction1: 1 - beta1 ** this.count, correction2: 1 - beta2 ** this.count };
+    const names = [...this.params.keys()];
+    const weights = names.map((name) => {
+      const p = this.params.get(name)!;
+      const g = grads[name];
+      if (g === undefined) throw new Error(`no gradient for weight '${name}'`);
+      return { p, g, m: this.m.get(name)!, v: this.v.get(name)!, ema: ema.params.get(name)!, decayed: p.rank >= 2 };
+    });
     tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const g = grads[name];
-        if (g === undefined) throw new Error(`no gradient for weight '${name}'`);
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        const e = ema.params.get(name)!;
-        const next = adamwUpdate(p, g, m, v, e, { ...shared, ...corrections, weightDecay: p.rank >= 2 ? weightDecay : 0 });
-        p.assign(next.p);
-        m.assign(next.m);
-        v.assign(next.v);
-        e.assign(next.ema);
-      }
+      adamwUpdate(weights, { ...shared, ...corrections, weightDecay }).forEach((next, w) => {
+        const name = names[w]!;
+        this.params.get(name)!.assign(next.p);
+        this.m.get(name)!.assign(next.m);
+        this.v.get(name)!.assign(next.v);
+        ema.params.get(name)!.assign(next.ema);
+      });
     });
   }
 
@@ -127,7 +129,7 @@ export function learningRateAt(step: number, peak: number, warmup: number, total
  * @returns a scalar (the caller owns it).
  */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map(sumOfSquaresOf))) as tf.Scalar);
+  return tf.tidy(() => tf.sqrt(sumOfSquaresOf(grads)) as tf.Scalar);
 }
 
 /**
