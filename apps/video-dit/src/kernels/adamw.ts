@@ -189,8 +189,9 @@ export interface AdamWResult {
  * @returns new tensors per weight, in order (the caller owns them).
  */
 export function adamwUpdate(weights: readonly AdamWWeight[], step: AdamWStep): AdamWResult[] {
-  const inputs: tf.NamedTensorMap = {};
-  weights.forEach(({ p, g, m, v, ema }, w) => Object.assign(inputs, { [`p${w}`]: p, [`g${w}`]: g, [`m${w}`]: m, [`v${w}`]: v, [`e${w}`]: ema }));
+  const inputs: tf.NamedTensorMap = Object.fromEntries(
+    weights.flatMap(({ p, g, m, v, ema }, w) => Object.entries({ p, g, m, v, e: ema }).map(([role, tensor]) => [`${role}${w}`, tensor])),
+  );
   const attrs = { ...step, decayed: weights.map((weight) => (weight.decayed ? 1 : 0)) };
   const outputs = tf.engine().runKernel(ADAMW_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return weights.map((_, w) => {
