@@ -3,5 +3,6 @@
 export { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from './ada-layer-norm.js';
 export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
 export { fusedAttention, fusedAttentionAvailable } from './attention.js';
+export { fusedGatedResidual, fusedGatedResidualAvailable } from './gated-residual.js';
 export { fusedGelu, fusedGeluAvailable } from './gelu.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fusedAttention, fusedAttentionAvailable } from '../kernels/index.js';
 import { type ModelConfig, patchDim, tokenCount, tokenGrid } from './config.js';
 import { constant, scalar } from './constants.js';
-import { adaLayerNorm, batchMatMul, dense, gelu, silu } from './ops.js';
+import { adaLayerNorm, batchMatMul, dense, gatedResidual, gelu, silu } from './ops.js';
 import { cloneParams, disposeParams, initParams, type ModelParams, param } from './params.js';
 import { patchify, unpatchify } from './patchify.js';
 
@@ -150,9 +150,9 @@ export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D
         tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
       ];
       const attn = attention(model, prefix, adaLayerNorm(x, shiftA, scaleA));
-      x = tf.add(x, tf.mul(tf.reshape(gateA, [b, 1, d]), attn));
+      x = gatedResidual(x, gateA, attn);
       const ff = mlp(params, prefix, adaLayerNorm(x, shiftM, scaleM));
-      x = tf.add(x, tf.mul(tf.reshape(gateM, [b, 1, d]), ff));
+      x = gatedResidual(x, gateM, ff);
     }
     const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     let head = tf.reshape(adaLayerNorm(x, shiftF, scaleF), [b * s, d]) as tf.Tensor2D;

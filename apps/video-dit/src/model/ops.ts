@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAdaLayerNorm, fusedAdaLayerNormAvailable, fusedGelu, fusedGeluAvailable } from '../kernels/index.js';
+import {
+  fusedAdaLayerNorm,
+  fusedAdaLayerNormAvailable,
+  fusedGatedResidual,
+  fusedGatedResidualAvailable,
+  fusedGelu,
+  fusedGeluAvailable,
+} from '../kernels/index.js';
 import { constant, scalar } from './constants.js';
 
 /*
@@ -28,8 +35,12 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
   return tf.reshape(tf.transpose(blocks, [2, 3, 0, 1]), [cols, rows]);
 }
 
-/** Gradients of `x·w` to x and w, each a 2-D non-transposed product. */
+/**
+ * Gradients of `x·w` to x and w: on wasm each a 2-D non-transposed product of an explicit
+ * transpose; elsewhere the products transpose their operands themselves, with no kernel to spare.
+ */
 function productGradients(x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  if (tf.getBackend() !== 'wasm') return [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)];
   return [tf.matMul(dy, transpose2d(w)), tf.matMul(transpose2d(x), dy)];
 }
 
@@ -110,6 +121,20 @@ export function adaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tenso
   const { mean, variance } = tf.moments(x, 2, true);
   const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, scalar(LAYER_NORM_EPSILON))));
   return tf.add(tf.mul(normalized, tf.add(scalar(1), tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d])) as tf.Tensor3D;
+}
+
+/**
+ * adaLN-Zero's gated residual `x + gate·f`, the `[B, D]` gate broadcast over the tokens of
+ * `[B, S, D]`: one fused kernel each way where it is registered; composed ops elsewhere.
+ * @param x - the residual stream `[B, S, D]`.
+ * @param gate - `[B, D]`.
+ * @param f - the branch's output `[B, S, D]`.
+ * @returns `[B, S, D]`.
+ */
+export function gatedResidual(x: tf.Tensor3D, gate: tf.Tensor2D, f: tf.Tensor3D): tf.Tensor3D {
+  if (fusedGatedResidualAvailable()) return fusedGatedResidual(x, gate, f);
+  const [b, , d] = x.shape;
+  return tf.add(x, tf.mul(tf.reshape(gate, [b, 1, d]), f));
 }
 
 /**

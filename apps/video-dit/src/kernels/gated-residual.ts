@@ -1,0 +1,182 @@
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuValues, wasmViews } from './elementwise.js';
+
+/*
+ * adaLN-Zero's gated residual, y = x + gate[b]·f, for x and f `[batch, tokens, width]` and the
+ * gate `[batch, width]` broadcast over the tokens, in one kernel each way: dx = dy,
+ * df = dy·gate, dgate = Σ_tokens dy·f. cpu and wasm: JS loops (float64 sums); webgpu: one program
+ * forward, two backward (df per element, dgate per clip and channel).
+ */
+
+export const GATED_RESIDUAL_KERNEL = 'FlowditGatedResidual';
+export const GATED_RESIDUAL_GRAD_KERNEL = 'FlowditGatedResidualGrad';
+
+interface Dims {
+  batch: number;
+  tokens: number;
+  width: number;
+}
+
+function dimsOf(x: tf.TensorInfo): Dims {
+  const [batch, tokens, width] = x.shape as [number, number, number];
+  return { batch, tokens, width };
+}
+
+function forwardValues(x: Float32Array, gate: Float32Array, f: Float32Array, y: Float32Array, d: Dims): void {
+  for (let row = 0; row < d.batch * d.tokens; row++) {
+    const at = row * d.width;
+    const clip = Math.floor(row / d.tokens) * d.width;
+    for (let c = 0; c < d.width; c++) y[at + c] = x[at + c]! + gate[clip + c]! * f[at + c]!;
+  }
+}
+
+function backwardValues(gate: Float32Array, f: Float32Array, dy: Float32Array, dGate: Float32Array, dF: Float32Array, d: Dims): void {
+  const sums = new Float64Array(d.batch * d.width);
+  for (let row = 0; row < d.batch * d.tokens; row++) {
+    const at = row * d.width;
+    const clip = Math.floor(row / d.tokens) * d.width;
+    for (let c = 0; c < d.width; c++) {
+      dF[at + c] = dy[at + c]! * gate[clip + c]!;
+      sums[clip + c]! += dy[at + c]! * f[at + c]!;
+    }
+  }
+  dGate.set(sums);
+}
+
+type CpuBackend = { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+type Named = Record<'x' | 'gate' | 'f' | 'dy', tf.TensorInfo>;
+
+function cpuForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, gate, f } = inputs as Named;
+  const y = new Float32Array(cpuValues(backend, x).length);
+  forwardValues(cpuValues(backend, x), cpuValues(backend, gate), cpuValues(backend, f), y, dimsOf(x));
+  return (backend as CpuBackend).makeTensorInfo(x.shape, 'float32', y);
+}
+
+function cpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { gate, f, dy } = inputs as Named;
+  const dF = new Float32Array(cpuValues(backend, f).length);
+  const dGate = new Float32Array(cpuValues(backend, gate).length);
+  backwardValues(cpuValues(backend, gate), cpuValues(backend, f), cpuValues(backend, dy), dGate, dF, dimsOf(f));
+  const make = (shape: number[], values: Float32Array) => (backend as CpuBackend).makeTensorInfo(shape, 'float32', values);
+  return [make(gate.shape, dGate), make(f.shape, dF)];
+}
+
+function wasmForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, gate, f } = inputs as Named;
+  const { outputs, inputViews, outputViews } = wasmViews(backend, [x, gate, f], [x.shape]);
+  const [xs, gates, fs] = inputViews as [Float32Array, Float32Array, Float32Array];
+  forwardValues(xs, gates, fs, outputViews[0]!, dimsOf(x));
+  return outputs[0]!;
+}
+
+function wasmBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { gate, f, dy } = inputs as Named;
+  const { outputs, inputViews, outputViews } = wasmViews(backend, [gate, f, dy], [gate.shape, f.shape]);
+  const [gates, fs, dys] = inputViews as [Float32Array, Float32Array, Float32Array];
+  backwardValues(gates, fs, dys, outputViews[0]!, outputViews[1]!, dimsOf(f));
+  return outputs;
+}
+
+const WORKGROUP = 64;
+
+function runProgram(backend: unknown, key: string, d: Dims, inputs: Record<string, tf.TensorInfo>, invocations: number, body: string): tf.TensorInfo {
+  const program: WebGPUProgram = {
+    outputShape: [invocations],
+    shaderKey: `flowdit_gated_residual_${key}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(invocations / WORKGROUP), 1, 1],
+    variableNames: Object.keys(inputs),
+    workgroupSize: [WORKGROUP, 1, 1],
+    uniforms: 'invocations : i32, tokens : i32, width : i32,',
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.invocations) { return; }
+        ${body}
+      }
+    `,
+  };
+  const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
+  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
+    { type: 'int32', data: [invocations] },
+    { type: 'int32', data: [d.tokens] },
+    { type: 'int32', data: [d.width] },
+  ]);
+}
+
+/** WGSL: the gate's offset for the element `index` of a `[batch, tokens, width]` tensor. */
+const GATE_AT = 'let gateAt = (index / (uniforms.tokens * uniforms.width)) * uniforms.width + index % uniforms.width;';
+
+function webgpuForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, gate, f } = inputs as Named;
+  const d = dimsOf(x);
+  const y = runProgram(backend, 'forward', d, { X: x, Gate: gate, F: f }, d.batch * d.tokens * d.width, `${GATE_AT} result[index] = X[index] + Gate[gateAt] * F[index];`);
+  return { ...y, shape: x.shape };
+}
+
+function webgpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { gate, f, dy } = inputs as Named;
+  const d = dimsOf(f);
+  const dF = runProgram(backend, 'df', d, { DY: dy, Gate: gate }, d.batch * d.tokens * d.width, `${GATE_AT} result[index] = DY[index] * Gate[gateAt];`);
+  const dGate = runProgram(
+    backend,
+    'dgate',
+    d,
+    { DY: dy, F: f },
+    d.batch * d.width,
+    `
+      let b = index / uniforms.width;
+      let c = index % uniforms.width;
+      var sum = 0.0;
+      for (var s = 0; s < uniforms.tokens; s++) {
+        let at = (b * uniforms.tokens + s) * uniforms.width + c;
+        sum = sum + DY[at] * F[at];
+      }
+      result[index] = sum;`,
+  );
+  return [
+    { ...dGate, shape: gate.shape },
+    { ...dF, shape: f.shape },
+  ];
+}
+
+for (const [backendName, forward, backward] of [
+  ['cpu', cpuForward, cpuBackward],
+  ['wasm', wasmForward, wasmBackward],
+  ['webgpu', webgpuForward, webgpuBackward],
+] as const) {
+  tf.registerKernel({ kernelName: GATED_RESIDUAL_KERNEL, backendName, kernelFunc: forward as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: GATED_RESIDUAL_GRAD_KERNEL, backendName, kernelFunc: backward as unknown as tf.KernelFunc });
+}
+
+/**
+ * Whether the fused gated residual runs on the current backend.
+ * @returns true on cpu, wasm and webgpu.
+ */
+export function fusedGatedResidualAvailable(): boolean {
+  return tf.getKernel(GATED_RESIDUAL_KERNEL, tf.getBackend()) !== undefined;
+}
+
+const fused = tf.customGrad((x, gate, f, save) => {
+  (save as tf.GradSaveFunc)([gate as tf.Tensor, f as tf.Tensor]);
+  return {
+    value: tf.engine().runKernel(GATED_RESIDUAL_KERNEL, { x: x as tf.Tensor, gate: gate as tf.Tensor, f: f as tf.Tensor }) as tf.Tensor,
+    gradFunc: (dy, saved) => {
+      const [sGate, sF] = saved as [tf.Tensor, tf.Tensor];
+      const [dGate, dF] = tf.engine().runKernel(GATED_RESIDUAL_GRAD_KERNEL, { gate: sGate, f: sF, dy: dy as tf.Tensor }) as [tf.Tensor, tf.Tensor];
+      return [dy as tf.Tensor, dGate, dF];
+    },
+  };
+});
+
+/**
+ * `x + gate·f` with the `[batch, width]` gate broadcast over the tokens, one kernel each way.
+ * @param x - the residual stream, `[batch, tokens, width]`.
+ * @param gate - `[batch, width]`.
+ * @param f - the branch's output, `[batch, tokens, width]`.
+ * @returns `[batch, tokens, width]`.
+ */
+export function fusedGatedResidual(x: tf.Tensor3D, gate: tf.Tensor2D, f: tf.Tensor3D): tf.Tensor3D {
+  return fused(x, gate, f) as tf.Tensor3D;
+}
