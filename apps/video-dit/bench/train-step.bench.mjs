@@ -6,7 +6,8 @@
 // cpu and wasm also run with the batch shared by 2 threads (train.threads) where 2 cores exist.
 // Options: --steps N (timed steps on every backend and in PyTorch, after 5 warm-up steps),
 // --preset NAME, --batch-size N, --backends a,b (tfjs backends to run), --no-torch (tfjs rows only),
-// --json FILE (one JSON line per row, counts included). webgpu runs where an adapter exists; with
+// --torch-device cuda (PyTorch on the GPU instead of its CPU BLAS rows), --json FILE (one JSON
+// line per row, counts included). A row that fails (out of GPU memory) says so and the rest run. webgpu runs where an adapter exists; with
 // lavapipe (scripts/setup-lavapipe.sh, then source .vendor/lavapipe/env) it is a software adapter at CPU speed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ const { values: flags } = parseArgs({
     'batch-size': { type: 'string' },
     backends: { type: 'string', default: 'cpu,wasm,webgpu,tensorflow' },
     'no-torch': { type: 'boolean' },
+    'torch-device': { type: 'string', default: 'cpu' },
     json: { type: 'string' },
   },
 });
@@ -65,19 +67,25 @@ for (const backend of flags.backends.split(',')) {
   const cpuBackend = backend === 'cpu' || backend === 'wasm';
   const threadCounts = cpuBackend && availableParallelism() >= 2 ? [1, 2] : [1];
   for (const threads of threadCounts) {
+    const name = `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}`;
     const trainer = new Trainer({ ...config, train: { ...train, threads } });
     rope ??= trainer.model.rope.table;
-    for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
-    // Worker threads run their own kernels: the counts are of this thread's share of the batch.
-    const { work } = await countWork(() => trainer.trainStep());
-    const n = stepsFlag ?? STEPS[backend];
-    const started = performance.now();
-    for (let i = 0; i < n; i++) await trainer.trainStep();
-    const ms = (performance.now() - started) / n;
-    trainer.dispose();
-    // The device description's first clause names the adapter or device; its limits follow.
-    const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
-    rows.push({ name: `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}`, ms, note: `${n} steps, ${where}`, threads, work });
+    try {
+      for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
+      // Worker threads run their own kernels: the counts are of this thread's share of the batch.
+      const { work } = await countWork(() => trainer.trainStep());
+      const n = stepsFlag ?? STEPS[backend];
+      const started = performance.now();
+      for (let i = 0; i < n; i++) await trainer.trainStep();
+      const ms = (performance.now() - started) / n;
+      // The device description's first clause names the adapter or device; its limits follow.
+      const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
+      rows.push({ name, ms, note: `${n} steps, ${where}`, threads, work });
+    } catch (error) {
+      rows.push({ name, ms: Number.NaN, note: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, threads });
+    } finally {
+      trainer.dispose();
+    }
   }
 }
 
@@ -95,6 +103,13 @@ if (flags['no-torch']) {
 } else if (!hasTorch) {
   console.log(`pytorch: skipped (${python} cannot import torch; install Debian's python3-torch and libopenblas0-pthread)`);
 } else {
+  // the table the model trains with, from a model on cpu when no tfjs row made one
+  if (rope === undefined) {
+    await initBackend('cpu');
+    const trainer = new Trainer(config);
+    rope = trainer.model.rope.table;
+    trainer.dispose();
+  }
   const spec = JSON.stringify({
     model,
     batchSize: train.batchSize,
@@ -108,26 +123,40 @@ if (flags['no-torch']) {
   const multiarch = '/usr/lib/x86_64-linux-gnu';
   // torch picks its own intra-op thread count; with 2 cores the OpenBLAS run is repeated with 2
   // threads, as the tfjs wasm rows run with 1 and 2.
-  const variants = [
-    { label: 'reference BLAS', dir: join(multiarch, 'blas') },
-    { label: 'OpenBLAS (pthread)', dir: join(multiarch, 'openblas-pthread') },
-    ...(availableParallelism() >= 2 ? [{ label: 'OpenBLAS (pthread) ×2 threads', dir: join(multiarch, 'openblas-pthread'), threads: 2 }] : []),
-  ];
-  for (const { label, dir, threads } of variants) {
-    if (!existsSync(join(dir, 'libblas.so.3'))) {
+  const variants =
+    flags['torch-device'] === 'cuda'
+      ? [{ label: 'CUDA', device: 'cuda' }]
+      : [
+          { label: 'reference BLAS', dir: join(multiarch, 'blas') },
+          { label: 'OpenBLAS (pthread)', dir: join(multiarch, 'openblas-pthread') },
+          ...(availableParallelism() >= 2 ? [{ label: 'OpenBLAS (pthread) ×2 threads', dir: join(multiarch, 'openblas-pthread'), threads: 2 }] : []),
+        ];
+  for (const { label, dir, threads, device } of variants) {
+    if (dir !== undefined && !existsSync(join(dir, 'libblas.so.3'))) {
       console.log(`pytorch ${label}: skipped (${dir}/libblas.so.3 is not installed)`);
       continue;
     }
-    const runSpec = threads === undefined ? spec : JSON.stringify({ ...JSON.parse(spec), threads });
-    const out = execFileSync(python, [join(here, 'torch_dit.py'), runSpec], {
-      env: { ...process.env, LD_LIBRARY_PATH: dir },
-      encoding: 'utf8',
-    });
+    const runSpec = JSON.stringify({ ...JSON.parse(spec), ...(threads === undefined ? {} : { threads }), ...(device === undefined ? {} : { device }) });
+    let out;
+    try {
+      out = execFileSync(python, [join(here, 'torch_dit.py'), runSpec], {
+        env: dir === undefined ? process.env : { ...process.env, LD_LIBRARY_PATH: dir },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      const why = String(error.stderr ?? error.message).trim().split('\n').at(-1);
+      rows.push({ name: `pytorch ${label}`, ms: Number.NaN, note: `failed: ${why}` });
+      continue;
+    }
     const result = JSON.parse(out.trim().split('\n').at(-1));
     rows.push({
       name: `pytorch ${label}`,
       ms: result.msPerStep,
-      note: `torch ${result.torch}, ${result.threads} threads, loaded ${result.blasLoaded.join(', ') || 'no libblas'}`,
+      note:
+        result.device === 'cpu'
+          ? `torch ${result.torch}, ${result.threads} threads, loaded ${result.blasLoaded.join(', ') || 'no libblas'}`
+          : `torch ${result.torch} on ${result.device}`,
     });
   }
 }
@@ -135,13 +164,13 @@ if (flags['no-torch']) {
 tf.disposeVariables();
 const base = rows.find((row) => row.name === 'tfjs wasm') ?? rows[0];
 console.log('');
-console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× wasm'.padStart(8)}  notes`);
+console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× base'.padStart(8)}  notes`);
 for (const row of rows) {
   console.log(
     `${row.name.padEnd(38)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)}  ${row.note}`,
   );
 }
-console.log(`(× wasm: time per step relative to tfjs wasm; below 1 is faster)`);
+console.log(`(× base: time per step relative to ${base?.name ?? 'the first row'}; below 1 is faster)`);
 
 const counted = rows.filter((row) => row.work !== undefined && row.threads === 1);
 if (counted.length > 0) {
