@@ -1,6 +1,6 @@
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, wasmViews } from './elementwise.js';
+import { cpuValues, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
 
 /*
  * adaLN: a layer norm without affine over the last axis, modulated per clip,
@@ -135,40 +135,13 @@ function wasmBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]):
   return outputs;
 }
 
-const WORKGROUP = 64;
-
-function runProgram(
-  backend: unknown,
-  key: string,
-  d: Dims,
-  inputs: Record<string, tf.TensorInfo>,
-  invocations: number,
-  outputSize: number,
-  body: string,
-  epsilon: number,
-): tf.TensorInfo {
-  const program: WebGPUProgram = {
-    outputShape: [outputSize],
-    shaderKey: `flowdit_ada_layer_norm_${key}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(invocations / WORKGROUP), 1, 1],
-    variableNames: Object.keys(inputs),
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'invocations : i32, tokens : i32, width : i32, epsilon : f32,',
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.invocations) { return; }
-        ${body}
-      }
-    `,
-  };
-  const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
-  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
-    { type: 'int32', data: [invocations] },
-    { type: 'int32', data: [d.tokens] },
-    { type: 'int32', data: [d.width] },
-    { type: 'float32', data: [epsilon] },
-  ]);
+/** The uniforms of every program: the shape and ε. */
+function layerNormUniforms(d: Dims, epsilon: number): TypedUniform[] {
+  return [
+    { name: 'tokens', type: 'i32', value: d.tokens },
+    { name: 'width', type: 'i32', value: d.width },
+    { name: 'epsilon', type: 'f32', value: epsilon },
+  ];
 }
 
 /** WGSL: μ and r of the row `index` of X. */
@@ -186,10 +159,9 @@ const ROW_STATS = `
 function webgpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
   const d = dimsOf(x);
-  const y = runProgram(
+  const y = runInvocations(
     backend,
-    'forward',
-    d,
+    'ada_layer_norm_forward',
     { X: x, Shift: shift, Scale: scale },
     d.batch * d.tokens,
     d.batch * d.tokens * d.width,
@@ -197,7 +169,7 @@ function webgpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0])
       for (var c = 0; c < uniforms.width; c++) {
         result[at + c] = (X[at + c] - mean) * r * (1.0 + Scale[clip + c]) + Shift[clip + c];
       }`,
-    (attrs as Attrs).epsilon,
+    layerNormUniforms(d, (attrs as Attrs).epsilon),
   );
   return { ...y, shape: x.shape };
 }
@@ -207,11 +179,11 @@ function webgpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]
   const d = dimsOf(x);
   const { epsilon } = attrs as Attrs;
   const rows = d.batch * d.tokens;
-  const stats = runProgram(backend, 'stats', d, { X: x }, rows, 2 * rows, `${ROW_STATS} result[2 * index] = mean; result[2 * index + 1] = r;`, epsilon);
-  const dx = runProgram(
+  const uniforms = layerNormUniforms(d, epsilon);
+  const stats = runInvocations(backend, 'ada_layer_norm_stats', { X: x }, rows, 2 * rows, `${ROW_STATS} result[2 * index] = mean; result[2 * index + 1] = r;`, uniforms);
+  const dx = runInvocations(
     backend,
-    'dx',
-    d,
+    'ada_layer_norm_dx',
     { X: x, Scale: scale, DY: dy, Stats: stats },
     rows,
     rows * d.width,
@@ -233,14 +205,13 @@ function webgpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]
         let g = DY[at + c] * (1.0 + Scale[clip + c]);
         result[at + c] = r * (g - meanG - (X[at + c] - mean) * r * meanGX);
       }`,
-    epsilon,
+    uniforms,
   );
   /** Σ over the clip's tokens of dy·(term), per (clip, channel); WebGPU drops bindings a shader leaves unread, so each names its own. */
   const perChannel = (key: string, term: string, used: Record<string, tf.TensorInfo>) =>
-    runProgram(
+    runInvocations(
       backend,
-      key,
-      d,
+      `ada_layer_norm_${key}`,
       used,
       d.batch * d.width,
       d.batch * d.width,
@@ -254,7 +225,7 @@ function webgpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]
           sum = sum + DY[at] * ${term};
         }
         result[index] = sum;`,
-      epsilon,
+      uniforms,
     );
   const dShift = perChannel('dshift', '1.0', { DY: dy });
   const dScale = perChannel('dscale', '(X[at] - Stats[2 * row]) * Stats[2 * row + 1]', { X: x, DY: dy, Stats: stats });

@@ -1,6 +1,6 @@
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues } from './elementwise.js';
+import { cpuValues, runInvocations } from './elementwise.js';
 
 /*
  * Self-attention softmax(q·kᵀ·scale)·v of every head in one kernel each way, on q, k and v as the
@@ -141,8 +141,6 @@ function cpuBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>
   return grads.map((grad) => (backend as CpuBackend).makeTensorInfo(q.shape, 'float32', grad));
 }
 
-const WORKGROUP = 64;
-
 /** WGSL shared by the programs: the row's coordinates and the offset of another row of its head. */
 const ROW_HELPERS = `
   fn headOf(r : i32) -> i32 { return r % uniforms.heads; }
@@ -171,32 +169,25 @@ const LOG_SUM_EXP = `
 `;
 
 function runRows(backend: unknown, key: string, d: Dims, inputs: tf.TensorInfo[], names: string[], body: string, outputSize: number, scale: number): tf.TensorInfo {
-  const rows = d.batch * d.tokens * d.heads;
-  const program: WebGPUProgram = {
-    outputShape: [outputSize],
-    shaderKey: `flowdit_attention_${key}_${d.headDim}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(rows / WORKGROUP), 1, 1],
-    variableNames: names,
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'rows : i32, tokens : i32, heads : i32, scale : f32,',
-    getUserCode: () => `
-      const DH = ${d.headDim};
-      ${ROW_HELPERS}
-      ${names.includes('K') && names.includes('Q') ? LOG_SUM_EXP : ''}
-      fn main(r : i32) {
-        if (r >= uniforms.rows) { return; }
-        ${body}
-      }
-    `,
-  };
-  const flat = inputs.map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
-  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
-    { type: 'int32', data: [rows] },
-    { type: 'int32', data: [d.tokens] },
-    { type: 'int32', data: [d.heads] },
-    { type: 'float32', data: [scale] },
-  ]);
+  const prelude = `
+    const DH = ${d.headDim};
+    ${ROW_HELPERS}
+    ${names.includes('K') && names.includes('Q') ? LOG_SUM_EXP : ''}
+  `;
+  return runInvocations(
+    backend,
+    `attention_${key}_${d.headDim}`,
+    Object.fromEntries(names.map((name, i) => [name, inputs[i]!])),
+    d.batch * d.tokens * d.heads,
+    outputSize,
+    `let r = index;\n${body}`,
+    [
+      { name: 'tokens', type: 'i32', value: d.tokens },
+      { name: 'heads', type: 'i32', value: d.heads },
+      { name: 'scale', type: 'f32', value: scale },
+    ],
+    prelude,
+  );
 }
 
 function webgpuForwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {

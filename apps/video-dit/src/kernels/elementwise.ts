@@ -4,8 +4,9 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 /*
  * What the app's kernels share: float32 views of a tensor's data on the cpu and wasm backends
- * (their own buffers, read and written in place by plain JS loops) and a flat elementwise WebGPU
- * program whose per-step numbers are uniforms, so that nothing is uploaded for them.
+ * (their own buffers, read and written in place by plain JS loops), a flat elementwise WebGPU
+ * program whose per-step numbers are uniforms, so that nothing is uploaded for them, and WebGPU
+ * programs of one invocation per row.
  */
 
 /** A float32 view of a tensor's data on the cpu backend (its own array, not a copy). */
@@ -87,4 +88,59 @@ export function runElementwise(
     uniforms.map(({ value }) => ({ type: 'float32', data: [value] })),
   );
   return { ...output, shape };
+}
+
+/** A uniform of {@link runInvocations}: its WGSL name, type and this run's value. */
+export interface TypedUniform {
+  name: string;
+  type: 'i32' | 'f32';
+  value: number;
+}
+
+/**
+ * Runs `body` once per invocation `index` (0 ≤ index < invocations) on webgpu, each writing what
+ * it computes into `result` (a flat float32 output of `outputSize`). Inputs are bound by name as
+ * flat arrays; WebGPU drops the bindings a shader leaves unread, so name only those it reads.
+ * @param backend - the webgpu backend.
+ * @param key - names the shader (with `prelude` and `body`'s form, not their numbers).
+ * @param inputs - tensors by WGSL name.
+ * @param invocations - how many times `body` runs.
+ * @param outputSize - elements of the output.
+ * @param body - WGSL statements of `index`.
+ * @param uniforms - this run's numbers, `uniforms.NAME` in WGSL.
+ * @param prelude - WGSL declarations before `main` (constants, helper functions).
+ * @returns the flat output.
+ */
+export function runInvocations(
+  backend: unknown,
+  key: string,
+  inputs: Readonly<Record<string, tf.TensorInfo>>,
+  invocations: number,
+  outputSize: number,
+  body: string,
+  uniforms: readonly TypedUniform[],
+  prelude = '',
+): tf.TensorInfo {
+  const workgroupSize: [number, number, number] = [64, 1, 1];
+  const program: WebGPUProgram = {
+    outputShape: [outputSize],
+    shaderKey: `flowdit_${key}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(invocations / workgroupSize[0]), 1, 1],
+    variableNames: Object.keys(inputs),
+    workgroupSize,
+    uniforms: ['invocations : i32,', ...uniforms.map(({ name, type }) => `${name} : ${type},`)].join(' '),
+    getUserCode: () => `
+      ${prelude}
+      fn main(index : i32) {
+        if (index >= uniforms.invocations) { return; }
+        ${body}
+      }
+    `,
+  };
+  const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
+  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
+    { type: 'int32', data: [invocations] },
+    ...uniforms.map(({ type, value }) => ({ type: type === 'i32' ? 'int32' : 'float32', data: [value] })),
+  ]);
 }

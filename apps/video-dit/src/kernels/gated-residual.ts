@@ -1,6 +1,5 @@
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, wasmViews } from './elementwise.js';
+import { cpuValues, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
 
 /*
  * adaLN-Zero's gated residual, y = x + gate[b]·f, for x and f `[batch, tokens, width]` and the
@@ -79,30 +78,12 @@ function wasmBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Ten
   return outputs;
 }
 
-const WORKGROUP = 64;
-
-function runProgram(backend: unknown, key: string, d: Dims, inputs: Record<string, tf.TensorInfo>, invocations: number, body: string): tf.TensorInfo {
-  const program: WebGPUProgram = {
-    outputShape: [invocations],
-    shaderKey: `flowdit_gated_residual_${key}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(invocations / WORKGROUP), 1, 1],
-    variableNames: Object.keys(inputs),
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'invocations : i32, tokens : i32, width : i32,',
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.invocations) { return; }
-        ${body}
-      }
-    `,
-  };
-  const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
-  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
-    { type: 'int32', data: [invocations] },
-    { type: 'int32', data: [d.tokens] },
-    { type: 'int32', data: [d.width] },
-  ]);
+/** The uniforms of every program: the tensors' shape. */
+function shapeUniforms(d: Dims): TypedUniform[] {
+  return [
+    { name: 'tokens', type: 'i32', value: d.tokens },
+    { name: 'width', type: 'i32', value: d.width },
+  ];
 }
 
 /** WGSL: the gate's offset for the element `index` of a `[batch, tokens, width]` tensor. */
@@ -111,19 +92,21 @@ const GATE_AT = 'let gateAt = (index / (uniforms.tokens * uniforms.width)) * uni
 function webgpuForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, gate, f } = inputs as Named;
   const d = dimsOf(x);
-  const y = runProgram(backend, 'forward', d, { X: x, Gate: gate, F: f }, d.batch * d.tokens * d.width, `${GATE_AT} result[index] = X[index] + Gate[gateAt] * F[index];`);
+  const size = d.batch * d.tokens * d.width;
+  const y = runInvocations(backend, 'gated_residual_forward', { X: x, Gate: gate, F: f }, size, size, `${GATE_AT} result[index] = X[index] + Gate[gateAt] * F[index];`, shapeUniforms(d));
   return { ...y, shape: x.shape };
 }
 
 function webgpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { gate, f, dy } = inputs as Named;
   const d = dimsOf(f);
-  const dF = runProgram(backend, 'df', d, { DY: dy, Gate: gate }, d.batch * d.tokens * d.width, `${GATE_AT} result[index] = DY[index] * Gate[gateAt];`);
-  const dGate = runProgram(
+  const size = d.batch * d.tokens * d.width;
+  const dF = runInvocations(backend, 'gated_residual_df', { DY: dy, Gate: gate }, size, size, `${GATE_AT} result[index] = DY[index] * Gate[gateAt];`, shapeUniforms(d));
+  const dGate = runInvocations(
     backend,
-    'dgate',
-    d,
+    'gated_residual_dgate',
     { DY: dy, F: f },
+    d.batch * d.width,
     d.batch * d.width,
     `
       let b = index / uniforms.width;
@@ -134,6 +117,7 @@ function webgpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.T
         sum = sum + DY[at] * F[at];
       }
       result[index] = sum;`,
+    shapeUniforms(d),
   );
   return [
     { ...dGate, shape: gate.shape },
