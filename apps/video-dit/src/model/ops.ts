@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  columnSum,
+  columnSumAvailable,
   fusedAdaLayerNorm,
   fusedAdaLayerNormAvailable,
   fusedGatedResidual,
@@ -13,8 +15,8 @@ import { constant, scalar } from './constants.js';
  * The wasm backend runs its fast matmul (XNNPACK) only for 2-D products without transposes;
  * autodiff's transposed and batched products fall to a scalar loop. These ops keep every
  * product, forward and backward, on that path: the gradients transpose explicitly first, and a
- * bias gradient is the product of a row of ones with dy (wasm's sum over the first axis transposes
- * the whole input first). The app's README has the timings.
+ * bias gradient is one column-sum kernel (wasm's sum over the first axis transposes the whole
+ * input first). The app's README has the timings.
  */
 
 /** Below this many elements a plain 2-D transpose is as fast as the blocked one on wasm. */
@@ -52,6 +54,13 @@ const matMul2d = tf.customGrad((x, w, save) => {
   };
 });
 
+/** The sum of dy's rows: one kernel where it is registered, else a product with a row of ones. */
+function biasGradient(dy: tf.Tensor2D): tf.Tensor1D {
+  if (columnSumAvailable()) return columnSum(dy);
+  const ones = constant(`ones 1×${dy.shape[0]}`, () => tf.ones([1, dy.shape[0]])) as tf.Tensor2D;
+  return tf.reshape(tf.matMul(ones, dy), [dy.shape[1]]);
+}
+
 const matMul2dBias = tf.customGrad((x, w, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   const bias = b as tf.Tensor1D;
@@ -59,8 +68,7 @@ const matMul2dBias = tf.customGrad((x, w, b, save) => {
     value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), bias),
     gradFunc: (dy, [sx, sw]) => {
       const g = dy as tf.Tensor2D;
-      const ones = constant(`ones 1×${g.shape[0]}`, () => tf.ones([1, g.shape[0]])) as tf.Tensor2D;
-      return [...productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, g), tf.reshape(tf.matMul(ones, g), bias.shape)];
+      return [...productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, g), biasGradient(g)];
     },
   };
 });
