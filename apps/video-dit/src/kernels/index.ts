@@ -2,8 +2,8 @@
 
 export { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from './ada-layer-norm.js';
 export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
-export { columnSum, columnSumAvailable } from './column-sum.js';
 export { fusedAttention, fusedAttentionAvailable } from './attention.js';
+export { columnSum, columnSumAvailable } from './column-sum.js';
 export { fusedGatedResidual, fusedGatedResidualAvailable } from './gated-residual.js';
 export { fusedGelu, fusedGeluAvailable } from './gelu.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';
