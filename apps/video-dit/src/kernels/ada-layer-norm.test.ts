@@ -21,7 +21,11 @@ function composed(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Te
 }
 
 describe.each(backends)('fusedAdaLayerNorm on %s', (backend) => {
-  test.each([[[2, 5, 8]], [[3, 17, 64]]])('equals the composed ops, forward and gradient, for x %j, one kernel each way', async (shape) => {
+  test.each([
+    [[2, 5, 8], 'clips'],
+    [[3, 17, 64], 'clips'],
+    [[3, 17, 64], 'rows'],
+  ])('equals the composed ops, forward and gradient, for x %j given as %s, one kernel each way', async (shape, form) => {
     await initBackend(backend);
     const x = seeded(shape, 1, 0.3) as tf.Tensor3D;
     const shift = seeded([shape[0]!, shape[2]!], 2) as tf.Tensor2D;
@@ -31,7 +35,9 @@ describe.each(backends)('fusedAdaLayerNorm on %s', (backend) => {
       tf.sum(tf.mul(f(a as tf.Tensor3D, b as tf.Tensor2D, c as tf.Tensor2D), w));
     const expected = tf.tidy(() => [composed(x, shift, scale), ...tf.grads(lossOf(composed))([x, shift, scale])]);
     const tensors = tf.memory().numTensors;
-    const fused = (a: tf.Tensor3D, b: tf.Tensor2D, c: tf.Tensor2D) => fusedAdaLayerNorm(a, b, c, EPSILON);
+    // 'rows': x as [batch·tokens, width]
+    const fused = (a: tf.Tensor3D, b: tf.Tensor2D, c: tf.Tensor2D) =>
+      form === 'clips' ? fusedAdaLayerNorm(a, b, c, EPSILON) : tf.reshape(fusedAdaLayerNorm(tf.reshape(a, [-1, a.shape[2]]) as tf.Tensor2D, b, c, EPSILON), a.shape) as tf.Tensor3D;
     const { result: actual, work } = await countWork(() => tf.tidy(() => [fused(x, shift, scale), ...tf.grads(lossOf(fused))([x, shift, scale])]));
     expect(work.kernelsByName.FlowditAdaLayerNorm).toBe(2);
     expect(work.kernelsByName.FlowditAdaLayerNormGrad).toBe(1);

@@ -1,11 +1,12 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
+import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
 
 /*
  * adaLN: a layer norm without affine over the last axis, modulated per clip,
  *   y = x̂·(1 + scale[b]) + shift[b],  x̂ = (x − μ)·r,  r = 1/√(σ² + ε),
- * for x `[batch, tokens, width]` and shift, scale `[batch, width]`, in one kernel each way. The
+ * for x `[batch, tokens, width]` (or its rows, `[batch·tokens, width]`) and shift, scale
+ * `[batch, width]`, in one kernel each way. The
  * composed version (moments, rsqrt, the modulation's broadcasts) was some thirty kernels a call
  * with its gradient, and its means' gradients uploaded a tensor of ones every step.
  *
@@ -18,19 +19,8 @@ import { cpuValues, runInvocations, type TypedUniform, wasmViews } from './eleme
 export const ADA_LAYER_NORM_KERNEL = 'FlowditAdaLayerNorm';
 export const ADA_LAYER_NORM_GRAD_KERNEL = 'FlowditAdaLayerNormGrad';
 
-interface Dims {
-  batch: number;
-  tokens: number;
-  width: number;
-}
-
-function dimsOf(x: tf.TensorInfo): Dims {
-  const [batch, tokens, width] = x.shape as [number, number, number];
-  return { batch, tokens, width };
-}
-
 /** μ and r = 1/√(σ² + ε) of every row of x. */
-function rowStats(x: Float32Array, d: Dims, epsilon: number): Float64Array {
+function rowStats(x: Float32Array, d: ModulatedDims, epsilon: number): Float64Array {
   const rows = d.batch * d.tokens;
   const stats = new Float64Array(2 * rows);
   for (let row = 0; row < rows; row++) {
@@ -46,7 +36,7 @@ function rowStats(x: Float32Array, d: Dims, epsilon: number): Float64Array {
   return stats;
 }
 
-function forwardValues(x: Float32Array, shift: Float32Array, scale: Float32Array, y: Float32Array, d: Dims, epsilon: number): void {
+function forwardValues(x: Float32Array, shift: Float32Array, scale: Float32Array, y: Float32Array, d: ModulatedDims, epsilon: number): void {
   const stats = rowStats(x, d, epsilon);
   for (let row = 0; row < d.batch * d.tokens; row++) {
     const at = row * d.width;
@@ -64,7 +54,7 @@ function backwardValues(
   dx: Float32Array,
   dShift: Float32Array,
   dScale: Float32Array,
-  d: Dims,
+  d: ModulatedDims,
   epsilon: number,
 ): void {
   const stats = rowStats(x, d, epsilon);
@@ -103,7 +93,7 @@ type CpuBackend = { makeTensorInfo(shape: number[], dtype: string, values: Float
 function cpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
   const y = new Float32Array(cpuValues(backend, x).length);
-  forwardValues(cpuValues(backend, x), cpuValues(backend, shift), cpuValues(backend, scale), y, dimsOf(x), (attrs as Attrs).epsilon);
+  forwardValues(cpuValues(backend, x), cpuValues(backend, shift), cpuValues(backend, scale), y, modulatedDims(x, shift), (attrs as Attrs).epsilon);
   return (backend as CpuBackend).makeTensorInfo(x.shape, 'float32', y);
 }
 
@@ -113,7 +103,7 @@ function cpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): 
   const dx = new Float32Array(xs.length);
   const dShift = new Float32Array(scale.shape.reduce((a, b) => a * b, 1));
   const dScale = new Float32Array(dShift.length);
-  backwardValues(xs, cpuValues(backend, scale), cpuValues(backend, dy), dx, dShift, dScale, dimsOf(x), (attrs as Attrs).epsilon);
+  backwardValues(xs, cpuValues(backend, scale), cpuValues(backend, dy), dx, dShift, dScale, modulatedDims(x, scale), (attrs as Attrs).epsilon);
   const make = (shape: number[], values: Float32Array) => (backend as CpuBackend).makeTensorInfo(shape, 'float32', values);
   return [make(x.shape, dx), make(scale.shape, dShift), make(scale.shape, dScale)];
 }
@@ -122,7 +112,7 @@ function wasmForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): 
   const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
   const { outputs, inputViews, outputViews } = wasmViews(backend, [x, shift, scale], [x.shape]);
   const [xs, shifts, scales] = inputViews as [Float32Array, Float32Array, Float32Array];
-  forwardValues(xs, shifts, scales, outputViews[0]!, dimsOf(x), (attrs as Attrs).epsilon);
+  forwardValues(xs, shifts, scales, outputViews[0]!, modulatedDims(x, shift), (attrs as Attrs).epsilon);
   return outputs[0]!;
 }
 
@@ -131,12 +121,12 @@ function wasmBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]):
   const { outputs, inputViews, outputViews } = wasmViews(backend, [x, scale, dy], [x.shape, scale.shape, scale.shape]);
   const [xs, scales, dys] = inputViews as [Float32Array, Float32Array, Float32Array];
   const [dx, dShift, dScale] = outputViews as [Float32Array, Float32Array, Float32Array];
-  backwardValues(xs, scales, dys, dx, dShift, dScale, dimsOf(x), (attrs as Attrs).epsilon);
+  backwardValues(xs, scales, dys, dx, dShift, dScale, modulatedDims(x, scale), (attrs as Attrs).epsilon);
   return outputs;
 }
 
 /** The uniforms of every program: the shape and ε. */
-function layerNormUniforms(d: Dims, epsilon: number): TypedUniform[] {
+function layerNormUniforms(d: ModulatedDims, epsilon: number): TypedUniform[] {
   return [
     { name: 'tokens', type: 'i32', value: d.tokens },
     { name: 'width', type: 'i32', value: d.width },
@@ -158,7 +148,7 @@ const ROW_STATS = `
 
 function webgpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
-  const d = dimsOf(x);
+  const d = modulatedDims(x, shift);
   const y = runInvocations(
     backend,
     'ada_layer_norm_forward',
@@ -176,7 +166,7 @@ function webgpuForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0])
 
 function webgpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { x, scale, dy } = inputs as Record<'x' | 'scale' | 'dy', tf.TensorInfo>;
-  const d = dimsOf(x);
+  const d = modulatedDims(x, scale);
   const { epsilon } = attrs as Attrs;
   const rows = d.batch * d.tokens;
   const uniforms = layerNormUniforms(d, epsilon);
@@ -256,13 +246,13 @@ export function fusedAdaLayerNormAvailable(): boolean {
 
 /**
  * `layerNorm(x)·(1 + scale) + shift` over the last axis, the modulation per clip, one kernel each way.
- * @param x - `[batch, tokens, width]`.
+ * @param x - the rows of the clips in order, `[batch, tokens, width]` or `[batch·tokens, width]`.
  * @param shift - `[batch, width]`.
  * @param scale - `[batch, width]`.
  * @param epsilon - added to the variance.
- * @returns `[batch, tokens, width]`.
+ * @returns x's shape.
  */
-export function fusedAdaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D, epsilon: number): tf.Tensor3D {
+export function fusedAdaLayerNorm<T extends tf.Tensor2D | tf.Tensor3D>(x: T, shift: tf.Tensor2D, scale: tf.Tensor2D, epsilon: number): T {
   const normalize = tf.customGrad((xIn, shiftIn, scaleIn, save) => {
     (save as tf.GradSaveFunc)([xIn as tf.Tensor, scaleIn as tf.Tensor]);
     return {
@@ -273,5 +263,5 @@ export function fusedAdaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.
       },
     };
   });
-  return normalize(x, shift, scale) as tf.Tensor3D;
+  return normalize(x, shift, scale) as T;
 }

@@ -9,6 +9,25 @@ import type * as tf from '@tensorflow/tfjs-core';
  * programs of one invocation per row.
  */
 
+/** The sizes of a tensor of rows modulated per clip: `batch` clips of `tokens` rows of `width`. */
+export interface ModulatedDims {
+  batch: number;
+  tokens: number;
+  width: number;
+}
+
+/**
+ * The sizes of `x`, rows of clips in order (`[batch, tokens, width]` or `[batch·tokens, width]`),
+ * modulated by `[batch, width]`.
+ * @param x - the rows.
+ * @param modulation - one row per clip.
+ * @returns batch and width from the modulation, the tokens of a clip from x's size.
+ */
+export function modulatedDims(x: tf.TensorInfo, modulation: tf.TensorInfo): ModulatedDims {
+  const [batch, width] = modulation.shape as [number, number];
+  return { batch, width, tokens: x.shape.reduce((a, b) => a * b, 1) / (batch * width) };
+}
+
 /** A float32 view of a tensor's data on the cpu backend (its own array, not a copy). */
 export function cpuValues(backend: unknown, tensor: tf.TensorInfo): Float32Array {
   return (backend as unknown as { data: { get(id: tf.DataId): { values: Float32Array } } }).data.get(tensor.dataId).values;

@@ -15,7 +15,7 @@ const composed = (x: tf.Tensor3D, gate: tf.Tensor2D, f: tf.Tensor3D): tf.Tensor3
   tf.add(x, tf.mul(tf.reshape(gate, [gate.shape[0], 1, gate.shape[1]]), f));
 
 describe.each(backends)('fusedGatedResidual on %s', (backend) => {
-  test('equals x + gate·f composed, forward and gradient, one kernel each way, leaking nothing', async () => {
+  test.each(['clips', 'rows'])('equals x + gate·f composed, forward and gradient, for x and f given as %s, one kernel each way, leaking nothing', async (form) => {
     await initBackend(backend);
     const shape = [3, 11, 8];
     const x = seeded(shape, 1) as tf.Tensor3D;
@@ -26,7 +26,13 @@ describe.each(backends)('fusedGatedResidual on %s', (backend) => {
       tf.sum(tf.mul(fn(a as tf.Tensor3D, b as tf.Tensor2D, c as tf.Tensor3D), w));
     const expected = tf.tidy(() => [composed(x, gate, f), ...tf.grads(lossOf(composed))([x, gate, f])]);
     const tensors = tf.memory().numTensors;
-    const { result: actual, work } = await countWork(() => tf.tidy(() => [fusedGatedResidual(x, gate, f), ...tf.grads(lossOf(fusedGatedResidual))([x, gate, f])]));
+    // 'rows': x and f as [batch·tokens, width]
+    const fused = (a: tf.Tensor3D, b: tf.Tensor2D, c: tf.Tensor3D) => {
+      if (form === 'clips') return fusedGatedResidual(a, b, c);
+      const rows = (t: tf.Tensor3D) => tf.reshape(t, [-1, t.shape[2]]) as tf.Tensor2D;
+      return tf.reshape(fusedGatedResidual(rows(a), b, rows(c)), a.shape) as tf.Tensor3D;
+    };
+    const { result: actual, work } = await countWork(() => tf.tidy(() => [fused(x, gate, f), ...tf.grads(lossOf(fused))([x, gate, f])]));
     expect(work.kernelsByName.FlowditGatedResidual).toBe(2);
     expect(work.kernelsByName.FlowditGatedResidualGrad).toBe(1);
     for (const [i, tensor] of actual.entries()) {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
+import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
 
 /*
- * adaLN-Zero's gated residual, y = x + gate[b]·f, for x and f `[batch, tokens, width]` and the
- * gate `[batch, width]` broadcast over the tokens, in one kernel each way: dx = dy,
+ * adaLN-Zero's gated residual, y = x + gate[b]·f, for x and f `[batch, tokens, width]` (or their
+ * rows) and the gate `[batch, width]` broadcast over the tokens, in one kernel each way: dx = dy,
  * df = dy·gate, dgate = Σ_tokens dy·f. cpu and wasm: JS loops (float64 sums); webgpu: one program
  * forward, two backward (df per element, dgate per clip and channel).
  */
@@ -11,18 +11,7 @@ import { cpuValues, runInvocations, type TypedUniform, wasmViews } from './eleme
 export const GATED_RESIDUAL_KERNEL = 'FlowditGatedResidual';
 export const GATED_RESIDUAL_GRAD_KERNEL = 'FlowditGatedResidualGrad';
 
-interface Dims {
-  batch: number;
-  tokens: number;
-  width: number;
-}
-
-function dimsOf(x: tf.TensorInfo): Dims {
-  const [batch, tokens, width] = x.shape as [number, number, number];
-  return { batch, tokens, width };
-}
-
-function forwardValues(x: Float32Array, gate: Float32Array, f: Float32Array, y: Float32Array, d: Dims): void {
+function forwardValues(x: Float32Array, gate: Float32Array, f: Float32Array, y: Float32Array, d: ModulatedDims): void {
   for (let row = 0; row < d.batch * d.tokens; row++) {
     const at = row * d.width;
     const clip = Math.floor(row / d.tokens) * d.width;
@@ -30,7 +19,7 @@ function forwardValues(x: Float32Array, gate: Float32Array, f: Float32Array, y: 
   }
 }
 
-function backwardValues(gate: Float32Array, f: Float32Array, dy: Float32Array, dGate: Float32Array, dF: Float32Array, d: Dims): void {
+function backwardValues(gate: Float32Array, f: Float32Array, dy: Float32Array, dGate: Float32Array, dF: Float32Array, d: ModulatedDims): void {
   const sums = new Float64Array(d.batch * d.width);
   for (let row = 0; row < d.batch * d.tokens; row++) {
     const at = row * d.width;
@@ -49,7 +38,7 @@ type Named = Record<'x' | 'gate' | 'f' | 'dy', tf.TensorInfo>;
 function cpuForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, gate, f } = inputs as Named;
   const y = new Float32Array(cpuValues(backend, x).length);
-  forwardValues(cpuValues(backend, x), cpuValues(backend, gate), cpuValues(backend, f), y, dimsOf(x));
+  forwardValues(cpuValues(backend, x), cpuValues(backend, gate), cpuValues(backend, f), y, modulatedDims(x, gate));
   return (backend as CpuBackend).makeTensorInfo(x.shape, 'float32', y);
 }
 
@@ -57,7 +46,7 @@ function cpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tens
   const { gate, f, dy } = inputs as Named;
   const dF = new Float32Array(cpuValues(backend, f).length);
   const dGate = new Float32Array(cpuValues(backend, gate).length);
-  backwardValues(cpuValues(backend, gate), cpuValues(backend, f), cpuValues(backend, dy), dGate, dF, dimsOf(f));
+  backwardValues(cpuValues(backend, gate), cpuValues(backend, f), cpuValues(backend, dy), dGate, dF, modulatedDims(f, gate));
   const make = (shape: number[], values: Float32Array) => (backend as CpuBackend).makeTensorInfo(shape, 'float32', values);
   return [make(gate.shape, dGate), make(f.shape, dF)];
 }
@@ -66,7 +55,7 @@ function wasmForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tens
   const { x, gate, f } = inputs as Named;
   const { outputs, inputViews, outputViews } = wasmViews(backend, [x, gate, f], [x.shape]);
   const [xs, gates, fs] = inputViews as [Float32Array, Float32Array, Float32Array];
-  forwardValues(xs, gates, fs, outputViews[0]!, dimsOf(x));
+  forwardValues(xs, gates, fs, outputViews[0]!, modulatedDims(x, gate));
   return outputs[0]!;
 }
 
@@ -74,12 +63,12 @@ function wasmBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Ten
   const { gate, f, dy } = inputs as Named;
   const { outputs, inputViews, outputViews } = wasmViews(backend, [gate, f, dy], [gate.shape, f.shape]);
   const [gates, fs, dys] = inputViews as [Float32Array, Float32Array, Float32Array];
-  backwardValues(gates, fs, dys, outputViews[0]!, outputViews[1]!, dimsOf(f));
+  backwardValues(gates, fs, dys, outputViews[0]!, outputViews[1]!, modulatedDims(f, gate));
   return outputs;
 }
 
 /** The uniforms of every program: the tensors' shape. */
-function shapeUniforms(d: Dims): TypedUniform[] {
+function shapeUniforms(d: ModulatedDims): TypedUniform[] {
   return [
     { name: 'tokens', type: 'i32', value: d.tokens },
     { name: 'width', type: 'i32', value: d.width },
@@ -91,7 +80,7 @@ const GATE_AT = 'let gateAt = (index / (uniforms.tokens * uniforms.width)) * uni
 
 function webgpuForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, gate, f } = inputs as Named;
-  const d = dimsOf(x);
+  const d = modulatedDims(x, gate);
   const size = d.batch * d.tokens * d.width;
   const y = runInvocations(backend, 'gated_residual_forward', { X: x, Gate: gate, F: f }, size, size, `${GATE_AT} result[index] = X[index] + Gate[gateAt] * F[index];`, shapeUniforms(d));
   return { ...y, shape: x.shape };
@@ -99,7 +88,7 @@ function webgpuForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Te
 
 function webgpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { gate, f, dy } = inputs as Named;
-  const d = dimsOf(f);
+  const d = modulatedDims(f, gate);
   const size = d.batch * d.tokens * d.width;
   const dF = runInvocations(backend, 'gated_residual_df', { DY: dy, Gate: gate }, size, size, `${GATE_AT} result[index] = DY[index] * Gate[gateAt];`, shapeUniforms(d));
   const dGate = runInvocations(
@@ -156,11 +145,12 @@ const fused = tf.customGrad((x, gate, f, save) => {
 
 /**
  * `x + gate·f` with the `[batch, width]` gate broadcast over the tokens, one kernel each way.
- * @param x - the residual stream, `[batch, tokens, width]`.
+ * @param x - the residual stream, the rows of the clips in order: `[batch, tokens, width]` or
+ *   `[batch·tokens, width]`.
  * @param gate - `[batch, width]`.
- * @param f - the branch's output, `[batch, tokens, width]`.
- * @returns `[batch, tokens, width]`.
+ * @param f - the branch's output, x's shape.
+ * @returns x's shape.
  */
-export function fusedGatedResidual(x: tf.Tensor3D, gate: tf.Tensor2D, f: tf.Tensor3D): tf.Tensor3D {
-  return fused(x, gate, f) as tf.Tensor3D;
+export function fusedGatedResidual<T extends tf.Tensor2D | tf.Tensor3D>(x: T, gate: tf.Tensor2D, f: T): T {
+  return fused(x, gate, f) as T;
 }

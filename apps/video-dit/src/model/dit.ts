@@ -86,34 +86,34 @@ function linear(params: ModelParams, name: string, x: tf.Tensor2D): tf.Tensor2D 
   return dense(x, param(params, `${name}.w`) as tf.Tensor2D, param(params, `${name}.b`) as tf.Tensor1D);
 }
 
-function attention(model: Dit, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
+/** Self-attention of the residual stream's rows `[b·s, d]`, with 3D RoPE on q and k. */
+function attention(model: Dit, prefix: string, x: tf.Tensor2D, b: number): tf.Tensor2D {
   const { params, rope } = model;
-  const [b, s, d] = x.shape;
+  const [rows, d] = x.shape;
+  const s = rows / b;
   const h = model.config.heads;
   const dh = d / h;
-  const qkv = linear(params, `${prefix}.qkv`, tf.reshape(x, [b * s, d]));
+  const qkv = linear(params, `${prefix}.qkv`, x);
   const [q, k, v] = tf.split(tf.reshape(qkv, [b, s, 3 * h, dh]), 3, 2) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   const rotatedQ = rope.apply(q) as tf.Tensor4D;
   const rotatedK = rope.apply(k) as tf.Tensor4D;
   const scale = 1 / Math.sqrt(dh);
   let merged: tf.Tensor2D;
   if (fusedAttentionAvailable()) {
-    merged = tf.reshape(fusedAttention(rotatedQ, rotatedK, v, scale), [b * s, d]);
+    merged = tf.reshape(fusedAttention(rotatedQ, rotatedK, v, scale), [rows, d]);
   } else {
     // heads in front, as 3-D batched products (wasm)
     const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
     const kt = tf.transpose(heads(rotatedK), [0, 2, 1]) as tf.Tensor3D;
     const scores = tf.mul(batchMatMul(heads(rotatedQ), kt), scalar(scale));
     const mixed = batchMatMul(tf.softmax(scores) as tf.Tensor3D, heads(v));
-    merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [b * s, d]);
+    merged = tf.reshape(tf.transpose(tf.reshape(mixed, [b, h, s, dh]), [0, 2, 1, 3]), [rows, d]);
   }
-  return tf.reshape(linear(params, `${prefix}.proj`, merged), [b, s, d]);
+  return linear(params, `${prefix}.proj`, merged);
 }
 
-function mlp(params: ModelParams, prefix: string, x: tf.Tensor3D): tf.Tensor3D {
-  const [b, s, d] = x.shape;
-  const hidden = gelu(linear(params, `${prefix}.fc1`, tf.reshape(x, [b * s, d])));
-  return tf.reshape(linear(params, `${prefix}.fc2`, hidden), [b, s, d]);
+function mlp(params: ModelParams, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+  return linear(params, `${prefix}.fc2`, gelu(linear(params, `${prefix}.fc1`, x)));
 }
 
 /**
@@ -139,8 +139,8 @@ export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D
   }
   return tf.tidy(() => {
     const b = tokens.shape[0];
-    const d = config.hidden;
-    let x = tf.reshape(linear(params, 'patch_in', tf.reshape(tokens, [b * s, p])), [b, s, d]) as tf.Tensor3D;
+    // the residual stream as rows, clip after clip: [b·s, d]
+    let x = linear(params, 'patch_in', tf.reshape(tokens, [b * s, p]));
     const temb = linear(params, 'time.fc2', silu(linear(params, 'time.fc1', timestepFeatures(t, config.timeFeatures))));
     const cond = silu(temb);
     for (let i = 0; i < config.depth; i++) {
@@ -149,13 +149,11 @@ export function ditForwardTokens(model: Dit, tokens: tf.Tensor3D, t: tf.Tensor1D
       const [shiftA, scaleA, gateA, shiftM, scaleM, gateM] = mod as [
         tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
       ];
-      const attn = attention(model, prefix, adaLayerNorm(x, shiftA, scaleA));
-      x = gatedResidual(x, gateA, attn);
-      const ff = mlp(params, prefix, adaLayerNorm(x, shiftM, scaleM));
-      x = gatedResidual(x, gateM, ff);
+      x = gatedResidual(x, gateA, attention(model, prefix, adaLayerNorm(x, shiftA, scaleA), b));
+      x = gatedResidual(x, gateM, mlp(params, prefix, adaLayerNorm(x, shiftM, scaleM)));
     }
     const [shiftF, scaleF] = tf.split(linear(params, 'final.mod', cond), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-    let head = tf.reshape(adaLayerNorm(x, shiftF, scaleF), [b * s, d]) as tf.Tensor2D;
+    let head = adaLayerNorm(x, shiftF, scaleF);
     if (config.headHidden > 0) head = gelu(linear(params, 'final.fc', head));
     const prediction = tf.reshape(linear(params, 'final.out', head), [b, s, p]) as tf.Tensor3D;
     if (config.prediction === 'velocity') return prediction;

@@ -116,33 +116,35 @@ const LAYER_NORM_EPSILON = 1e-6;
 
 /**
  * adaLN: layer norm over the last axis without a learned affine, then `·(1 + scale) + shift`
- * with `[B, D]` modulation broadcast over the tokens of `[B, S, D]`. One fused kernel each way
- * where it is registered (cpu, wasm, webgpu); composed ops elsewhere.
- * @param x - `[B, S, D]`.
+ * with `[B, D]` modulation broadcast over each clip's tokens. One fused kernel each way where it
+ * is registered (cpu, wasm, webgpu); composed ops elsewhere.
+ * @param x - the residual stream's rows, clip after clip: `[B·S, D]`.
  * @param shift - `[B, D]`.
  * @param scale - `[B, D]`.
- * @returns `[B, S, D]`.
+ * @returns `[B·S, D]`.
  */
-export function adaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor3D {
+export function adaLayerNorm(x: tf.Tensor2D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor2D {
   if (fusedAdaLayerNormAvailable()) return fusedAdaLayerNorm(x, shift, scale, LAYER_NORM_EPSILON);
-  const [b, , d] = x.shape;
-  const { mean, variance } = tf.moments(x, 2, true);
-  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, scalar(LAYER_NORM_EPSILON))));
-  return tf.add(tf.mul(normalized, tf.add(scalar(1), tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d])) as tf.Tensor3D;
+  const [b, d] = shift.shape;
+  const clips = tf.reshape(x, [b, -1, d]);
+  const { mean, variance } = tf.moments(clips, 2, true);
+  const normalized = tf.mul(tf.sub(clips, mean), tf.rsqrt(tf.add(variance, scalar(LAYER_NORM_EPSILON))));
+  const modulated = tf.add(tf.mul(normalized, tf.add(scalar(1), tf.reshape(scale, [b, 1, d]))), tf.reshape(shift, [b, 1, d]));
+  return tf.reshape(modulated, x.shape);
 }
 
 /**
- * adaLN-Zero's gated residual `x + gate·f`, the `[B, D]` gate broadcast over the tokens of
- * `[B, S, D]`: one fused kernel each way where it is registered; composed ops elsewhere.
- * @param x - the residual stream `[B, S, D]`.
+ * adaLN-Zero's gated residual `x + gate·f`, the `[B, D]` gate broadcast over each clip's tokens:
+ * one fused kernel each way where it is registered; composed ops elsewhere.
+ * @param x - the residual stream's rows, clip after clip: `[B·S, D]`.
  * @param gate - `[B, D]`.
- * @param f - the branch's output `[B, S, D]`.
- * @returns `[B, S, D]`.
+ * @param f - the branch's output, `[B·S, D]`.
+ * @returns `[B·S, D]`.
  */
-export function gatedResidual(x: tf.Tensor3D, gate: tf.Tensor2D, f: tf.Tensor3D): tf.Tensor3D {
+export function gatedResidual(x: tf.Tensor2D, gate: tf.Tensor2D, f: tf.Tensor2D): tf.Tensor2D {
   if (fusedGatedResidualAvailable()) return fusedGatedResidual(x, gate, f);
-  const [b, , d] = x.shape;
-  return tf.add(x, tf.mul(tf.reshape(gate, [b, 1, d]), f));
+  const [b, d] = gate.shape;
+  return tf.add(x, tf.reshape(tf.mul(tf.reshape(gate, [b, 1, d]), tf.reshape(f, [b, -1, d])), x.shape));
 }
 
 /**
