@@ -6,4 +6,5 @@ export { fusedAttention, fusedAttentionAvailable } from './attention.js';
 export { columnSum, columnSumAvailable } from './column-sum.js';
 export { fusedGatedResidual, fusedGatedResidualAvailable } from './gated-residual.js';
 export { fusedGelu, fusedGeluAvailable } from './gelu.js';
+export { fusedSquaredError, fusedSquaredErrorAvailable } from './squared-error.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';

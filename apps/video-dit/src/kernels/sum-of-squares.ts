@@ -41,24 +41,36 @@ function wasmKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tenso
   return outputs[0]!;
 }
 
-/** One program: Σ over its inputs of Σ x² (squared: the first level) or Σ x (the partial sums above it). */
-function webgpuSum(backend: unknown, xs: tf.TensorInfo[], square: boolean): tf.TensorInfo {
-  const names = xs.map((_, i) => `X${i}`);
-  const term = (name: string) => (square ? `${name}[i] * ${name}[i]` : `${name}[i]`);
+/** One summed term of {@link runWorkgroupSum}: a WGSL f32 expression of `i`, for i < size. */
+export interface SummedTerm {
+  size: number;
+  term: string;
+}
+
+/**
+ * Σ of every term over its range in one webgpu program: a single workgroup, each invocation a
+ * strided share and then a tree in workgroup memory. Inputs are the WGSL arrays `X0`, `X1`, ….
+ * @param backend - the webgpu backend.
+ * @param key - names the shader (with the terms' form).
+ * @param xs - the inputs.
+ * @param terms - what is summed.
+ * @returns a `[1]` output.
+ */
+export function runWorkgroupSum(backend: unknown, key: string, xs: readonly tf.TensorInfo[], terms: readonly SummedTerm[]): tf.TensorInfo {
   const program: WebGPUProgram = {
     outputShape: [1],
-    shaderKey: `flowdit_sum_of_squares_${xs.length}_${square}`,
+    shaderKey: `flowdit_${key}`,
     dispatchLayout: { x: [0] },
     dispatch: [1, 1, 1],
-    variableNames: names,
+    variableNames: xs.map((_, i) => `X${i}`),
     workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: names.map((_, i) => `n${i} : i32,`).join(' '),
+    uniforms: terms.map((_, k) => `n${k} : i32,`).join(' '),
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${WORKGROUP}>;
       fn main(index : i32) {
         let lane = i32(localIndex);
         var sum = 0.0;
-        ${names.map((name, i) => `for (var i = lane; i < uniforms.n${i}; i = i + ${WORKGROUP}) { sum = sum + ${term(name)}; }`).join('\n        ')}
+        ${terms.map(({ term }, k) => `for (var i = lane; i < uniforms.n${k}; i = i + ${WORKGROUP}) { sum = sum + ${term}; }`).join('\n        ')}
         partial[lane] = sum;
         workgroupBarrier();
         for (var stride = ${WORKGROUP / 2}; stride > 0; stride = stride / 2) {
@@ -73,13 +85,18 @@ function webgpuSum(backend: unknown, xs: tf.TensorInfo[], square: boolean): tf.T
       }
     `,
   };
-  const sizes = xs.map((x) => x.shape.reduce((a, b) => a * b, 1));
   return (backend as WebGPUBackend).runWebGPUProgram(
     program,
-    xs.map((x, i) => ({ ...x, shape: [sizes[i]!] })),
+    xs.map((x) => ({ ...x, shape: [x.shape.reduce((a, b) => a * b, 1)] })),
     'float32',
-    sizes.map((size) => ({ type: 'int32', data: [size] })),
+    terms.map(({ size }) => ({ type: 'int32', data: [size] })),
   );
+}
+
+/** One program: Σ over its inputs of Σ x² (squared: the first level) or Σ x (the partial sums above it). */
+function webgpuSum(backend: unknown, xs: tf.TensorInfo[], square: boolean): tf.TensorInfo {
+  const terms = xs.map((x, k) => ({ size: x.shape.reduce((a, b) => a * b, 1), term: square ? `X${k}[i] * X${k}[i]` : `X${k}[i]` }));
+  return runWorkgroupSum(backend, `sum_of_squares_${xs.length}_${square}`, xs, terms);
 }
 
 function webgpuKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {

@@ -2,6 +2,7 @@ import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradient functions only through tfjs-layers' entry point.
 import '@tensorflow/tfjs-layers';
+import { fusedSquaredError, fusedSquaredErrorAvailable } from '../kernels/index.js';
 import { type Dit, ditForwardTokens, type ModelParams, patchDim, scalar, tokenCount } from '../model/index.js';
 
 /** Clips of a training batch in token layout, their noise (same layout) and their times (t = 0 noise). */
@@ -58,6 +59,12 @@ export function splitBatch(batch: BatchShard, count: number): ShareOfBatch[] {
   return shards;
 }
 
+/** `weight · mean((prediction − target)²)`: one kernel each way where it is registered. */
+function weightedMeanSquaredError(prediction: tf.Tensor, target: tf.Tensor, weight: number): tf.Scalar {
+  if (fusedSquaredErrorAvailable()) return fusedSquaredError(prediction, target, weight / prediction.size);
+  return tf.mul(tf.mean(tf.square(tf.sub(prediction, target))), scalar(weight));
+}
+
 /**
  * The flow-matching loss of a shard, `share · mean((v_θ(x_t, t) − (x1 − x0))²)`, and its
  * gradients: weighted by their shares, the shards' losses and gradients add up to the batch's.
@@ -73,11 +80,13 @@ export function shardGradients(model: Dit, shard: BatchShard, share: number): Sh
     const t = tf.tensor1d(shard.t);
     const { xt, velocity } = flowMatchingPair(tf.tensor(shard.tokens, shape), tf.tensor(shard.noise, shape), t);
     const weights = [...model.params.values()];
-    const { value, grads } = tf.variableGrads(() => {
-      const error = tf.sub(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity);
-      return tf.mul(tf.mean(tf.square(error)), scalar(share)) as tf.Scalar;
-    }, weights);
-    return { loss: value, grads: weights.map((w) => grads[w.name]!) };
+    // seeded by a kept 1, which tf.variableGrads would make (and webgpu upload) at every step
+    const { value, grads } = tf.engine().gradients(
+      () => weightedMeanSquaredError(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity, share),
+      weights,
+      scalar(1),
+    );
+    return { loss: value, grads };
   });
 }
 
