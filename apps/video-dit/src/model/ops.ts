@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   columnSum,
   columnSumAvailable,
+  fusedActivationsAvailable,
   fusedAdaLayerNorm,
   fusedAdaLayerNormAvailable,
   fusedGatedResidual,
   fusedGatedResidualAvailable,
   fusedGelu,
-  fusedGeluAvailable,
+  fusedSilu,
 } from '../kernels/index.js';
 import { constant, scalar } from './constants.js';
 
@@ -155,16 +156,17 @@ export function gatedResidual(x: tf.Tensor2D, gate: tf.Tensor2D, f: tf.Tensor2D)
  * @returns `0.5·x·(1 + tanh(u))` with `u = √(2/π)·(x + 0.044715·x³)`.
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (fusedGeluAvailable()) return fusedGelu(x);
+  if (fusedActivationsAvailable()) return fusedGelu(x);
   const twiceInner = tf.mul(scalar(2 * Math.sqrt(2 / Math.PI)), tf.add(x, tf.mul(scalar(0.044715), tf.mul(x, tf.square(x)))));
   return tf.mul(x, tf.sigmoid(twiceInner)) as T;
 }
 
 /**
- * SiLU `x·sigmoid(x)`.
+ * SiLU `x·sigmoid(x)`: one fused kernel each way where it is registered (cpu, wasm, webgpu).
  * @param x - any tensor.
  * @returns same shape.
  */
 export function silu<T extends tf.Tensor>(x: T): T {
+  if (fusedActivationsAvailable()) return fusedSilu(x);
   return tf.mul(x, tf.sigmoid(x)) as T;
 }
