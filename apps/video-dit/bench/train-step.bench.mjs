@@ -1,8 +1,8 @@
 // One training step of a preset (default `small`) on each available tfjs backend, side by side with
 // the same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
 // BLAS and with OpenBLAS. Prints ms/step and ratios, then what one step costs in calls: tfjs kernels
-// and, on webgpu, dispatches, bind groups, buffers created, uniform writes, uploads, submits and
-// readbacks. Run after `pnpm build`: node bench/train-step.bench.mjs
+// and, on webgpu, dispatches, bind groups, buffers created, buffer writes (uniforms and the batch),
+// uploads, submits and readbacks. Run after `pnpm build`: node bench/train-step.bench.mjs
 // cpu and wasm also run with the batch shared by 2 threads (train.threads) where 2 cores exist.
 // Options: --steps N (timed steps on every backend and in PyTorch, after 5 warm-up steps),
 // --preset NAME, --batch-size N, --backends a,b (tfjs backends to run), --no-torch (tfjs rows only),
@@ -179,7 +179,7 @@ if (counted.length > 0) {
     ['dispatches', (w) => w.gpu?.dispatches],
     ['bind groups', (w) => w.gpu?.bindGroups],
     ['buffers new', (w) => w.gpu?.buffersCreated],
-    ['uniform writes', (w) => w.gpu?.bufferWrites],
+    ['buffer writes', (w) => w.gpu?.bufferWrites],
     ['uploads', (w) => w.gpu?.uploads],
     ['kB up', (w) => (w.gpu === undefined ? undefined : (w.gpu.bytesUploaded / 1024).toFixed(1))],
     ['submits', (w) => w.gpu?.submits],

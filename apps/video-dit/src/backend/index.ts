@@ -1,3 +1,4 @@
+export { deviceTensor } from './device-tensor.js';
 export { BackendUnavailableError, GpuUncapturedError } from './errors.js';
 export { initBackend } from './init-backend.js';
 export { BACKEND_NAMES, type BackendInfo, type BackendName, backendLabel } from './types.js';

@@ -2,6 +2,7 @@ import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradient functions only through tfjs-layers' entry point.
 import '@tensorflow/tfjs-layers';
+import { deviceTensor } from '../backend/index.js';
 import { fusedSquaredError, fusedSquaredErrorAvailable } from '../kernels/index.js';
 import { type Dit, ditForwardTokens, type ModelParams, patchDim, scalar, tokenCount } from '../model/index.js';
 
@@ -77,8 +78,8 @@ export function shardGradients(model: Dit, shard: BatchShard, share: number): Sh
   return tf.tidy(() => {
     const clips = shard.t.length;
     const shape = [clips, tokenCount(model.config), patchDim(model.config)];
-    const t = tf.tensor1d(shard.t);
-    const { xt, velocity } = flowMatchingPair(tf.tensor(shard.tokens, shape), tf.tensor(shard.noise, shape), t);
+    const t = deviceTensor(shard.t, [clips]) as tf.Tensor1D;
+    const { xt, velocity } = flowMatchingPair(deviceTensor(shard.tokens, shape), deviceTensor(shard.noise, shape), t);
     const weights = [...model.params.values()];
     // seeded by a kept 1, which tf.variableGrads would make (and webgpu upload) at every step
     const { value, grads } = tf.engine().gradients(
