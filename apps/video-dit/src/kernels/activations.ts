@@ -19,37 +19,53 @@ const C2 = 0.044715;
 
 interface Activation {
   kernel: string;
-  /** f(v) in JS. */
-  value(v: number): number;
-  /** f'(v) in JS. */
-  slope(v: number): number;
+  /** y = f(x) over every element, in JS. */
+  forward(x: Float32Array, y: Float32Array): void;
+  /** dx = dy·f'(x) over every element, in JS. */
+  backward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** f(X[i]) and f'(X[i]) as WGSL f32 expressions. */
   wgslValue: string;
   wgslSlope: string;
 }
 
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
-const geluSigmoid = (v: number) => sigmoid(C1 * (v + C2 * v * v * v));
 const WGSL_GELU_SIGMOID = `(1.0 / (1.0 + exp(-${C1} * (X[i] + ${C2} * X[i] * X[i] * X[i]))))`;
 const WGSL_SIGMOID = '(1.0 / (1.0 + exp(-X[i])))';
 
+// Each activation writes its own loops: one loop calling f per element, shared by both, made the
+// call polymorphic and measured 3× slower (11.3 against 3.6 ms over 262,144 values).
 const ACTIVATIONS: readonly Activation[] = [
   {
     kernel: GELU_KERNEL,
-    value: (v) => v * geluSigmoid(v),
-    slope: (v) => {
-      const s = geluSigmoid(v);
-      return s + v * s * (1 - s) * C1 * (1 + 3 * C2 * v * v);
+    forward: (x, y) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        y[i] = v / (1 + Math.exp(-C1 * (v + C2 * v * v * v)));
+      }
+    },
+    backward: (x, dy, dx) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        const s = 1 / (1 + Math.exp(-C1 * (v + C2 * v * v * v)));
+        dx[i] = dy[i]! * (s + v * s * (1 - s) * C1 * (1 + 3 * C2 * v * v));
+      }
     },
     wgslValue: `X[i] * ${WGSL_GELU_SIGMOID}`,
     wgslSlope: `${WGSL_GELU_SIGMOID} + X[i] * ${WGSL_GELU_SIGMOID} * (1.0 - ${WGSL_GELU_SIGMOID}) * ${C1} * (1.0 + ${3 * C2} * X[i] * X[i])`,
   },
   {
     kernel: SILU_KERNEL,
-    value: (v) => v * sigmoid(v),
-    slope: (v) => {
-      const s = sigmoid(v);
-      return s * (1 + v * (1 - s));
+    forward: (x, y) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        y[i] = v / (1 + Math.exp(-v));
+      }
+    },
+    backward: (x, dy, dx) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        const s = 1 / (1 + Math.exp(-v));
+        dx[i] = dy[i]! * s * (1 + v * (1 - s));
+      }
     },
     wgslValue: `X[i] * ${WGSL_SIGMOID}`,
     wgslSlope: `${WGSL_SIGMOID} * (1.0 + X[i] * (1.0 - ${WGSL_SIGMOID}))`,
@@ -59,14 +75,6 @@ const ACTIVATIONS: readonly Activation[] = [
 type CpuBackend = { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-function forwardValues(f: Activation, x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < x.length; i++) y[i] = f.value(x[i]!);
-}
-
-function backwardValues(f: Activation, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < x.length; i++) dx[i] = dy[i]! * f.slope(x[i]!);
-}
-
 function kernelsOf(f: Activation): Record<'cpu' | 'wasm' | 'webgpu', { forward(args: KernelArgs): tf.TensorInfo; backward(args: KernelArgs): tf.TensorInfo }> {
   const key = f.kernel.toLowerCase();
   return {
@@ -74,25 +82,25 @@ function kernelsOf(f: Activation): Record<'cpu' | 'wasm' | 'webgpu', { forward(a
       forward: ({ inputs, backend }) => {
         const x = cpuValues(backend, inputs.x!);
         const y = new Float32Array(x.length);
-        forwardValues(f, x, y);
+        f.forward(x, y);
         return (backend as CpuBackend).makeTensorInfo(inputs.x!.shape, 'float32', y);
       },
       backward: ({ inputs, backend }) => {
         const x = cpuValues(backend, inputs.x!);
         const dx = new Float32Array(x.length);
-        backwardValues(f, x, cpuValues(backend, inputs.dy!), dx);
+        f.backward(x, cpuValues(backend, inputs.dy!), dx);
         return (backend as CpuBackend).makeTensorInfo(inputs.x!.shape, 'float32', dx);
       },
     },
     wasm: {
       forward: ({ inputs, backend }) => {
         const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!], [inputs.x!.shape]);
-        forwardValues(f, inputViews[0]!, outputViews[0]!);
+        f.forward(inputViews[0]!, outputViews[0]!);
         return outputs[0]!;
       },
       backward: ({ inputs, backend }) => {
         const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!, inputs.dy!], [inputs.x!.shape]);
-        backwardValues(f, inputViews[0]!, inputViews[1]!, outputViews[0]!);
+        f.backward(inputViews[0]!, inputViews[1]!, outputViews[0]!);
         return outputs[0]!;
       },
     },
