@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attempt, errorLine } from './attempt.js';
-import { shareWasmIdentity } from './wasm-kernels.js';
+import { patchWasmKernels } from './wasm-kernels.js';
 
 /** Activates the pure-JavaScript cpu backend, which runs everywhere. */
 export async function activateCpu(): Promise<Attempt> {
@@ -32,7 +32,7 @@ export async function activateWasm(): Promise<Attempt> {
     const packageDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
     wasm.setWasmPaths(path.join(packageDir, 'dist') + path.sep);
     if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false (see the warning above)');
-    shareWasmIdentity();
+    patchWasmKernels();
   } catch (error) {
     return {
       ok: false,

@@ -16,3 +16,22 @@ test('on wasm a clone shares its data, which outlives whichever of the two is di
   expect(tf.memory().numTensors).toBe(tensors);
   expect(backend.refCount(x.dataId)).toBe(0);
 });
+
+test.each([
+  [[16, 64, 12, 16], 3, 2],
+  [[1024, 192], [64, 100, 28], 1],
+  [[5, 7], [2, 5], -1],
+  [[6, 4], 3, 0],
+])('on wasm SplitV of %j into %j along axis %i equals the cpu backend, int32 too', async (shape, splits, axis) => {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = Float32Array.from({ length: size }, (_, i) => i * 0.5 - 7);
+  const piecesOn = async (backend: 'cpu' | 'wasm', dtype: 'float32' | 'int32') => {
+    await initBackend(backend);
+    const x = tf.tensor(values, shape, dtype);
+    const pieces = tf.split(x, splits, axis);
+    const read = await Promise.all(pieces.map(async (piece) => ({ shape: piece.shape, values: Array.from(await piece.data()) })));
+    tf.dispose([x, ...pieces]);
+    return read;
+  };
+  for (const dtype of ['float32', 'int32'] as const) expect(await piecesOn('wasm', dtype)).toEqual(await piecesOn('cpu', dtype));
+});
