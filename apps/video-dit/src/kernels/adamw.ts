@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, runElementwise, type Uniform, wasmViews } from './elementwise.js';
+import { cpuValues, wasmViews } from './elementwise.js';
 
 /*
  * One AdamW update of every weight with its EMA, in one tfjs kernel: the clipped gradient, both
@@ -8,8 +8,9 @@ import { cpuValues, runElementwise, type Uniform, wasmViews } from './elementwis
  * JS number it multiplied by; here every number is an attribute (a uniform on webgpu).
  *
  * cpu and wasm run one JS loop over the backend's own buffers, rounding after every operation
- * exactly as the float32 kernels it replaces do; webgpu runs four elementwise programs per weight
- * (one per output), each within the smallest storage-buffer limit WebGPU allows.
+ * exactly as the float32 kernels it replaces do. webgpu updates the variables in place instead
+ * (adamw-in-place.ts): a tfjs program has one output, and four programs a weight were a third of
+ * a step's dispatches.
  */
 
 /** The tfjs kernel's name. */
@@ -102,61 +103,9 @@ function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): t
   return outputs;
 }
 
-function webgpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const all = attrs as unknown as Attrs;
-  return all.decayed.flatMap((_, w) => webgpuUpdate(backend, weightInputs(inputs, w), stepOf(all, w)));
-}
-
-function webgpuUpdate(backend: unknown, tensors: tf.TensorInfo[], s: AdamWStep): tf.TensorInfo[] {
-  const [p, g, m, v, e] = tensors as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-  const shape = p.shape;
-  const u = (name: string, value: number): Uniform => ({ name, value });
-  const grad = 'G[i] * uniforms.gradScale';
-  const m1 = runElementwise(
-    backend,
-    'adamw_m',
-    { M: m, G: g },
-    `M[i] * uniforms.beta1 + (${grad}) * uniforms.oneMinusBeta1`,
-    [u('gradScale', s.gradScale), u('beta1', s.beta1), u('oneMinusBeta1', 1 - s.beta1)],
-    shape,
-  );
-  const v1 = runElementwise(
-    backend,
-    'adamw_v',
-    { V: v, G: g },
-    `V[i] * uniforms.beta2 + (${grad}) * (${grad}) * uniforms.oneMinusBeta2`,
-    [u('gradScale', s.gradScale), u('beta2', s.beta2), u('oneMinusBeta2', 1 - s.beta2)],
-    shape,
-  );
-  const p1 = runElementwise(
-    backend,
-    'adamw_p',
-    { P: p, M: m1, V: v1 },
-    'P[i] - ((M[i] / uniforms.correction1) / (sqrt(V[i] / uniforms.correction2) + uniforms.epsilon) + P[i] * uniforms.weightDecay) * uniforms.learningRate',
-    [
-      u('correction1', s.correction1),
-      u('correction2', s.correction2),
-      u('epsilon', s.epsilon),
-      u('weightDecay', s.weightDecay),
-      u('learningRate', s.learningRate),
-    ],
-    shape,
-  );
-  const e1 = runElementwise(
-    backend,
-    'ema',
-    { E: e, P: p1 },
-    'E[i] * uniforms.decay + P[i] * uniforms.oneMinusDecay',
-    [u('decay', s.emaDecay), u('oneMinusDecay', 1 - s.emaDecay)],
-    shape,
-  );
-  return [p1, m1, v1, e1];
-}
-
 for (const [backendName, kernelFunc] of [
   ['cpu', cpuKernel],
   ['wasm', wasmKernel],
-  ['webgpu', webgpuKernel],
 ] as const) {
   tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }

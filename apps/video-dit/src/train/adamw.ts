@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate, sumOfSquaresOf } from '../kernels/index.js';
+import { adamwUpdate, sumOfSquaresOf, WebGpuAdamW } from '../kernels/index.js';
 import { assignParams, type ModelParams } from '../model/index.js';
 
 /** AdamW hyper-parameters (Loshchilov & Hutter: weight decay decoupled from the gradient). */
@@ -30,6 +30,8 @@ export class AdamW {
   private readonly v: ModelParams = new Map();
   private readonly options: AdamWOptions;
   private count = 0;
+  /** The in-place update on webgpu, made at its first update there. */
+  private webgpu: WebGpuAdamW | undefined;
 
   /**
    * @param params - the weights this optimizer updates.
@@ -72,7 +74,8 @@ export class AdamW {
   }
 
   /**
-   * One update of every weight and its moving average, in one fused kernel:
+   * One update of every weight and its moving average, in one fused kernel (on webgpu written in
+   * place, the variables keeping their buffers):
    * `g ← s·g`, `p ← p − lr·(m̂ / (√v̂ + ε) + λ·p)` (λ on matrices only), `ema ← d·ema + (1 − d)·p`.
    * @param grads - gradients by weight name, before clipping.
    * @param learningRate - this step's learning rate.
@@ -92,8 +95,14 @@ export class AdamW {
       if (g === undefined) throw new Error(`no gradient for weight '${name}'`);
       return { p, g, m: this.m.get(name)!, v: this.v.get(name)!, ema: ema.params.get(name)!, decayed: p.rank >= 2 };
     });
+    const step = { ...shared, ...corrections, weightDecay };
+    if (tf.getBackend() === 'webgpu') {
+      this.webgpu ??= new WebGpuAdamW();
+      this.webgpu.update(weights, step);
+      return;
+    }
     tf.tidy(() => {
-      adamwUpdate(weights, { ...shared, ...corrections, weightDecay }).forEach((next, w) => {
+      adamwUpdate(weights, step).forEach((next, w) => {
         const name = names[w]!;
         this.params.get(name)!.assign(next.p);
         this.m.get(name)!.assign(next.m);
@@ -106,6 +115,7 @@ export class AdamW {
   /** Frees the moment variables. */
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.webgpu?.dispose();
   }
 }
 
