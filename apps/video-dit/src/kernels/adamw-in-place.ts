@@ -1,4 +1,3 @@
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamWStep } from './adamw.js';
 
@@ -130,7 +129,7 @@ export class WebGpuAdamW {
       return backend.tensorMap.get(tensor.dataId).resource!;
     });
     const kept = this.bindings[w];
-    if (kept !== undefined && kept.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
+    if (kept?.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
     this.weightUniforms[w] ??= this.weightUniform(weight);
     const entries = [...buffers.map((buffer) => ({ buffer })), { buffer: this.stepUniform }, { buffer: this.weightUniforms[w]! }];
     const bindGroup = this.device.createBindGroup({
