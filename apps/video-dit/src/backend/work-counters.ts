@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dawnPrototypes, tap } from './dawn-hooks.js';
 import { activeWebGpuDevice } from './webgpu.js';
 
 /*
@@ -72,19 +73,6 @@ const emptyGpuWork = (): GpuWork => ({
 const gpuCounts = emptyGpuWork();
 const countedDevices = new WeakSet<GPUDevice>();
 
-/** Replaces `object[name]` by a function that calls `before` with the arguments, then the original. */
-function tap<T extends object, K extends keyof T>(object: T, name: K, before: (...args: never[]) => void): void {
-  const original = object[name] as unknown as (...args: unknown[]) => unknown;
-  Object.defineProperty(object, name, {
-    configurable: true,
-    writable: true,
-    value: function (this: unknown, ...args: unknown[]) {
-      (before as (...args: unknown[]) => void)(...args);
-      return original.apply(this, args);
-    },
-  });
-}
-
 function countDevice(device: GPUDevice): void {
   if (countedDevices.has(device)) return;
   countedDevices.add(device);
@@ -101,8 +89,8 @@ function countDevice(device: GPUDevice): void {
       return createBuffer(descriptor);
     },
   });
-  // tfjs reads through pooled staging buffers made before counting began: count on their class.
-  const bufferClass = Object.getPrototypeOf(createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })) as GPUBuffer;
+  const prototypes = dawnPrototypes(device);
+  const bufferClass = prototypes.buffer;
   const mapAsync = bufferClass.mapAsync;
   Object.defineProperty(bufferClass, 'mapAsync', {
     configurable: true,
@@ -125,12 +113,7 @@ function countDevice(device: GPUDevice): void {
   tap(device.queue, 'submit', () => {
     gpuCounts.submits += 1;
   });
-  // tfjs keeps a compute pass open across kernels, begun before counting may have started: count on the passes' class.
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  const passClass = Object.getPrototypeOf(pass) as GPUComputePassEncoder;
-  pass.end();
-  tap(passClass, 'dispatchWorkgroups', () => {
+  tap(prototypes.pass, 'dispatchWorkgroups', () => {
     gpuCounts.dispatches += 1;
   });
 }
