@@ -1,0 +1,297 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { dawnPrototypes, tap } from './dawn-hooks.js';
+import { deviceTensor } from './device-tensor.js';
+
+/*
+ * Record once, replay every step. A piece of webgpu work with the same shapes each time (the
+ * gradients of a training step) is run once by tfjs while its calls into Dawn are recorded: the
+ * pipelines, bind groups and workgroup counts of its dispatches. Later runs write only the inputs
+ * and encode the recorded dispatches in one pass and one submit, with no tfjs op on the way.
+ *
+ * What makes a recording hold:
+ * - While recording, tfjs's buffer pool hands out only new buffers, and the buffers it frees go
+ *   back to the recording, not to the pool: every buffer has one role (intermediates, uniforms,
+ *   inputs, outputs) and no later eager op is given one the recording writes. Each uniform buffer
+ *   is then written once, while recording, and keeps its bytes.
+ * - The buffers the work reads without having made them (the weights, kept constants) are pinned:
+ *   when tfjs frees one (a weight assigned anew, a constant disposed), the recording is void.
+ * - Anything else that would freeze a value or read stale data refuses the recording: an upload
+ *   of CPU data (a JS number turned into a tensor), a copy, a read back to the CPU, or a write to
+ *   a buffer the recording did not make. tfjs's small-op CPU forwarding is off while recording.
+ * Internals of tfjs-backend-webgpu 4.22 this relies on: its buffer manager's acquireBuffer and
+ * releaseBuffer, the tensor map's buffers and CPU copies, and submitQueue.
+ */
+
+/** One input of the work: its values for the recorded run, and its shape. */
+export interface WorkInput {
+  values: Float32Array;
+  shape: number[];
+}
+
+interface BufferManager {
+  /** Free buffers by `${size}_${usage}`; releasing with reuse pushes onto the size's list. */
+  freeBuffers: Map<string, GPUBuffer[]>;
+  acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GPUBuffer;
+  releaseBuffer(buffer: GPUBuffer, reuse?: boolean): void;
+}
+
+interface BackendInternals {
+  device: GPUDevice;
+  queue: GPUQueue;
+  bufferManager: BufferManager;
+  tensorMap: { get(dataId: tf.DataId): { resource: GPUBuffer | null; values: unknown } };
+  commandEncoder: GPUCommandEncoder | null;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+type PassCommand =
+  | { kind: 'pipeline'; pipeline: GPUComputePipeline }
+  | { kind: 'bindGroup'; index: number; bindGroup: GPUBindGroup }
+  | { kind: 'dispatch'; x: number; y: number; z: number };
+
+interface Recording {
+  owned: Set<GPUBuffer>;
+  /** Owned buffers tfjs freed while recording: back to the pool if the recording is refused. */
+  freed: Set<GPUBuffer>;
+  bound: Map<GPUBindGroup, GPUBuffer[]>;
+  commands: PassCommand[];
+  refused: string | undefined;
+}
+
+let recording: Recording | undefined;
+/** The live recordings' own buffers, and the buffers each reads without owning them. */
+const owners = new Map<GPUBuffer, CapturedWork>();
+const readers = new Map<GPUBuffer, Set<CapturedWork>>();
+let originalRelease: BufferManager['releaseBuffer'] | undefined;
+const hookedBackends = new WeakSet<object>();
+
+function refuse(why: string): void {
+  if (recording !== undefined) recording.refused ??= why;
+}
+
+function installHooks(backend: BackendInternals): void {
+  if (hookedBackends.has(backend)) return;
+  hookedBackends.add(backend);
+  const manager = backend.bufferManager;
+  const acquire = manager.acquireBuffer.bind(manager);
+  const release = manager.releaseBuffer.bind(manager);
+  originalRelease = release;
+  manager.acquireBuffer = (size, usage, mappedAtCreation = false, reuse = true) => {
+    if (recording === undefined) return acquire(size, usage, mappedAtCreation, reuse);
+    if (mappedAtCreation) refuse('it uploads data from the CPU (a JS number or a CPU tensor made inside the step)');
+    const buffer = acquire(size, usage, mappedAtCreation, false);
+    recording.owned.add(buffer);
+    // tfjs makes a size's free list only when it reuses: a refused recording gives its buffers back
+    const key = `${size}_${usage}`;
+    if (!manager.freeBuffers.has(key)) manager.freeBuffers.set(key, []);
+    return buffer;
+  };
+  manager.releaseBuffer = (buffer, reuse = true) => {
+    if (recording?.owned.has(buffer)) {
+      recording.freed.add(buffer);
+      return;
+    }
+    if (owners.has(buffer)) return;
+    const reading = readers.get(buffer);
+    if (reading !== undefined) {
+      for (const work of reading) work.invalidate('a tensor it reads was freed or given a new buffer');
+      readers.delete(buffer);
+    }
+    release(buffer, reuse);
+  };
+  const { device } = backend;
+  const createBindGroup = device.createBindGroup.bind(device);
+  Object.defineProperty(device, 'createBindGroup', {
+    configurable: true,
+    writable: true,
+    value: (descriptor: GPUBindGroupDescriptor) => {
+      const bindGroup = createBindGroup(descriptor);
+      if (recording !== undefined) {
+        const buffers = [...descriptor.entries].map((entry) => (entry.resource as GPUBufferBinding).buffer);
+        if (buffers.some((buffer) => buffer === undefined)) refuse('it binds something other than buffers');
+        recording.bound.set(bindGroup, buffers);
+      }
+      return bindGroup;
+    },
+  });
+  const prototypes = dawnPrototypes(device);
+  tap(prototypes.pass, 'setPipeline', (pipeline: GPUComputePipeline) => {
+    recording?.commands.push({ kind: 'pipeline', pipeline });
+  });
+  tap(prototypes.pass, 'setBindGroup', (index: number, bindGroup: GPUBindGroup, offsets?: unknown) => {
+    if (recording === undefined) return;
+    if (offsets !== undefined && (offsets as ArrayLike<number>).length > 0) refuse('it binds with dynamic offsets');
+    recording.commands.push({ kind: 'bindGroup', index, bindGroup });
+  });
+  tap(prototypes.pass, 'dispatchWorkgroups', (x: number, y = 1, z = 1) => {
+    recording?.commands.push({ kind: 'dispatch', x, y, z });
+  });
+  tap(prototypes.encoder, 'copyBufferToBuffer', () => refuse('it copies between buffers'));
+  tap(prototypes.buffer, 'mapAsync', () => refuse('it reads back to the CPU'));
+  tap(device.queue, 'writeBuffer', (buffer: GPUBuffer) => {
+    if (recording !== undefined && !recording.owned.has(buffer)) refuse('it writes a buffer made before the recording');
+  });
+}
+
+/** Submits what tfjs has recorded so far. */
+function flush(backend: BackendInternals): void {
+  if (backend.commandEncoder === null) return;
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+}
+
+function webgpuInternals(): BackendInternals {
+  if (tf.getBackend() !== 'webgpu') throw new Error(`a captured run needs the webgpu backend, not ${tf.getBackend()}`);
+  return tf.backend() as unknown as BackendInternals;
+}
+
+/** A recorded piece of webgpu work, replayed with new inputs; its outputs are tensors it keeps. */
+export class CapturedWork {
+  private voided: string | undefined;
+
+  /** @internal made by {@link captureWork} */
+  constructor(
+    private readonly backend: BackendInternals,
+    private readonly inputBuffers: GPUBuffer[],
+    private readonly inputSizes: number[],
+    private readonly commands: PassCommand[],
+    private readonly owned: Set<GPUBuffer>,
+    private readonly read: Set<GPUBuffer>,
+    /** The outputs of every run: read them, do not dispose them. */
+    readonly outputs: tf.Tensor[],
+  ) {}
+
+  /** Dispatches a run encodes. */
+  get dispatches(): number {
+    return this.commands.filter((command) => command.kind === 'dispatch').length;
+  }
+
+  /** Why the recording no longer holds, or undefined while it does. */
+  get invalid(): string | undefined {
+    return this.voided;
+  }
+
+  /** @internal */
+  invalidate(why: string): void {
+    this.voided ??= why;
+  }
+
+  /**
+   * Runs the work again on new inputs: writes them, encodes the recorded dispatches in one pass
+   * and submits them.
+   * @param values - the inputs' values, in the recorded order and sizes.
+   * @returns the outputs (the same tensors every run, holding this run's values).
+   * @throws {Error} when the recording is void, {@link invalid} says why.
+   * @throws {RangeError} when an input's size differs from the recorded one.
+   */
+  replay(values: readonly Float32Array[]): tf.Tensor[] {
+    if (this.voided !== undefined) throw new Error(`the captured work cannot run again: ${this.voided}`);
+    if (tf.backend() !== (this.backend as unknown)) throw new Error('the captured work runs on the webgpu backend it was recorded on');
+    if (values.length !== this.inputBuffers.length) throw new RangeError(`${this.inputBuffers.length} inputs were recorded, got ${values.length}`);
+    for (const [i, input] of values.entries()) {
+      if (input.length !== this.inputSizes[i]) throw new RangeError(`input ${i} was recorded with ${this.inputSizes[i]} values, got ${input.length}`);
+    }
+    const { device, queue } = this.backend;
+    // work tfjs recorded earlier goes first
+    flush(this.backend);
+    for (const [i, input] of values.entries()) queue.writeBuffer(this.inputBuffers[i]!, 0, input.buffer, input.byteOffset, input.byteLength);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const command of this.commands) {
+      if (command.kind === 'pipeline') pass.setPipeline(command.pipeline);
+      else if (command.kind === 'bindGroup') pass.setBindGroup(command.index, command.bindGroup);
+      else pass.dispatchWorkgroups(command.x, command.y, command.z);
+    }
+    pass.end();
+    queue.submit([encoder.finish()]);
+    // a copy tfjs kept on the CPU from an earlier read is stale now
+    for (const output of this.outputs) this.backend.tensorMap.get(output.dataId).values = null;
+    return this.outputs;
+  }
+
+  /** Frees the outputs and every buffer the recording made. */
+  dispose(): void {
+    this.invalidate('it was disposed');
+    tf.dispose(this.outputs);
+    for (const buffer of this.owned) {
+      owners.delete(buffer);
+      originalRelease?.(buffer, false);
+    }
+    for (const buffer of this.read) {
+      const reading = readers.get(buffer);
+      reading?.delete(this);
+      if (reading?.size === 0) readers.delete(buffer);
+    }
+  }
+}
+
+/**
+ * Runs `work` once on the webgpu backend while recording its dispatches, so that later runs can
+ * replay them. The run itself is a real one: its outputs hold its results either way.
+ * @param inputs - the work's inputs (made here as tensors of buffers the recording owns).
+ * @param work - tfjs work of the inputs, returning the tensors a run produces (no reading back).
+ * @returns the outputs, and the recording or why it was refused (then the outputs are the
+ *   caller's to dispose).
+ * @throws {Error} when the backend is not webgpu.
+ */
+export function captureWork(
+  inputs: readonly WorkInput[],
+  work: (inputs: tf.Tensor[]) => tf.Tensor[],
+): { outputs: tf.Tensor[]; captured: CapturedWork; refused?: undefined } | { outputs: tf.Tensor[]; captured?: undefined; refused: string } {
+  const backend = webgpuInternals();
+  installHooks(backend);
+  flush(backend);
+  const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  const record: Recording = { owned: new Set(), freed: new Set(), bound: new Map(), commands: [], refused: undefined };
+  recording = record;
+  let outputs: tf.Tensor[];
+  let inputBuffers: GPUBuffer[];
+  try {
+    const tensors = inputs.map(({ values, shape }) => deviceTensor(values, shape));
+    inputBuffers = tensors.map((tensor) => backend.tensorMap.get(tensor.dataId).resource!);
+    outputs = tf.tidy(() => work(tensors));
+    tf.dispose(tensors);
+    flush(backend);
+  } finally {
+    recording = undefined;
+    tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
+  }
+  const giveBack = () => {
+    for (const buffer of record.freed) originalRelease?.(buffer, true);
+  };
+  if (record.refused !== undefined) {
+    giveBack();
+    return { outputs, refused: record.refused };
+  }
+  const read = new Set<GPUBuffer>();
+  for (const command of record.commands) {
+    if (command.kind !== 'bindGroup') continue;
+    const buffers = record.bound.get(command.bindGroup);
+    if (buffers === undefined) {
+      giveBack();
+      return { outputs, refused: 'it binds a bind group made before the recording' };
+    }
+    for (const buffer of buffers) if (!record.owned.has(buffer)) read.add(buffer);
+  }
+  const captured = new CapturedWork(
+    backend,
+    inputBuffers,
+    inputs.map(({ values }) => values.length),
+    record.commands,
+    record.owned,
+    read,
+    outputs,
+  );
+  for (const buffer of record.owned) owners.set(buffer, captured);
+  for (const buffer of read) {
+    let reading = readers.get(buffer);
+    if (reading === undefined) {
+      reading = new Set();
+      readers.set(buffer, reading);
+    }
+    reading.add(captured);
+  }
+  return { outputs, captured };
+}
