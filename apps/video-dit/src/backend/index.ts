@@ -1,3 +1,4 @@
+export { type CapturedWork, captureWork, type WorkInput } from './captured-work.js';
 export { deviceTensor } from './device-tensor.js';
 export { BackendUnavailableError, GpuUncapturedError } from './errors.js';
 export { initBackend } from './init-backend.js';

@@ -80,6 +80,11 @@ const trainSchema = z.strictObject({
    * extra one is a worker thread with its own backend. Missing in configs written before it existed.
    */
   threads: positiveInt.max(64).default(1),
+  /**
+   * 'auto': on webgpu a step's gradients are recorded once and replayed every later step with the
+   * same shapes; 'off': every step runs op by op. Missing in configs written before it existed.
+   */
+  capture: z.enum(['auto', 'off']).default('auto'),
 });
 
 const sampleSchema = z.strictObject({

@@ -67,6 +67,46 @@ function weightedMeanSquaredError(prediction: tf.Tensor, target: tf.Tensor, weig
 }
 
 /**
+ * The flow-matching loss `share · mean((v_θ(x_t, t) − (x1 − x0))²)` of clips already in tensors,
+ * and its gradients.
+ * @param model - the model; its weights are the variables differentiated.
+ * @param tokens - clean clips x1 as tubelet tokens, `[clips, S, patchDim]`.
+ * @param noise - x0, the same shape.
+ * @param t - one time per clip (t = 0 noise).
+ * @param share - the clips' fraction of the batch (1 for a whole batch).
+ * @returns the loss and one gradient per weight, in the order of the model's params (tensors the caller owns).
+ */
+export function flowMatchingGradients(model: Dit, tokens: tf.Tensor, noise: tf.Tensor, t: tf.Tensor1D, share: number): ShardGradients {
+  return tf.tidy(() => {
+    const { xt, velocity } = flowMatchingPair(tokens, noise, t);
+    const weights = [...model.params.values()];
+    // seeded by a kept 1, which tf.variableGrads would make (and webgpu upload) at every step
+    const { value, grads } = tf.engine().gradients(
+      () => weightedMeanSquaredError(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity, share),
+      weights,
+      scalar(1),
+    );
+    return { loss: value, grads };
+  });
+}
+
+/**
+ * The clips of a shard as tensors of its shapes: tokens and noise `[clips, S, patchDim]`, t `[clips]`.
+ * @param model - the model the shapes are of.
+ * @param shard - the clips, noise and times.
+ * @returns the values and shapes, in the order {@link flowMatchingGradients} takes them.
+ */
+export function shardInputs(model: Dit, shard: BatchShard): { values: Float32Array; shape: number[] }[] {
+  const clips = shard.t.length;
+  const shape = [clips, tokenCount(model.config), patchDim(model.config)];
+  return [
+    { values: shard.tokens, shape },
+    { values: shard.noise, shape },
+    { values: shard.t, shape: [clips] },
+  ];
+}
+
+/**
  * The flow-matching loss of a shard, `share · mean((v_θ(x_t, t) − (x1 − x0))²)`, and its
  * gradients: weighted by their shares, the shards' losses and gradients add up to the batch's.
  * @param model - the model; its weights are the variables differentiated.
@@ -76,18 +116,9 @@ function weightedMeanSquaredError(prediction: tf.Tensor, target: tf.Tensor, weig
  */
 export function shardGradients(model: Dit, shard: BatchShard, share: number): ShardGradients {
   return tf.tidy(() => {
-    const clips = shard.t.length;
-    const shape = [clips, tokenCount(model.config), patchDim(model.config)];
-    const t = deviceTensor(shard.t, [clips]) as tf.Tensor1D;
-    const { xt, velocity } = flowMatchingPair(deviceTensor(shard.tokens, shape), deviceTensor(shard.noise, shape), t);
-    const weights = [...model.params.values()];
-    // seeded by a kept 1, which tf.variableGrads would make (and webgpu upload) at every step
-    const { value, grads } = tf.engine().gradients(
-      () => weightedMeanSquaredError(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity, share),
-      weights,
-      scalar(1),
-    );
-    return { loss: value, grads };
+    const [tokens, noise, t] = shardInputs(model, shard).map(({ values, shape }) => deviceTensor(values, shape)) as [tf.Tensor, tf.Tensor, tf.Tensor1D];
+    const { loss, grads } = flowMatchingGradients(model, tokens, noise, t, share);
+    return { loss, grads };
   });
 }
 

@@ -1,11 +1,12 @@
 import { createRng, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
+import { type CapturedWork, captureWork } from '../backend/index.js';
 import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
 import { AdamW, clipScale, globalNorm, learningRateAt } from './adamw.js';
 import { type CheckpointData, saveCheckpoint } from './checkpoint.js';
-import type { BatchShard, ShardGradients } from './gradients.js';
+import { type BatchShard, flowMatchingGradients, type ShardGradients, shardInputs } from './gradients.js';
 import { batchGradients, GradientWorkers } from './parallel.js';
 
 /** Thrown when the loss or the gradient norm is NaN or infinite; training stops before updating. */
@@ -36,16 +37,20 @@ export interface StepResult {
   learningRate: number;
 }
 
-/** Reads the loss and the gradients' global norm in one transfer. */
-async function readLossAndNorm(gradients: ShardGradients): Promise<{ loss: number; gradNorm: number }> {
-  const stats = tf.tidy(() => tf.stack([gradients.loss, globalNorm(gradients.grads)]));
-  try {
-    const [loss, gradNorm] = (await stats.data()) as Float32Array;
-    return { loss: loss!, gradNorm: gradNorm! };
-  } finally {
-    stats.dispose();
-  }
+/** The loss and the gradients' global norm in one tensor, so that one transfer reads both. */
+function lossAndNorm(gradients: ShardGradients): tf.Tensor1D {
+  return tf.tidy(() => tf.stack([gradients.loss, globalNorm(gradients.grads)]) as tf.Tensor1D);
 }
+
+/** A step's gradients with its loss and norm; `release` frees what the step owns of them. */
+interface StepGradients {
+  stats: tf.Tensor1D;
+  grads: tf.Tensor[];
+  release(): void;
+}
+
+/** Recordings refused in a row (a first step makes its constants, which is an upload) before steps stay eager. */
+const MAX_CAPTURE_REFUSALS = 3;
 
 /**
  * Flow-matching training state of one run: the model, its EMA copy, AdamW and the seeded
@@ -64,6 +69,12 @@ export class Trainer {
   private rng: Rng;
   private completed = 0;
   private workers: Promise<GradientWorkers> | undefined;
+  /** The recorded gradients of a step and the batch shape they were recorded for (webgpu). */
+  private recorded: { shape: string; work: CapturedWork } | undefined;
+  private captureRefusals = 0;
+  /** Why steps no longer try to record, once they gave up. */
+  private captureRefused: string | undefined;
+  private replayedSteps = 0;
 
   /**
    * @param config - a resolved configuration (the whole of it is saved in every checkpoint).
@@ -121,20 +132,73 @@ export class Trainer {
   async trainStep(): Promise<StepResult> {
     const { train } = this.config;
     const batch = this.drawBatch();
-    const gradients = await batchGradients(this.model, batch, await this.gradientWorkers());
+    const { stats, grads, release } = await this.stepGradients(batch);
     const learningRate = learningRateAt(this.completed, train.learningRate, train.warmupSteps, train.steps);
     let loss: number;
     let gradNorm: number;
     try {
-      ({ loss, gradNorm } = await readLossAndNorm(gradients));
+      [loss, gradNorm] = Array.from((await stats.data()) as Float32Array) as [number, number];
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(this.completed + 1, loss, gradNorm);
-      const byName = Object.fromEntries([...this.model.params.keys()].map((name, i) => [name, gradients.grads[i]!]));
+      const byName = Object.fromEntries([...this.model.params.keys()].map((name, i) => [name, grads[i]!]));
       this.optimizer.apply(byName, learningRate, clipScale(gradNorm, train.gradClip), { params: this.ema.params, decay: train.emaDecay });
     } finally {
-      tf.dispose([gradients.loss, ...gradients.grads]);
+      release();
     }
     this.completed += 1;
     return { step: this.completed, loss, gradNorm, learningRate };
+  }
+
+  /**
+   * How steps run on this backend: whether they replay a recorded step, and if not, why.
+   * @returns a line for the run's report.
+   */
+  get captureStatus(): string {
+    const why = this.captureUnavailable();
+    if (why !== undefined) return `off (${why})`;
+    if (this.recorded !== undefined) {
+      return `replayed ${this.replayedSteps} of ${this.completed} steps (${this.recorded.work.dispatches} dispatches a step recorded once)`;
+    }
+    return 'auto (not recorded yet)';
+  }
+
+  /** Why steps cannot be recorded here, or undefined when they can. */
+  private captureUnavailable(): string | undefined {
+    if (this.config.train.capture === 'off') return 'train.capture is off';
+    if (tf.getBackend() !== 'webgpu') return `only webgpu replays recorded steps, this is ${tf.getBackend()}`;
+    return this.captureRefused;
+  }
+
+  /** The gradients of a batch: a replay of the recorded step where one holds for it, else op by op. */
+  private async stepGradients(batch: BatchShard): Promise<StepGradients> {
+    if (this.captureUnavailable() !== undefined) {
+      const gradients = await batchGradients(this.model, batch, await this.gradientWorkers());
+      const stats = lossAndNorm(gradients);
+      return { stats, grads: gradients.grads, release: () => tf.dispose([stats, gradients.loss, ...gradients.grads]) };
+    }
+    const inputs = shardInputs(this.model, batch);
+    const shape = inputs.map((input) => input.shape.join('×')).join(', ');
+    if (this.recorded !== undefined && (this.recorded.shape !== shape || this.recorded.work.invalid !== undefined)) {
+      this.recorded.work.dispose();
+      this.recorded = undefined;
+    }
+    if (this.recorded !== undefined) {
+      const [stats, ...grads] = this.recorded.work.replay(inputs.map((input) => input.values)) as [tf.Tensor1D, ...tf.Tensor[]];
+      this.replayedSteps += 1;
+      return { stats, grads, release: () => undefined };
+    }
+    const { outputs, captured, refused } = captureWork(inputs, ([tokens, noise, t]) => {
+      const gradients = flowMatchingGradients(this.model, tokens!, noise!, t as tf.Tensor1D, 1);
+      return [lossAndNorm(gradients), ...gradients.grads];
+    });
+    const [stats, ...grads] = outputs as [tf.Tensor1D, ...tf.Tensor[]];
+    if (captured !== undefined) {
+      this.recorded = { shape, work: captured };
+      this.captureRefusals = 0;
+      return { stats, grads, release: () => undefined };
+    }
+    this.captureRefusals += 1;
+    if (this.captureRefusals >= MAX_CAPTURE_REFUSALS) this.captureRefused = `a step could not be recorded: ${refused}`;
+    return { stats, grads, release: () => tf.dispose(outputs) };
   }
 
   /**
@@ -178,6 +242,8 @@ export class Trainer {
 
   /** Frees every variable and stops the worker threads, if any. */
   dispose(): void {
+    this.recorded?.work.dispose();
+    this.recorded = undefined;
     disposeDit(this.model);
     disposeDit(this.ema);
     this.optimizer.dispose();

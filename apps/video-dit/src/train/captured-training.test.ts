@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, test } from 'vitest';
+import { countWork, type GpuUncapturedError, initBackend } from '../backend/index.js';
+import { type Config, presetConfig } from '../config/index.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { Trainer } from './trainer.js';
+
+const gpuErrors: GpuUncapturedError[] = [];
+
+function tinyConfig(capture: 'auto' | 'off'): Config {
+  const config = presetConfig('tiny');
+  return { ...config, train: { ...config.train, capture } };
+}
+
+/** Every weight, moment-free: the model's and the EMA's values, in order. */
+async function weightsOf(trainer: Trainer): Promise<number[][]> {
+  const tensors = [...trainer.model.params.values(), ...trainer.ema.params.values()];
+  return Promise.all(tensors.map(async (tensor) => Array.from(await tensor.data())));
+}
+
+async function lossesOf(trainer: Trainer, steps: number): Promise<number[]> {
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) losses.push((await trainer.trainStep()).loss);
+  return losses;
+}
+
+describe.skipIf(!process.env.VK_DRIVER_FILES)('captured training steps on webgpu (lavapipe)', () => {
+  afterEach(() => {
+    expect(gpuErrors.splice(0).map((error) => error.message)).toEqual([]);
+  });
+
+  test('50 replayed steps give the losses, weights and EMA of 50 eager steps, bit for bit', async () => {
+    await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+    const eager = new Trainer(tinyConfig('off'));
+    const replayed = new Trainer(tinyConfig('auto'));
+    try {
+      const eagerLosses = await lossesOf(eager, 50);
+      const replayedLosses = await lossesOf(replayed, 50);
+      expect(replayed.captureStatus).toMatch(/^replayed (4[89]) of 50 steps/);
+      expect(eager.captureStatus).toBe('off (train.capture is off)');
+      expect(replayedLosses).toEqual(eagerLosses);
+      expect(await weightsOf(replayed)).toEqual(await weightsOf(eager));
+    } finally {
+      eager.dispose();
+      replayed.dispose();
+    }
+  }, 120_000);
+
+  test('a replayed step creates no buffer or bind group, runs no tfjs kernel, and leaks no tensor', async () => {
+    await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+    const trainer = new Trainer(tinyConfig('auto'));
+    try {
+      await lossesOf(trainer, 3);
+      const tensors = tf.memory().numTensors;
+      const { work } = await countWork(() => trainer.trainStep());
+      expect(work.kernels).toBe(0);
+      expect(work.gpu).toMatchObject({ bindGroups: 0, buffersCreated: 0, uploads: 0, readbacks: 1 });
+      await lossesOf(trainer, 3);
+      expect(tf.memory().numTensors).toBe(tensors);
+    } finally {
+      trainer.dispose();
+    }
+  });
+
+  test('a resume from a checkpoint taken while replaying continues exactly, recording anew', async () => {
+    await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+    const dir = await mkdtemp(path.join(tmpdir(), 'flowdit-capture-'));
+    const straight = new Trainer(tinyConfig('auto'));
+    const resumed = new Trainer(tinyConfig('auto'));
+    try {
+      await lossesOf(straight, 6);
+      const checkpoint = await straight.saveCheckpoint(dir);
+      const after = await lossesOf(straight, 4);
+      // the resumed trainer records its own step first, then restores: its recording reads old buffers
+      await lossesOf(resumed, 3);
+      resumed.restore(await loadCheckpoint(checkpoint));
+      expect(await lossesOf(resumed, 4)).toEqual(after);
+      expect(await weightsOf(resumed)).toEqual(await weightsOf(straight));
+      expect(resumed.captureStatus).toMatch(/^replayed/);
+    } finally {
+      straight.dispose();
+      resumed.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
