@@ -23,6 +23,7 @@ const FLAGS = {
   shift: { type: 'string', value: 'X|auto', help: 'training shift (auto: SD3 rule sqrt(tokens / timesteps.baseTokens))' },
   distribution: { type: 'string', value: 'NAME', help: 'timestep law (timesteps.kind): shifted-logit-normal | logit-normal | mode | uniform | cosmap' },
   backend: BACKEND_FLAG,
+  capture: { type: 'string', value: 'auto|off', help: 'on webgpu, record a step once and replay it (train.capture, default auto)' },
   set: { type: 'string', multiple: true, value: 'key=value', help: 'any config key, e.g. --set data.shapes=2 (repeatable)' },
   resume: { type: 'boolean', help: 'continue from the newest checkpoint (exactly)' },
   fresh: { type: 'boolean', help: 'delete an earlier run of the same name first' },
@@ -67,6 +68,7 @@ async function trainRequest(flags: FlagValues<typeof FLAGS>): Promise<{ config: 
         batchSize: numberFlag('batch-size', flags['batch-size']),
         learningRate: numberFlag('lr', flags.lr),
         seed: numberFlag('seed', flags.seed),
+        capture: flags.capture,
       }),
       timesteps: compact({ shift, kind: flags.distribution }),
     }),
@@ -86,6 +88,13 @@ function describeRun(config: Config, backend: BackendInfo): string[] {
         ? ` (train.threads = ${config.train.threads} unused: ${backend.name} runs the whole batch at once)`
         : '';
   const lines = [`run ${config.name}: ${config.preset} model, ${config.train.steps} steps of batch ${config.train.batchSize}${sharing}`];
+  if (backend.name === 'webgpu') {
+    lines.push(
+      config.train.capture === 'auto'
+        ? '  capture auto: a step is recorded once and replayed while its shapes hold (--capture off runs op by op)'
+        : '  capture off: every step runs op by op',
+    );
+  }
   const cores = availableParallelism();
   if (threads > cores) {
     lines.push(
@@ -115,7 +124,7 @@ async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
   }
   const { trainer, folder } = trained;
   try {
-    console.log(`trained to step ${trainer.step} in ${formatDuration((performance.now() - started) / 1000)}; shift ${trainer.shift.toFixed(3)}`);
+    console.log(`trained to step ${trainer.step} in ${formatDuration((performance.now() - started) / 1000)}; shift ${trainer.shift.toFixed(3)}; capture ${trainer.captureStatus}`);
     const sampling = sampleOptionsFor(config);
     const written = await sampleToFolder(folder.samples, trainer.ema, sampling);
     console.log(
