@@ -53,6 +53,23 @@ console.log(
     `hidden ${model.hidden}, depth ${model.depth}, heads ${model.heads}, batch ${train.batchSize}`,
 );
 
+/** Time spent waiting for GPU reads (mapAsync until it resolves), summed over the run. */
+function gpuWaits() {
+  const device = tf.backend().device;
+  const probe = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const prototype = Object.getPrototypeOf(probe);
+  probe.destroy();
+  let total = 0;
+  const mapAsync = prototype.mapAsync;
+  prototype.mapAsync = function (...args) {
+    const asked = performance.now();
+    return mapAsync.apply(this, args).finally(() => {
+      total += performance.now() - asked;
+    });
+  };
+  return { total: () => total };
+}
+
 for (const backend of flags.backends.split(',')) {
   let info;
   try {
@@ -65,22 +82,33 @@ for (const backend of flags.backends.split(',')) {
   // The CPU backends run one thread each; with 2 or more cores they also run data-parallel
   // (train.threads: the batch shared by worker threads, each with its own backend).
   const cpuBackend = backend === 'cpu' || backend === 'wasm';
-  const threadCounts = cpuBackend && availableParallelism() >= 2 ? [1, 2] : [1];
-  for (const threads of threadCounts) {
-    const name = `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}`;
-    const trainer = new Trainer({ ...config, train: { ...train, threads } });
+  // webgpu runs op by op and replaying its recorded step (train.capture)
+  const variants = cpuBackend
+    ? (availableParallelism() >= 2 ? [1, 2] : [1]).map((threads) => ({ threads, capture: 'off' }))
+    : [
+        { threads: 1, capture: 'off' },
+        { threads: 1, capture: 'auto' },
+      ];
+  const waits = backend === 'webgpu' ? gpuWaits() : undefined;
+  for (const { threads, capture } of variants) {
+    const name = `tfjs ${backendLabel(info)}${threads > 1 ? ` ×${threads} threads` : ''}${capture === 'auto' ? ' replayed' : ''}`;
+    const trainer = new Trainer({ ...config, train: { ...train, threads, capture } });
     rope ??= trainer.model.rope.table;
     try {
       for (let i = 0; i < WARMUP_STEPS; i++) await trainer.trainStep();
       // Worker threads run their own kernels: the counts are of this thread's share of the batch.
       const { work } = await countWork(() => trainer.trainStep());
       const n = stepsFlag ?? STEPS[backend];
+      const waited = waits?.total() ?? 0;
       const started = performance.now();
       for (let i = 0; i < n; i++) await trainer.trainStep();
       const ms = (performance.now() - started) / n;
+      // JavaScript's part of a step: its time less the time spent waiting for the GPU's results
+      const issueMs = waits === undefined ? undefined : ms - (waits.total() - waited) / n;
       // The device description's first clause names the adapter or device; its limits follow.
       const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
-      rows.push({ name, ms, note: `${n} steps, ${where}`, threads, work });
+      const replay = capture === 'auto' ? `, capture ${trainer.captureStatus}` : '';
+      rows.push({ name, ms, issueMs, note: `${n} steps, ${where}${replay}`, threads, work });
     } catch (error) {
       rows.push({ name, ms: Number.NaN, note: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, threads });
     } finally {
@@ -164,13 +192,14 @@ if (flags['no-torch']) {
 tf.disposeVariables();
 const base = rows.find((row) => row.name === 'tfjs wasm') ?? rows[0];
 console.log('');
-console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× base'.padStart(8)}  notes`);
+console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× base'.padStart(8)} ${'JS ms'.padStart(8)}  notes`);
 for (const row of rows) {
+  const issue = row.issueMs === undefined ? '-' : row.issueMs.toFixed(1);
   console.log(
-    `${row.name.padEnd(38)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)}  ${row.note}`,
+    `${row.name.padEnd(38)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)} ${issue.padStart(8)}  ${row.note}`,
   );
 }
-console.log(`(× base: time per step relative to ${base?.name ?? 'the first row'}; below 1 is faster)`);
+console.log(`(× base: time per step relative to ${base?.name ?? 'the first row'}; below 1 is faster. JS ms, on webgpu: a step's time less its waits for GPU results)`);
 
 const counted = rows.filter((row) => row.work !== undefined && row.threads === 1);
 if (counted.length > 0) {
@@ -195,7 +224,7 @@ if (counted.length > 0) {
   }
 }
 if (flags.json !== undefined) {
-  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, note: row.note, work: row.work }));
+  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, issueMsPerStep: row.issueMs, note: row.note, work: row.work }));
   writeFileSync(flags.json, `${lines.join('\n')}\n`);
   console.log(`wrote ${flags.json}`);
 }
