@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU figures of docs/gpu.md in one run (about 8 minutes on an H100): one training step of
-# `small` at batch 16 and 256 and of `base` at batch 8 and 32, on tfjs-webgpu and on PyTorch CUDA
+# `small` at batch 16 and 256 and of `base` at batch 8 and 32, on tfjs-webgpu (op by op and
+# replaying its recorded step) and on PyTorch CUDA
 # (bench/torch_dit.py), with the step's counts, then one table. Sets up Vulkan as docs/gpu.md says
 # (the loader from Debian's libvulkan1 where it is missing, the driver's ICD found on disk).
 # Run from the repository after the README's install and `pnpm build`:
@@ -42,12 +43,13 @@ const dir = process.argv[2];
 const rows = readdirSync(dir)
   .filter((name) => name.endsWith('.jsonl'))
   .flatMap((name) => readFileSync(join(dir, name), 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)));
-console.log('| preset | batch | implementation | ms/step | clips/s | tfjs kernels | dispatches | buffers new | submits | notes |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| preset | batch | implementation | ms/step | JS ms/step | clips/s | tfjs kernels | dispatches | buffers new | submits | notes |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   const gpu = r.work?.gpu;
   const ms = Number.isFinite(r.msPerStep) ? r.msPerStep.toFixed(1) : '-';
   const clips = Number.isFinite(r.msPerStep) ? ((1000 * r.batchSize) / r.msPerStep).toFixed(0) : '-';
-  console.log(`| ${r.preset} | ${r.batchSize} | ${r.name} | ${ms} | ${clips} | ${r.work?.kernels ?? '-'} | ${gpu?.dispatches ?? '-'} | ${gpu?.buffersCreated ?? '-'} | ${gpu?.submits ?? '-'} | ${r.note} |`);
+  const issue = Number.isFinite(r.issueMsPerStep) ? r.issueMsPerStep.toFixed(1) : '-';
+  console.log(`| ${r.preset} | ${r.batchSize} | ${r.name} | ${ms} | ${issue} | ${clips} | ${r.work?.kernels ?? '-'} | ${gpu?.dispatches ?? '-'} | ${gpu?.buffersCreated ?? '-'} | ${gpu?.submits ?? '-'} | ${r.note} |`);
 }
 TABLE
