@@ -55,8 +55,60 @@ interface Recording {
   /** Owned buffers tfjs freed while recording: back to the pool if the recording is refused. */
   freed: Set<GPUBuffer>;
   bound: Map<GPUBindGroup, GPUBuffer[]>;
+  /** What was written into owned buffers while recording (uniforms, the inputs). */
+  written: Map<GPUBuffer, Uint8Array>;
   commands: PassCommand[];
   refused: string | undefined;
+}
+
+/** Stable numbers for objects, so that two recordings' traces can name the same ones alike. */
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+function objectId(object: object): number {
+  let id = objectIds.get(object);
+  if (id === undefined) {
+    id = nextObjectId++;
+    objectIds.set(object, id);
+  }
+  return id;
+}
+
+function bytesOf(data: ArrayBuffer | ArrayBufferView, dataOffset = 0, size?: number): Uint8Array {
+  if (ArrayBuffer.isView(data)) {
+    const element = (data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+    const start = data.byteOffset + dataOffset * element;
+    return new Uint8Array(data.buffer, start, size === undefined ? data.byteLength - dataOffset * element : size * element).slice();
+  }
+  return new Uint8Array(data as ArrayBuffer, dataOffset, size ?? (data as ArrayBuffer).byteLength - dataOffset).slice();
+}
+
+/**
+ * What a recording does, as text: its pipelines, dispatch sizes, and for each binding either a
+ * buffer made by the recording (numbered in order of use, with its size and the bytes written
+ * into it, the inputs' excepted) or a buffer it reads from outside. Two recordings of the same
+ * work with only the inputs changing have the same trace; one that froze a per-step value (a
+ * constant made for this step's number) does not.
+ */
+function traceOf(record: Recording, inputs: ReadonlySet<GPUBuffer>): string {
+  const numbers = new Map<GPUBuffer, number>();
+  const name = (buffer: GPUBuffer) => {
+    if (!record.owned.has(buffer)) return `x${objectId(buffer)}`;
+    let n = numbers.get(buffer);
+    if (n === undefined) {
+      n = numbers.size;
+      numbers.set(buffer, n);
+      const bytes = inputs.has(buffer) ? 'input' : (record.written.get(buffer)?.join(',') ?? '');
+      return `o${n}:${buffer.size}:${bytes}`;
+    }
+    return `o${n}`;
+  };
+  return record.commands
+    .map((command) => {
+      if (command.kind === 'pipeline') return `p${objectId(command.pipeline)}`;
+      if (command.kind === 'dispatch') return `d${command.x},${command.y},${command.z}`;
+      return `b${command.index}[${(record.bound.get(command.bindGroup) ?? []).map(name).join(' ')}]`;
+    })
+    .join('\n');
 }
 
 let recording: Recording | undefined;
@@ -129,8 +181,10 @@ function installHooks(backend: BackendInternals): void {
   });
   tap(prototypes.encoder, 'copyBufferToBuffer', () => refuse('it copies between buffers'));
   tap(prototypes.buffer, 'mapAsync', () => refuse('it reads back to the CPU'));
-  tap(device.queue, 'writeBuffer', (buffer: GPUBuffer) => {
-    if (recording !== undefined && !recording.owned.has(buffer)) refuse('it writes a buffer made before the recording');
+  tap(device.queue, 'writeBuffer', (buffer: GPUBuffer, _offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset?: number, size?: number) => {
+    if (recording === undefined) return;
+    if (!recording.owned.has(buffer)) refuse('it writes a buffer made before the recording');
+    else recording.written.set(buffer, bytesOf(data, dataOffset, size));
   });
 }
 
@@ -160,6 +214,8 @@ export class CapturedWork {
     private readonly read: Set<GPUBuffer>,
     /** The outputs of every run: read them, do not dispose them. */
     readonly outputs: tf.Tensor[],
+    /** What the recording does (see traceOf); equal for two recordings of the same work. */
+    readonly trace: string,
   ) {}
 
   /** Dispatches a run encodes. */
@@ -244,7 +300,7 @@ export function captureWork(
   flush(backend);
   const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
-  const record: Recording = { owned: new Set(), freed: new Set(), bound: new Map(), commands: [], refused: undefined };
+  const record: Recording = { owned: new Set(), freed: new Set(), bound: new Map(), written: new Map(), commands: [], refused: undefined };
   recording = record;
   let outputs: tf.Tensor[];
   let inputBuffers: GPUBuffer[];
@@ -283,6 +339,7 @@ export function captureWork(
     record.owned,
     read,
     outputs,
+    traceOf(record, new Set(inputBuffers)),
   );
   for (const buffer of record.owned) owners.set(buffer, captured);
   for (const buffer of read) {

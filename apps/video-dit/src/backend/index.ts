@@ -2,5 +2,6 @@ export { type CapturedWork, captureWork, type WorkInput } from './captured-work.
 export { deviceTensor } from './device-tensor.js';
 export { BackendUnavailableError, GpuUncapturedError } from './errors.js';
 export { initBackend } from './init-backend.js';
+export { ReplayedWork, type WorkRun } from './replayed-work.js';
 export { BACKEND_NAMES, type BackendInfo, type BackendName, backendLabel } from './types.js';
 export { countWork, type GpuWork, type Work } from './work-counters.js';

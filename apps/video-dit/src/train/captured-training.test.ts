@@ -39,7 +39,7 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)('captured training steps on webgpu
     try {
       const eagerLosses = await lossesOf(eager, 50);
       const replayedLosses = await lossesOf(replayed, 50);
-      expect(replayed.captureStatus).toMatch(/^replayed (4[89]) of 50 steps/);
+      expect(replayed.captureStatus).toMatch(/^replayed 4[6-9] of 50 runs/);
       expect(eager.captureStatus).toBe('off (train.capture is off)');
       expect(replayedLosses).toEqual(eagerLosses);
       expect(await weightsOf(replayed)).toEqual(await weightsOf(eager));

@@ -1,6 +1,6 @@
 import { createRng, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CapturedWork, captureWork } from '../backend/index.js';
+import { ReplayedWork } from '../backend/index.js';
 import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
@@ -49,9 +49,6 @@ interface StepGradients {
   release(): void;
 }
 
-/** Recordings refused in a row (a first step makes its constants, which is an upload) before steps stay eager. */
-const MAX_CAPTURE_REFUSALS = 3;
-
 /**
  * Flow-matching training state of one run: the model, its EMA copy, AdamW and the seeded
  * generator that draws clips, noise and timesteps. Everything a checkpoint needs to continue
@@ -69,12 +66,11 @@ export class Trainer {
   private rng: Rng;
   private completed = 0;
   private workers: Promise<GradientWorkers> | undefined;
-  /** The recorded gradients of a step and the batch shape they were recorded for (webgpu). */
-  private recorded: { shape: string; work: CapturedWork } | undefined;
-  private captureRefusals = 0;
-  /** Why steps no longer try to record, once they gave up. */
-  private captureRefused: string | undefined;
-  private replayedSteps = 0;
+  /** A step's gradients, loss and norm, replayed from a recording on webgpu. */
+  private readonly recordedGradients = new ReplayedWork(([tokens, noise, t]) => {
+    const gradients = flowMatchingGradients(this.model, tokens!, noise!, t as tf.Tensor1D, 1);
+    return [lossAndNorm(gradients), ...gradients.grads];
+  });
 
   /**
    * @param config - a resolved configuration (the whole of it is saved in every checkpoint).
@@ -154,51 +150,26 @@ export class Trainer {
    */
   get captureStatus(): string {
     const why = this.captureUnavailable();
-    if (why !== undefined) return `off (${why})`;
-    if (this.recorded !== undefined) {
-      return `replayed ${this.replayedSteps} of ${this.completed} steps (${this.recorded.work.dispatches} dispatches a step recorded once)`;
-    }
-    return 'auto (not recorded yet)';
+    return why === undefined ? this.recordedGradients.status : `off (${why})`;
   }
 
-  /** Why steps cannot be recorded here, or undefined when they can. */
+  /** Why steps are not recorded here, or undefined when they are. */
   private captureUnavailable(): string | undefined {
     if (this.config.train.capture === 'off') return 'train.capture is off';
     if (tf.getBackend() !== 'webgpu') return `only webgpu replays recorded steps, this is ${tf.getBackend()}`;
-    return this.captureRefused;
+    return undefined;
   }
 
-  /** The gradients of a batch: a replay of the recorded step where one holds for it, else op by op. */
+  /** The gradients of a batch: on webgpu replayed from a recording where one holds, else op by op. */
   private async stepGradients(batch: BatchShard): Promise<StepGradients> {
     if (this.captureUnavailable() !== undefined) {
       const gradients = await batchGradients(this.model, batch, await this.gradientWorkers());
       const stats = lossAndNorm(gradients);
       return { stats, grads: gradients.grads, release: () => tf.dispose([stats, gradients.loss, ...gradients.grads]) };
     }
-    const inputs = shardInputs(this.model, batch);
-    const shape = inputs.map((input) => input.shape.join('×')).join(', ');
-    if (this.recorded !== undefined && (this.recorded.shape !== shape || this.recorded.work.invalid !== undefined)) {
-      this.recorded.work.dispose();
-      this.recorded = undefined;
-    }
-    if (this.recorded !== undefined) {
-      const [stats, ...grads] = this.recorded.work.replay(inputs.map((input) => input.values)) as [tf.Tensor1D, ...tf.Tensor[]];
-      this.replayedSteps += 1;
-      return { stats, grads, release: () => undefined };
-    }
-    const { outputs, captured, refused } = captureWork(inputs, ([tokens, noise, t]) => {
-      const gradients = flowMatchingGradients(this.model, tokens!, noise!, t as tf.Tensor1D, 1);
-      return [lossAndNorm(gradients), ...gradients.grads];
-    });
+    const { outputs, release } = this.recordedGradients.run(shardInputs(this.model, batch));
     const [stats, ...grads] = outputs as [tf.Tensor1D, ...tf.Tensor[]];
-    if (captured !== undefined) {
-      this.recorded = { shape, work: captured };
-      this.captureRefusals = 0;
-      return { stats, grads, release: () => undefined };
-    }
-    this.captureRefusals += 1;
-    if (this.captureRefusals >= MAX_CAPTURE_REFUSALS) this.captureRefused = `a step could not be recorded: ${refused}`;
-    return { stats, grads, release: () => tf.dispose(outputs) };
+    return { stats, grads, release };
   }
 
   /**
@@ -242,8 +213,7 @@ export class Trainer {
 
   /** Frees every variable and stops the worker threads, if any. */
   dispose(): void {
-    this.recorded?.work.dispose();
-    this.recorded = undefined;
+    this.recordedGradients.dispose();
     disposeDit(this.model);
     disposeDit(this.ema);
     this.optimizer.dispose();

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type CapturedWork, captureWork, type WorkInput } from './captured-work.js';
+import { deviceTensor } from './device-tensor.js';
+
+/*
+ * When a recording may be replayed: only once a second recording of the same work, on the next
+ * inputs of the same shapes, has the same trace. A per-step number the work takes from outside
+ * its inputs (a kept constant made for this step's value) would be frozen into one recording
+ * without any upload to refuse it; it makes the two traces differ instead. Until then, and after
+ * a recording is void or the shapes change, runs are recorded again; a recording refused, or two
+ * that differ, this many times in a row, and the work runs op by op from then on.
+ */
+const MAX_FAILED_RECORDINGS = 3;
+
+/** A run's outputs; `release` frees what the run owns of them (a replay's belong to its recording). */
+export interface WorkRun {
+  outputs: tf.Tensor[];
+  release(): void;
+}
+
+/** Webgpu work with the same shapes at every run, replayed from a recording once one is confirmed. */
+export class ReplayedWork {
+  private confirmed: { shape: string; work: CapturedWork } | undefined;
+  private candidate: { shape: string; work: CapturedWork } | undefined;
+  private failures = 0;
+  private gaveUpBecause: string | undefined;
+  private lastFailure: string | undefined;
+  private replays = 0;
+  private runs = 0;
+
+  /** @param work - tfjs work of its inputs (made as tensors from the values `run` is given), returning its outputs. */
+  constructor(private readonly work: (inputs: tf.Tensor[]) => tf.Tensor[]) {}
+
+  /** Why runs no longer try to record, once they gave up. */
+  get gaveUp(): string | undefined {
+    return this.gaveUpBecause;
+  }
+
+  /** Runs so far, and how: for a run's report. */
+  get status(): string {
+    if (this.gaveUpBecause !== undefined) return `off after ${this.replays} replays (${this.gaveUpBecause})`;
+    if (this.confirmed === undefined) return `not replayed yet${this.lastFailure === undefined ? '' : ` (${this.lastFailure})`}`;
+    return `replayed ${this.replays} of ${this.runs} runs (${this.confirmed.work.dispatches} dispatches recorded once)`;
+  }
+
+  /**
+   * Runs the work on these inputs: a replay where a confirmed recording holds for their shapes,
+   * else a recorded run, else (after repeated failures, or off webgpu) op by op.
+   * @param inputs - the inputs' values and shapes.
+   * @returns the outputs; read them, then call `release`.
+   */
+  run(inputs: readonly WorkInput[]): WorkRun {
+    this.runs += 1;
+    if (this.gaveUpBecause !== undefined || tf.getBackend() !== 'webgpu') {
+      // the last candidate's outputs were the previous run's, released by now
+      this.candidate?.work.dispose();
+      this.candidate = undefined;
+      return this.opByOp(inputs);
+    }
+    const shape = inputs.map((input) => input.shape.join('×')).join(', ');
+    this.confirmed = this.stillHolds(this.confirmed, shape);
+    this.candidate = this.stillHolds(this.candidate, shape);
+    if (this.confirmed !== undefined) {
+      this.replays += 1;
+      return { outputs: this.confirmed.work.replay(inputs.map((input) => input.values)), release: () => undefined };
+    }
+    const { outputs, captured, refused } = captureWork(inputs, this.work);
+    if (captured === undefined) {
+      this.fail(`a run could not be recorded: ${refused}`);
+      return { outputs, release: () => tf.dispose(outputs) };
+    }
+    const recorded = { shape, work: captured };
+    if (this.candidate === undefined) {
+      this.candidate = recorded;
+    } else if (this.candidate.work.trace === captured.trace) {
+      this.candidate.work.dispose();
+      this.candidate = undefined;
+      this.confirmed = recorded;
+      this.failures = 0;
+    } else {
+      this.candidate.work.dispose();
+      this.candidate = recorded;
+      this.fail('two recordings of the same work differ: it takes a value that changes from run to run from outside its inputs');
+    }
+    return { outputs, release: () => undefined };
+  }
+
+  /** Frees the recordings and their outputs. */
+  dispose(): void {
+    this.confirmed?.work.dispose();
+    this.candidate?.work.dispose();
+    this.confirmed = undefined;
+    this.candidate = undefined;
+  }
+
+  private opByOp(inputs: readonly WorkInput[]): WorkRun {
+    const outputs = tf.tidy(() => this.work(inputs.map(({ values, shape }) => deviceTensor(values, shape))));
+    return { outputs, release: () => tf.dispose(outputs) };
+  }
+
+  /** The recording, or undefined (disposed) when it is void or was made for other shapes. */
+  private stillHolds(recorded: { shape: string; work: CapturedWork } | undefined, shape: string) {
+    if (recorded === undefined) return undefined;
+    const why = recorded.shape !== shape ? `the shapes changed from ${recorded.shape} to ${shape}` : recorded.work.invalid;
+    if (why === undefined) return recorded;
+    recorded.work.dispose();
+    this.lastFailure = `recorded anew: ${why}`;
+    return undefined;
+  }
+
+  private fail(why: string): void {
+    this.lastFailure = why;
+    this.failures += 1;
+    if (this.failures >= MAX_FAILED_RECORDINGS) this.gaveUpBecause = why;
+  }
+}
