@@ -33,3 +33,20 @@ describe('validationLoss', () => {
     disposeDit(model);
   });
 });
+
+test.runIf(process.env.VK_DRIVER_FILES)('on webgpu, where batches replay one recorded forward pass, it matches cpu within 1e-4', async () => {
+  const onBackend = async (backend: 'cpu' | 'webgpu') => {
+    await initBackend(backend);
+    const model = createDit(config.model, 0);
+    try {
+      // 12 clips in batches of 4: three of each bucket's batches, so most of them are replays
+      return await validationLoss(model, data, { clips: 12, buckets: 3, batchSize: 4 });
+    } finally {
+      disposeDit(model);
+    }
+  };
+  const onCpu = await onBackend('cpu');
+  const onWebGpu = await onBackend('webgpu');
+  for (const [k, bucket] of onWebGpu.buckets.entries()) expect(Math.abs(bucket.loss - onCpu.buckets[k]!.loss) / onCpu.buckets[k]!.loss).toBeLessThan(1e-4);
+  await initBackend('cpu');
+});

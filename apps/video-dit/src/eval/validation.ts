@@ -1,6 +1,7 @@
 import { createRng } from '@flowdit/timestep-shift';
 import { flowMatchingPair } from '@flowdit/timestep-shift/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
+import { ReplayedWork } from '../backend/index.js';
 import { clipBatch, datasetSplit, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { type Dit, ditForwardTokens, patchDim, patchifyValues, tokenCount } from '../model/index.js';
 
@@ -48,30 +49,34 @@ export async function validationLoss(model: Dit, data: VideoDataConfig, options:
   const noise = standardNormals(rng, tokens.length);
   const clipSize = tokens.length / indices.length;
   const batchSize = options.batchSize ?? 16;
+  // On webgpu every batch of the same size replays one recorded forward pass.
+  const batchLoss = new ReplayedWork(([x1, x0, t]) => {
+    const { xt, velocity } = flowMatchingPair(x1!, x0!, t as tf.Tensor1D);
+    const error = tf.sub(ditForwardTokens(model, xt as tf.Tensor3D, t as tf.Tensor1D), velocity);
+    return [tf.sum(tf.mean(tf.reshape(tf.square(error), [x1!.shape[0]!, -1]), 1))];
+  });
   const buckets: BucketLoss[] = [];
-  for (let k = 0; k < bucketCount; k++) {
-    const from = k / bucketCount;
-    const to = (k + 1) / bucketCount;
-    let total = 0;
-    for (let start = 0; start < indices.length; start += batchSize) {
-      const b = Math.min(batchSize, indices.length - start);
-      const times = Float32Array.from({ length: b }, (_, i) => from + ((start + i + 0.5) / indices.length) * (to - from));
-      const sum = tf.tidy(() => {
+  try {
+    for (let k = 0; k < bucketCount; k++) {
+      const from = k / bucketCount;
+      const to = (k + 1) / bucketCount;
+      let total = 0;
+      for (let start = 0; start < indices.length; start += batchSize) {
+        const b = Math.min(batchSize, indices.length - start);
+        const times = Float32Array.from({ length: b }, (_, i) => from + ((start + i + 0.5) / indices.length) * (to - from));
         const shape = [b, tokenCount(model.config), patchDim(model.config)];
-        const x1 = tf.tensor(tokens.subarray(start * clipSize, (start + b) * clipSize), shape);
-        const x0 = tf.tensor(noise.subarray(start * clipSize, (start + b) * clipSize), shape);
-        const t = tf.tensor1d(times);
-        const { xt, velocity } = flowMatchingPair(x1, x0, t);
-        const error = tf.sub(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity);
-        return tf.sum(tf.mean(tf.reshape(tf.square(error), [b, -1]), 1));
-      });
-      try {
-        total += ((await sum.data()) as Float32Array)[0]!;
-      } finally {
-        sum.dispose();
+        const clips = (values: Float32Array) => ({ values: values.subarray(start * clipSize, (start + b) * clipSize), shape });
+        const { outputs, release } = batchLoss.run([clips(tokens), clips(noise), { values: times, shape: [b] }]);
+        try {
+          total += ((await outputs[0]!.data()) as Float32Array)[0]!;
+        } finally {
+          release();
+        }
       }
+      buckets.push({ from, to, loss: total / indices.length });
     }
-    buckets.push({ from, to, loss: total / indices.length });
+  } finally {
+    batchLoss.dispose();
   }
   return { loss: buckets.reduce((s, bucket) => s + bucket.loss, 0) / bucketCount, buckets };
 }
