@@ -22,11 +22,19 @@ import { deviceTensor } from './device-tensor.js';
  * releaseBuffer, the tensor map's buffers and CPU copies, and submitQueue.
  */
 
-/** One input of the work: its values for the recorded run, and its shape. */
-export interface WorkInput {
-  values: Float32Array;
-  shape: number[];
+/**
+ * One input of the work: values from the CPU (written into the recording's buffer) or a float32
+ * tensor already on the GPU (copied there on the GPU: the output of a previous run, for example).
+ */
+export type WorkInput = { values: Float32Array; shape: number[] } | { tensor: tf.Tensor };
+
+/** An input's shape. */
+export function inputShape(input: WorkInput): number[] {
+  return 'tensor' in input ? input.tensor.shape : input.shape;
 }
+
+/** One input's data for a replay: CPU values, or a tensor on the GPU. */
+export type ReplayInput = Float32Array | tf.Tensor;
 
 interface BufferManager {
   /** Free buffers by `${size}_${usage}`; releasing with reuse pushes onto the size's list. */
@@ -40,6 +48,8 @@ interface BackendInternals {
   queue: GPUQueue;
   bufferManager: BufferManager;
   tensorMap: { get(dataId: tf.DataId): { resource: GPUBuffer | null; values: unknown } };
+  uploadToGPU(dataId: tf.DataId): void;
+  ensureCommandEncoderReady(): void;
   commandEncoder: GPUCommandEncoder | null;
   endComputePassEncoder(): void;
   submitQueue(): void;
@@ -112,6 +122,8 @@ function traceOf(record: Recording, inputs: ReadonlySet<GPUBuffer>): string {
 }
 
 let recording: Recording | undefined;
+/** While the recording copies its GPU inputs into its own buffers (the work's copies refuse it). */
+let copyingInputs = false;
 /** The live recordings' own buffers, and the buffers each reads without owning them. */
 const owners = new Map<GPUBuffer, CapturedWork>();
 const readers = new Map<GPUBuffer, Set<CapturedWork>>();
@@ -179,7 +191,9 @@ function installHooks(backend: BackendInternals): void {
   tap(prototypes.pass, 'dispatchWorkgroups', (x: number, y = 1, z = 1) => {
     recording?.commands.push({ kind: 'dispatch', x, y, z });
   });
-  tap(prototypes.encoder, 'copyBufferToBuffer', () => refuse('it copies between buffers'));
+  tap(prototypes.encoder, 'copyBufferToBuffer', () => {
+    if (!copyingInputs) refuse('it copies between buffers');
+  });
   tap(prototypes.buffer, 'mapAsync', () => refuse('it reads back to the CPU'));
   tap(device.queue, 'writeBuffer', (buffer: GPUBuffer, _offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset?: number, size?: number) => {
     if (recording === undefined) return;
@@ -193,6 +207,13 @@ function flush(backend: BackendInternals): void {
   if (backend.commandEncoder === null) return;
   backend.endComputePassEncoder();
   backend.submitQueue();
+}
+
+/** The GPU buffer of a tensor, uploaded first if its data is still on the CPU. */
+function gpuBufferOf(backend: BackendInternals, tensor: tf.Tensor): GPUBuffer {
+  if (tensor.dtype !== 'float32') throw new RangeError(`a GPU input must be float32, got ${tensor.dtype}`);
+  backend.uploadToGPU(tensor.dataId);
+  return backend.tensorMap.get(tensor.dataId).resource!;
 }
 
 function webgpuInternals(): BackendInternals {
@@ -241,18 +262,23 @@ export class CapturedWork {
    * @throws {Error} when the recording is void, {@link invalid} says why.
    * @throws {RangeError} when an input's size differs from the recorded one.
    */
-  replay(values: readonly Float32Array[]): tf.Tensor[] {
+  replay(inputs: readonly ReplayInput[]): tf.Tensor[] {
     if (this.voided !== undefined) throw new Error(`the captured work cannot run again: ${this.voided}`);
     if (tf.backend() !== (this.backend as unknown)) throw new Error('the captured work runs on the webgpu backend it was recorded on');
-    if (values.length !== this.inputBuffers.length) throw new RangeError(`${this.inputBuffers.length} inputs were recorded, got ${values.length}`);
-    for (const [i, input] of values.entries()) {
-      if (input.length !== this.inputSizes[i]) throw new RangeError(`input ${i} was recorded with ${this.inputSizes[i]} values, got ${input.length}`);
+    if (inputs.length !== this.inputBuffers.length) throw new RangeError(`${this.inputBuffers.length} inputs were recorded, got ${inputs.length}`);
+    for (const [i, input] of inputs.entries()) {
+      const size = input instanceof Float32Array ? input.length : input.size;
+      if (size !== this.inputSizes[i]) throw new RangeError(`input ${i} was recorded with ${this.inputSizes[i]} values, got ${size}`);
     }
     const { device, queue } = this.backend;
     // work tfjs recorded earlier goes first
     flush(this.backend);
-    for (const [i, input] of values.entries()) queue.writeBuffer(this.inputBuffers[i]!, 0, input.buffer, input.byteOffset, input.byteLength);
     const encoder = device.createCommandEncoder();
+    for (const [i, input] of inputs.entries()) {
+      const target = this.inputBuffers[i]!;
+      if (input instanceof Float32Array) queue.writeBuffer(target, 0, input.buffer, input.byteOffset, input.byteLength);
+      else encoder.copyBufferToBuffer(gpuBufferOf(this.backend, input), 0, target, 0, input.size * 4);
+    }
     const pass = encoder.beginComputePass();
     for (const command of this.commands) {
       if (command.kind === 'pipeline') pass.setPipeline(command.pipeline);
@@ -266,9 +292,11 @@ export class CapturedWork {
     return this.outputs;
   }
 
-  /** Frees the outputs and every buffer the recording made. */
+  /** Frees the outputs and every buffer the recording made (after submitting what tfjs has recorded). */
   dispose(): void {
     this.invalidate('it was disposed');
+    // work tfjs has recorded may read these buffers: submitted before they are destroyed
+    flush(this.backend);
     tf.dispose(this.outputs);
     for (const buffer of this.owned) {
       owners.delete(buffer);
@@ -305,8 +333,22 @@ export function captureWork(
   let outputs: tf.Tensor[];
   let inputBuffers: GPUBuffer[];
   try {
-    const tensors = inputs.map(({ values, shape }) => deviceTensor(values, shape));
+    const tensors = inputs.map((input) =>
+      'tensor' in input ? deviceTensor(new Float32Array(input.tensor.size), input.tensor.shape) : deviceTensor(input.values, input.shape),
+    );
     inputBuffers = tensors.map((tensor) => backend.tensorMap.get(tensor.dataId).resource!);
+    copyingInputs = true;
+    try {
+      for (const [i, input] of inputs.entries()) {
+        if (!('tensor' in input)) continue;
+        const source = gpuBufferOf(backend, input.tensor);
+        backend.ensureCommandEncoderReady();
+        backend.endComputePassEncoder();
+        backend.commandEncoder!.copyBufferToBuffer(source, 0, inputBuffers[i]!, 0, input.tensor.size * 4);
+      }
+    } finally {
+      copyingInputs = false;
+    }
     outputs = tf.tidy(() => work(tensors));
     tf.dispose(tensors);
     flush(backend);
@@ -334,7 +376,7 @@ export function captureWork(
   const captured = new CapturedWork(
     backend,
     inputBuffers,
-    inputs.map(({ values }) => values.length),
+    inputs.map((input) => ('tensor' in input ? input.tensor.size : input.values.length)),
     record.commands,
     record.owned,
     read,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type CapturedWork, captureWork, type WorkInput } from './captured-work.js';
+import { type CapturedWork, captureWork, inputShape, type WorkInput } from './captured-work.js';
 import { deviceTensor } from './device-tensor.js';
 
 /*
@@ -52,17 +52,28 @@ export class ReplayedWork {
   run(inputs: readonly WorkInput[]): WorkRun {
     this.runs += 1;
     if (this.gaveUpBecause !== undefined || tf.getBackend() !== 'webgpu') {
-      // the last candidate's outputs were the previous run's, released by now
+      const run = this.opByOp(inputs);
+      // the last candidate's outputs were the previous run's, and may have been this one's inputs
       this.candidate?.work.dispose();
       this.candidate = undefined;
-      return this.opByOp(inputs);
+      return run;
     }
-    const shape = inputs.map((input) => input.shape.join('×')).join(', ');
-    this.confirmed = this.stillHolds(this.confirmed, shape);
-    this.candidate = this.stillHolds(this.candidate, shape);
+    const shape = inputs.map((input) => inputShape(input).join('×')).join(', ');
+    // freed after this run has read its inputs, which may be a void recording's outputs
+    const stale: CapturedWork[] = [];
+    this.confirmed = this.stillHolds(this.confirmed, shape, stale);
+    this.candidate = this.stillHolds(this.candidate, shape, stale);
+    try {
+      return this.recordOrReplay(inputs, shape, stale);
+    } finally {
+      for (const work of stale) work.dispose();
+    }
+  }
+
+  private recordOrReplay(inputs: readonly WorkInput[], shape: string, stale: CapturedWork[]): WorkRun {
     if (this.confirmed !== undefined) {
       this.replays += 1;
-      return { outputs: this.confirmed.work.replay(inputs.map((input) => input.values)), release: () => undefined };
+      return { outputs: this.confirmed.work.replay(inputs.map((input) => ('tensor' in input ? input.tensor : input.values))), release: () => undefined };
     }
     const { outputs, captured, refused } = captureWork(inputs, this.work);
     if (captured === undefined) {
@@ -73,12 +84,12 @@ export class ReplayedWork {
     if (this.candidate === undefined) {
       this.candidate = recorded;
     } else if (this.candidate.work.trace === captured.trace) {
-      this.candidate.work.dispose();
+      stale.push(this.candidate.work);
       this.candidate = undefined;
       this.confirmed = recorded;
       this.failures = 0;
     } else {
-      this.candidate.work.dispose();
+      stale.push(this.candidate.work);
       this.candidate = recorded;
       this.fail('two recordings of the same work differ: it takes a value that changes from run to run from outside its inputs');
     }
@@ -94,16 +105,16 @@ export class ReplayedWork {
   }
 
   private opByOp(inputs: readonly WorkInput[]): WorkRun {
-    const outputs = tf.tidy(() => this.work(inputs.map(({ values, shape }) => deviceTensor(values, shape))));
+    const outputs = tf.tidy(() => this.work(inputs.map((input) => ('tensor' in input ? input.tensor : deviceTensor(input.values, input.shape)))));
     return { outputs, release: () => tf.dispose(outputs) };
   }
 
   /** The recording, or undefined (disposed) when it is void or was made for other shapes. */
-  private stillHolds(recorded: { shape: string; work: CapturedWork } | undefined, shape: string) {
+  private stillHolds(recorded: { shape: string; work: CapturedWork } | undefined, shape: string, stale: CapturedWork[]) {
     if (recorded === undefined) return undefined;
     const why = recorded.shape !== shape ? `the shapes changed from ${recorded.shape} to ${shape}` : recorded.work.invalid;
     if (why === undefined) return recorded;
-    recorded.work.dispose();
+    stale.push(recorded.work);
     this.lastFailure = `recorded anew: ${why}`;
     return undefined;
   }

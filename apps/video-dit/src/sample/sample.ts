@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
+import { deviceTensor, ReplayedWork } from '../backend/index.js';
 import { type Config, resolveSampling, type SampleOverrides, samplingShift } from '../config/index.js';
 import { standardNormals } from '../data/index.js';
 import { type ClipShape, writeContactSheet, writeGif } from '../media/index.js';
@@ -66,37 +67,61 @@ export async function sampleClips(model: Dit, options: SampleOptions): Promise<F
   const clipSize = config.frames * config.height * config.width * config.channels;
   const rng = createRng(seed);
   const batchSize = options.batchSize ?? 16;
+  // On webgpu each kind of step replays one recorded forward pass and update; every number that
+  // changes from step to step is an input, x (on the GPU) among them.
+  const eulerStep = new ReplayedWork(([x, t, dt]) => {
+    const v = ditForwardTokens(model, x as tf.Tensor3D, t as tf.Tensor1D);
+    // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
+    return [tf.add(x!, tf.mul(v, dt!))];
+  });
+  // [1 − t0, t0, t1, 1 − t1, √(1 − η²), η]
+  const renoisedStep = new ReplayedWork(([x, t, fresh, c]) => {
+    const v = ditForwardTokens(model, x as tf.Tensor3D, t as tf.Tensor1D);
+    const at = (k: number) => tf.slice(c!, [k], [1]);
+    const x1 = tf.add(x!, tf.mul(v, at(0)));
+    const x0 = tf.sub(x!, tf.mul(v, at(1)));
+    const renoised = tf.add(tf.mul(x0, at(4)), tf.mul(fresh!, at(5)));
+    return [tf.add(tf.mul(x1, at(2)), tf.mul(renoised, at(3)))];
+  });
   const clips: Float32Array[] = [];
-  for (let start = 0; start < count; start += batchSize) {
-    const b = Math.min(batchSize, count - start);
-    // The whole integration runs on tokens (noise is independent per value, so its layout is free); unpatchify once at the end.
-    const noise = standardNormals(rng, b * clipSize);
-    let x = tf.tensor3d(noise, [b, tokenCount(config), patchDim(config)]);
-    for (let i = 0; i < steps; i++) {
-      const t0 = times[i]!;
-      const t1 = times[i + 1]!;
-      const fresh = eta > 0 && i < steps - 1 ? standardNormals(rng, noise.length) : undefined;
-      const next = tf.tidy(() => {
-        const v = ditForwardTokens(model, x, tf.fill([b], t0) as tf.Tensor1D);
-        // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
-        if (fresh === undefined) return tf.add(x, tf.mul(v, t1 - t0));
-        const x1 = tf.add(x, tf.mul(v, 1 - t0));
-        const x0 = tf.sub(x, tf.mul(v, t0));
-        const renoised = tf.add(tf.mul(x0, Math.sqrt(1 - eta * eta)), tf.mul(tf.tensor(fresh, x.shape), eta));
-        return tf.add(tf.mul(x1, t1), tf.mul(renoised, 1 - t1));
-      });
-      x.dispose();
-      x = next as tf.Tensor3D;
+  try {
+    for (let start = 0; start < count; start += batchSize) {
+      const b = Math.min(batchSize, count - start);
+      // The whole integration runs on tokens (noise is independent per value, so its layout is free); unpatchify once at the end.
+      const shape = [b, tokenCount(config), patchDim(config)];
+      const noise = standardNormals(rng, b * clipSize);
+      let x = deviceTensor(noise, shape);
+      let release = () => x.dispose();
+      for (let i = 0; i < steps; i++) {
+        const t0 = times[i]!;
+        const t1 = times[i + 1]!;
+        const t = { values: new Float32Array(b).fill(t0), shape: [b] };
+        const run =
+          eta > 0 && i < steps - 1
+            ? renoisedStep.run([
+                { tensor: x },
+                t,
+                { values: standardNormals(rng, noise.length), shape },
+                { values: Float32Array.of(1 - t0, t0, t1, 1 - t1, Math.sqrt(1 - eta * eta), eta), shape: [6] },
+              ])
+            : eulerStep.run([{ tensor: x }, t, { values: Float32Array.of(t1 - t0), shape: [1] }]);
+        release();
+        x = run.outputs[0]!;
+        release = run.release;
+      }
+      const pixels = unpatchify(x as tf.Tensor3D, config);
+      release();
+      let values: Float32Array;
+      try {
+        values = (await pixels.data()) as Float32Array;
+      } finally {
+        pixels.dispose();
+      }
+      for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
     }
-    const pixels = unpatchify(x, config);
-    x.dispose();
-    let values: Float32Array;
-    try {
-      values = (await pixels.data()) as Float32Array;
-    } finally {
-      pixels.dispose();
-    }
-    for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
+  } finally {
+    eulerStep.dispose();
+    renoisedStep.dispose();
   }
   return clips;
 }
