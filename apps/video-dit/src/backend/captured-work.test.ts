@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type CapturedWork, captureWork } from './captured-work.js';
 import { deviceTensor } from './device-tensor.js';
+import type { GpuUncapturedError } from './errors.js';
 import { initBackend } from './init-backend.js';
 import { countWork } from './work-counters.js';
 
@@ -92,4 +93,23 @@ describe.runIf(process.env.VK_DRIVER_FILES)('captureWork on webgpu', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect((tf.memory() as unknown as { numBytesInGPU: number }).numBytesInGPU).toBe(bytes);
   });
+
+  test('a replay the GPU rejects still reports its uncaptured error', async () => {
+    const errors: GpuUncapturedError[] = [];
+    await initBackend('webgpu', { onGpuError: (error) => errors.push(error) });
+    const w = variableOnGpu([8, 4], 1);
+    const b = onGpu([4], 2);
+    const { captured } = captureWork([{ values: values(2 * 8, 3), shape: [2, 8] }], layer(w, b));
+    // the weight's buffer destroyed behind tfjs's back: the replay's submit uses a destroyed buffer
+    const backend = tf.backend() as unknown as { tensorMap: { get(id: tf.DataId): { resource: GPUBuffer } }; device: GPUDevice };
+    backend.tensorMap.get(w.dataId).resource.destroy();
+    captured!.replay([values(16, 4)]);
+    await backend.device.queue.onSubmittedWorkDone();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors.map((error) => error.message).join('\n')).toMatch(/uncaptured WebGPU/);
+    captured!.dispose();
+    // the last test of the file: its destroyed buffer goes back to a pool no later test uses
+    tf.dispose([w, b]);
+  });
 });
+
