@@ -99,7 +99,8 @@ export class WebGpuAdamW {
     const backend = tf.backend() as unknown as BackendInternals;
     const values = [s.gradScale, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.learningRate, s.emaDecay, 1 - s.emaDecay, s.weightDecay];
     this.device.queue.writeBuffer(this.stepUniform, 0, Float32Array.from(values));
-    const bindGroups = weights.map((weight, w) => this.bindGroupOf(backend, weight, w));
+    const written: { values: unknown }[] = [];
+    const bindGroups = weights.map((weight, w) => this.bindGroupOf(backend, weight, w, written));
     backend.ensureCommandEncoderReady();
     backend.endComputePassEncoder();
     const pass = backend.commandEncoder.beginComputePass();
@@ -113,21 +114,29 @@ export class WebGpuAdamW {
     // Submitted now: tfjs may hand the gradients' buffers to a later queue.writeBuffer, which the
     // queue would run before a command buffer still waiting to be submitted.
     backend.submitQueue();
-    for (const { p, m, v, ema } of weights) for (const variable of [p, m, v, ema]) backend.tensorMap.get(variable.dataId).values = null;
+    // a copy tfjs kept on the CPU from an earlier read is stale now
+    for (const data of written) data.values = null;
   }
 
-  private bindGroupOf(backend: BackendInternals, weight: InPlaceWeight, w: number): GPUBindGroup {
-    for (const variable of [weight.p, weight.m, weight.v, weight.ema]) {
-      if (backend.tensorMap.get(variable.dataId).refCount > 1) {
+  /** The weight's bind group, its buffers looked up once; the data of what it writes goes to `written`. */
+  private bindGroupOf(backend: BackendInternals, weight: InPlaceWeight, w: number, written: { values: unknown }[]): GPUBindGroup {
+    const buffers: GPUBuffer[] = [];
+    for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
+      let data = backend.tensorMap.get(tensor.dataId);
+      if (tensor !== weight.g && data.refCount > 1) {
+        const variable = tensor as tf.Variable;
         const copy = tf.tidy(() => tf.add(variable, tf.zerosLike(variable)));
         variable.assign(copy);
         copy.dispose();
+        data = backend.tensorMap.get(variable.dataId);
       }
+      if (data.resource == null) {
+        backend.uploadToGPU(tensor.dataId);
+        data = backend.tensorMap.get(tensor.dataId);
+      }
+      buffers.push(data.resource!);
+      if (tensor !== weight.g) written.push(data);
     }
-    const buffers = [weight.p, weight.g, weight.m, weight.v, weight.ema].map((tensor) => {
-      backend.uploadToGPU(tensor.dataId);
-      return backend.tensorMap.get(tensor.dataId).resource!;
-    });
     const kept = this.bindings[w];
     if (kept?.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
     this.weightUniforms[w] ??= this.weightUniform(weight);
