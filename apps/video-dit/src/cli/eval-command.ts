@@ -27,7 +27,8 @@ async function evaluate(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const dir = flags.run ?? DEFAULT_RUN;
   const config = await readRunConfig(dir);
   await startBackend(flags.backend ?? config.backend);
-  const { ema, step } = await loadRunEma(dir, config);
+  const { ema, step, skipped } = await loadRunEma(dir, config);
+  for (const why of skipped) console.log(`passed over a damaged checkpoint: ${why}`);
   try {
     const report = await evaluateRun(dir, config, ema, step, sampleOptionsFor(config, overrides));
     for (const line of describeEvalReport(report, displayPath(dir))) console.log(line);

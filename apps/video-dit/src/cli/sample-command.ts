@@ -25,7 +25,8 @@ async function sample(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const dir = flags.run ?? DEFAULT_RUN;
   const config = await readRunConfig(dir);
   await startBackend(flags.backend ?? config.backend);
-  const { ema, step } = await loadRunEma(dir, config);
+  const { ema, step, skipped } = await loadRunEma(dir, config);
+  for (const why of skipped) console.log(`passed over a damaged checkpoint: ${why}`);
   try {
     const sampling = sampleOptionsFor(config, overrides);
     const written = await sampleToFolder(flags.out ?? join(dir, 'samples'), ema, sampling);

@@ -118,7 +118,7 @@ async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const progress = trainingProgress(config.train.steps, memory);
   let trained: Awaited<ReturnType<typeof trainToFolder>>;
   try {
-    trained = await trainToFolder(config, { resume, fresh, onStep: progress.onStep, onMetrics: progress.onMetrics });
+    trained = await trainToFolder(config, { resume, fresh, onStep: progress.onStep, onMetrics: progress.onMetrics, onNote: (line) => console.log(`  ${line}`) });
   } finally {
     progress.stop();
   }

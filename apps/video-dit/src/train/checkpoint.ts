@@ -1,6 +1,12 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+
+/** A checkpoint that cannot be read back as written: damaged, truncated or not ours. */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
 
 /** Identifies our checkpoint manifests. */
 export const CHECKPOINT_FORMAT = 'flowdit-video-dit-checkpoint';
@@ -24,6 +30,8 @@ export interface CheckpointManifest {
   tensors: { group: TensorGroup; name: string; shape: number[]; offset: number; length: number }[];
   /** Size of tensors.bin in bytes. */
   bytes: number;
+  /** SHA-256 of tensors.bin, hex (checkpoints written before it existed have none). */
+  sha256?: string;
 }
 
 /** What a checkpoint restores. */
@@ -88,20 +96,95 @@ export async function saveCheckpoint(
     config: data.config,
     tensors: entries,
     bytes: flat.byteLength,
+    sha256: sha256Of(new Uint8Array(flat.buffer)),
   };
   const final = join(dir, stepDirName(data.step));
   const temporary = join(dir, `.${stepDirName(data.step)}.tmp-${process.pid}`);
+  await removeStaleTemporaries(dir);
   await rm(temporary, { recursive: true, force: true });
   await mkdir(temporary);
-  await writeFile(join(temporary, 'tensors.bin'), new Uint8Array(flat.buffer));
-  await writeFile(join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-  await rm(final, { recursive: true, force: true });
-  await rename(temporary, final);
+  try {
+    await writeDurably(join(temporary, 'tensors.bin'), new Uint8Array(flat.buffer));
+    await writeDurably(join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+    await syncFolder(temporary);
+    await rm(final, { recursive: true, force: true });
+    await rename(temporary, final);
+    await syncFolder(dir);
+  } catch (error) {
+    // a full disk: what was written goes, so that freeing space is enough
+    await rm(temporary, { recursive: true, force: true });
+    throw error;
+  }
   const steps = await checkpointSteps(dir);
   for (const old of steps.slice(0, Math.max(0, steps.length - keep))) {
     await rm(join(dir, stepDirName(old)), { recursive: true, force: true });
   }
   return final;
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes a file and flushes it to the disk before returning. */
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** Flushes a folder's entries (a rename into it) to the disk. */
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
+const TEMPORARY_DIR = /^\.step-\d+\.tmp-(\d+)$/;
+
+/**
+ * Whether a process with this pid runs (one we may not signal still runs).
+ * @param pid - the process id.
+ * @returns true while it runs.
+ */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary folders of checkpoint writes whose process is gone (killed mid-write).
+ * @param dir - the checkpoint folder.
+ * @returns the folders removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMPORARY_DIR.exec(name);
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && processRuns(pid)) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /**
@@ -145,16 +228,31 @@ export async function latestCheckpoint(dir: string): Promise<string | undefined>
  * Reads a checkpoint folder written by {@link saveCheckpoint}.
  * @param path - the `step-NNNNNNNN` folder.
  * @returns its data; the tensors are new and owned by the caller.
- * @throws Error when the manifest is not ours or the binary file has the wrong size.
+ * @throws {CheckpointError} when the manifest cannot be read or is not ours, or the binary file has
+ *   the wrong size or checksum.
  */
 export async function loadCheckpoint(path: string): Promise<CheckpointData> {
-  const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as CheckpointManifest;
-  if (manifest.format !== CHECKPOINT_FORMAT || manifest.version !== CHECKPOINT_VERSION) {
-    throw new Error(`${path} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} checkpoint`);
+  const manifestPath = join(path, 'manifest.json');
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as CheckpointManifest;
+  } catch (error) {
+    throw new CheckpointError(`${manifestPath} cannot be read: ${(error as Error).message}`);
   }
-  const bytes = await readFile(join(path, 'tensors.bin'));
+  if (manifest.format !== CHECKPOINT_FORMAT || manifest.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`${path} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} checkpoint`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(path, 'tensors.bin'));
+  } catch (error) {
+    throw new CheckpointError(`${path}/tensors.bin cannot be read: ${(error as Error).message}`);
+  }
   if (bytes.byteLength !== manifest.bytes) {
-    throw new Error(`${path}/tensors.bin has ${bytes.byteLength} bytes, the manifest says ${manifest.bytes}`);
+    throw new CheckpointError(`${path}/tensors.bin has ${bytes.byteLength} bytes, the manifest says ${manifest.bytes}`);
+  }
+  if (manifest.sha256 !== undefined && sha256Of(bytes) !== manifest.sha256) {
+    throw new CheckpointError(`${path}/tensors.bin is damaged: its SHA-256 is not the one its manifest recorded`);
   }
   const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const tensors: CheckpointData['tensors'] = { params: new Map(), ema: new Map(), 'adam.m': new Map(), 'adam.v': new Map() };
@@ -168,4 +266,24 @@ export async function loadCheckpoint(path: string): Promise<CheckpointData> {
     config: manifest.config,
     tensors,
   };
+}
+
+/**
+ * The newest checkpoint of a folder that reads back intact, trying older ones past damaged ones.
+ * @param dir - the checkpoint folder.
+ * @returns its path and data (tensors owned by the caller), and what was skipped and why; undefined
+ *   data when none reads back.
+ */
+export async function loadNewestIntactCheckpoint(dir: string): Promise<{ path?: string; data?: CheckpointData; skipped: string[] }> {
+  const skipped: string[] = [];
+  for (const step of (await checkpointSteps(dir)).reverse()) {
+    const path = join(dir, stepDirName(step));
+    try {
+      return { path, data: await loadCheckpoint(path), skipped };
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      skipped.push(error.message);
+    }
+  }
+  return { skipped };
 }

@@ -4,7 +4,7 @@ import { type Config, resolveConfig } from '../config/index.js';
 import type { ValidationResult } from '../eval/index.js';
 import { writeLineChart } from '../media/index.js';
 import { assignParams, createDit, type Dit, disposeDit } from '../model/index.js';
-import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { loadNewestIntactCheckpoint } from './checkpoint.js';
 
 /** One line of `metrics.jsonl`. */
 export type MetricsLine =
@@ -38,21 +38,29 @@ export function runFolder(dir: string): RunFolder {
 }
 
 /**
- * Reads `metrics.jsonl`.
+ * Reads `metrics.jsonl`. A torn last line (what a full disk or a kill mid-write leaves) is dropped.
  * @param path - the file.
- * @returns its lines (none if it does not exist).
+ * @returns its lines (none if it does not exist), and whether a torn last line was dropped.
+ * @throws {Error} naming the file and line when a line before the last does not parse.
  */
-export async function readMetrics(path: string): Promise<MetricsLine[]> {
+export async function readMetrics(path: string): Promise<{ lines: MetricsLine[]; tornLastLine: boolean }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return [];
+    return { lines: [], tornLastLine: false };
   }
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as MetricsLine);
+  const rows = text.split('\n').filter((line) => line.trim() !== '');
+  const lines: MetricsLine[] = [];
+  for (const [i, row] of rows.entries()) {
+    try {
+      lines.push(JSON.parse(row) as MetricsLine);
+    } catch (error) {
+      if (i === rows.length - 1 && !text.endsWith('\n')) return { lines, tornLastLine: true };
+      throw new Error(`${path} line ${i + 1} is not a metrics line: ${(error as Error).message}`);
+    }
+  }
+  return { lines, tornLastLine: false };
 }
 
 /**
@@ -84,21 +92,30 @@ export async function readRunConfig(dir: string): Promise<Config> {
   } catch {
     throw new Error(`${dir} is not a run folder (no config.json); train one with 'video-dit train'`);
   }
-  const { resolved: _resolved, ...stored } = JSON.parse(text) as Config & { resolved?: unknown };
+  let parsed: Config & { resolved?: unknown };
+  try {
+    parsed = JSON.parse(text) as Config & { resolved?: unknown };
+  } catch (error) {
+    throw new Error(`${runFolder(dir).config} is not valid JSON: ${(error as Error).message}`);
+  }
+  const { resolved: _resolved, ...stored } = parsed;
   return resolveConfig([stored], runFolder(dir).config);
 }
 
 /**
- * Loads the EMA model of a finished (or interrupted) run's newest checkpoint, on the current backend.
+ * Loads the EMA model of a finished (or interrupted) run's newest intact checkpoint, on the
+ * current backend; a damaged newer one is passed over, and said so.
  * @param dir - the run folder (`runs/<name>`).
  * @param config - the run's configuration (see {@link readRunConfig}).
- * @returns the EMA model (the caller disposes it with `disposeDit`) and the checkpoint's step.
- * @throws {Error} when the folder has no checkpoint or it does not fit the model.
+ * @returns the EMA model (the caller disposes it with `disposeDit`), the checkpoint's step, and
+ *   the damaged checkpoints passed over (why, each).
+ * @throws {Error} when the folder has no intact checkpoint or it does not fit the model.
  */
-export async function loadRunEma(dir: string, config: Config): Promise<{ ema: Dit; step: number }> {
-  const checkpoint = await latestCheckpoint(runFolder(dir).checkpoints);
-  if (checkpoint === undefined) throw new Error(`${dir} has no checkpoint yet`);
-  const data = await loadCheckpoint(checkpoint);
+export async function loadRunEma(dir: string, config: Config): Promise<{ ema: Dit; step: number; skipped: string[] }> {
+  const { data, skipped } = await loadNewestIntactCheckpoint(runFolder(dir).checkpoints);
+  if (data === undefined) {
+    throw new Error(skipped.length === 0 ? `${dir} has no checkpoint yet` : `${dir} has no intact checkpoint: ${skipped.join('; ')}`);
+  }
   for (const group of ['params', 'adam.m', 'adam.v'] as const) for (const t of data.tensors[group].values()) t.dispose();
   const ema = createDit(config.model, 0);
   try {
@@ -107,5 +124,5 @@ export async function loadRunEma(dir: string, config: Config): Promise<{ ema: Di
     disposeDit(ema);
     throw error;
   }
-  return { ema, step: data.step };
+  return { ema, step: data.step, skipped };
 }

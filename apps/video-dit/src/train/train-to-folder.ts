@@ -1,10 +1,10 @@
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/index.js';
 import { validationLoss } from '../eval/index.js';
 import { tokenCount } from '../model/index.js';
-import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { latestCheckpoint, loadNewestIntactCheckpoint, processRuns, removeStaleTemporaries } from './checkpoint.js';
 import { type MetricsLine, type RunFolder, readMetrics, runFolder, writeLossCurve } from './run-folder.js';
 import { NonFiniteLossError, type StepResult, Trainer } from './trainer.js';
 
@@ -18,6 +18,64 @@ export interface TrainOptions {
   onStep?: (result: StepResult, stepsPerSecond: number) => void;
   /** Called with each metrics line as it is written. */
   onMetrics?: (line: MetricsLine) => void;
+  /** Called with what the run found and did to its folder (the checkpoint it resumes from, leftovers removed). */
+  onNote?: (line: string) => void;
+}
+
+/**
+ * Deletes a run folder for `--fresh`, only when it is one: absent, empty, or holding this app's
+ * `config.json`; never a folder that is something else (a typo's parent, another tool's).
+ */
+async function removeRunFolder(folder: RunFolder): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder.dir);
+  } catch {
+    return;
+  }
+  if (names.length === 0) return;
+  let config: unknown;
+  try {
+    config = JSON.parse(await readFile(folder.config, 'utf8'));
+  } catch {
+    config = undefined;
+  }
+  const isRun = typeof config === 'object' && config !== null && 'model' in config && 'train' in config;
+  if (!isRun) throw new Error(`--fresh would delete ${folder.dir}, which is not a run folder of video-dit (no run config.json): refusing`);
+  await rm(folder.dir, { recursive: true, force: true });
+}
+
+/**
+ * Takes the run's lock (`<run>/lock`, the pid inside): one process writes a run at a time. A lock
+ * whose process is gone is taken over.
+ * @returns a function that releases it.
+ * @throws {Error} naming the holder when another live process holds it.
+ */
+async function lockRun(folder: RunFolder, note: (line: string) => void): Promise<() => Promise<void>> {
+  const path = join(folder.dir, 'lock');
+  for (;;) {
+    try {
+      const file = await open(path, 'wx');
+      await file.writeFile(`${process.pid}\n`);
+      await file.close();
+      return () => rm(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processRuns(holder)) {
+      throw new Error(`${folder.dir} is being trained by process ${holder} (its lock file ${path}); wait for it or stop it`);
+    }
+    note(`took over ${path}: its process ${Number.isInteger(holder) && holder > 0 ? holder : '(unnamed)'} is gone`);
+    await rm(path, { force: true });
+  }
+}
+
+/** Writes a file whole or not at all: through a temporary file renamed over it. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, text);
+  await rename(temporary, path);
 }
 
 /**
@@ -32,27 +90,47 @@ export interface TrainOptions {
  */
 export async function trainToFolder(config: Config, options: TrainOptions = {}): Promise<{ trainer: Trainer; folder: RunFolder }> {
   const folder = runFolder(join(config.outDir, config.name));
-  if (options.fresh === true) await rm(folder.dir, { recursive: true, force: true });
+  const note = options.onNote ?? (() => undefined);
+  if (options.resume === true) {
+    const exists = await stat(folder.dir).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) throw new Error(`--resume: there is no run ${folder.dir} (check --name and --out)`);
+  } else if (options.fresh === true) {
+    await removeRunFolder(folder);
+  }
   await mkdir(folder.dir, { recursive: true });
+  const unlock = await lockRun(folder, note);
   const trainer = new Trainer(config);
   try {
-    const checkpoint = await latestCheckpoint(folder.checkpoints);
+    for (const removed of await removeStaleTemporaries(folder.checkpoints)) note(`removed ${removed}, a checkpoint write a killed process left`);
     let metrics: MetricsLine[] = [];
-    if (checkpoint !== undefined && options.resume !== true) {
+    if (options.resume !== true && (await latestCheckpoint(folder.checkpoints)) !== undefined) {
       throw new Error(`${folder.dir} already holds checkpoints: pass --resume to continue it, or --fresh to start over`);
     }
-    if (checkpoint !== undefined) {
-      const data = await loadCheckpoint(checkpoint);
+    if (options.resume === true) {
+      const { path, data, skipped } = await loadNewestIntactCheckpoint(folder.checkpoints);
+      for (const why of skipped) note(`passed over a damaged checkpoint: ${why}`);
+      if (data === undefined) {
+        throw new Error(`--resume: ${folder.dir} has ${skipped.length === 0 ? 'no checkpoint' : 'no intact checkpoint'} to continue from`);
+      }
       const saved = data.config as Config;
-      if (JSON.stringify(saved.model) !== JSON.stringify(config.model)) {
+      const changed = Object.keys({ ...saved.model, ...config.model }).filter(
+        (key) => JSON.stringify((saved.model as Record<string, unknown>)[key]) !== JSON.stringify((config.model as Record<string, unknown>)[key]),
+      );
+      if (changed.length > 0) {
         for (const group of Object.values(data.tensors)) tf.dispose([...group.values()]);
-        throw new Error(`cannot resume ${checkpoint}: it was trained with model ${JSON.stringify(saved.model)}, not ${JSON.stringify(config.model)}`);
+        throw new Error(`cannot resume ${path}: it was trained with another model (${changed.map((key) => `model.${key}`).join(', ')} differ)`);
       }
       trainer.restore(data);
-      metrics = (await readMetrics(folder.metrics)).filter((m) => m.step <= trainer.step);
+      note(`resumed from ${path} at step ${trainer.step}`);
+      const read = await readMetrics(folder.metrics);
+      if (read.tornLastLine) note(`dropped a torn last line of ${folder.metrics}`);
+      metrics = read.lines.filter((m) => m.step <= trainer.step);
     }
-    await writeFile(folder.metrics, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
-    await writeFile(
+    await replaceFile(folder.metrics, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    await replaceFile(
       folder.config,
       `${JSON.stringify({ ...config, resolved: { trainingShift: trainer.shift, tokens: tokenCount(config.model) } }, null, 2)}\n`,
     );
@@ -111,5 +189,7 @@ export async function trainToFolder(config: Config, options: TrainOptions = {}):
   } catch (error) {
     trainer.dispose();
     throw error;
+  } finally {
+    await unlock();
   }
 }
