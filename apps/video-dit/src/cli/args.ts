@@ -110,10 +110,14 @@ export function parseFlags<O extends FlagSpecs>(command: string, args: string[],
  * @returns the number, or undefined.
  * @throws {UsageError} when the text is not a finite number.
  */
+/** A decimal number as a person writes one: digits, a point, an exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function numberFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  // decimal only: Number() also takes '0x10', '0b1' and '  16 '
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
+  if (!DECIMAL.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a decimal number, got '${value}'`);
   return n;
 }
 

@@ -74,7 +74,11 @@ describe('video-dit CLI', () => {
   test.each([
     [['trian'], /unknown command 'trian' \(did you mean 'train'\?\)/],
     [['train', '--stpes', '5'], /unknown flag '--stpes' \(did you mean '--steps'\?\)/],
-    [['train', '--steps', 'many'], /--steps must be a number, got 'many'/],
+    [['train', '--steps', 'many'], /--steps must be a decimal number, got 'many'/],
+    [['train', '--steps', '0x10'], /--steps must be a decimal number, got '0x10'/],
+    [['train', '--set', 'data.maxSpeed=1e308'], /'data.maxSpeed'/],
+    [['train', '--set', 'model.frames=1000000000'], /'model.frames'/],
+    [['train', '--set', 'model.height=2048', '--set', 'model.width=4096'], /'model.frames'.*at most 4194304/],
     [['train', '--steps=-3'], /'train.steps'/],
     [['train', '--set', 'model.hiden=3'], /unknown key 'model.hiden' \(did you mean 'model.hidden'\?\)/],
     [['train', '--backend', 'cuda'], /'backend'/],

@@ -6,28 +6,37 @@ import type { ModelConfig } from '../model/index.js';
 const positiveInt = z.number().int().positive();
 const axisTriple = z.tuple([positiveInt, positiveInt, positiveInt]);
 
-const modelSchema = z.strictObject({
-  frames: positiveInt,
-  height: positiveInt,
-  width: positiveInt,
+/** Pixels of one clip at most (frames·height·width): a batch of clips must fit in typed arrays. */
+export const MAX_CLIP_PIXELS = 2 ** 22;
+
+const modelSchema = z
+  .strictObject({
+  frames: positiveInt.max(1024),
+  height: positiveInt.max(4096),
+  width: positiveInt.max(4096),
   channels: z.literal(3),
   patch: axisTriple,
-  hidden: positiveInt,
-  depth: positiveInt,
-  heads: positiveInt,
+  hidden: positiveInt.max(65536),
+  depth: positiveInt.max(1024),
+  heads: positiveInt.max(1024),
   mlpRatio: z.number().positive().max(16),
-  timeFeatures: positiveInt,
+  timeFeatures: positiveInt.max(65536),
   ropeAxisDims: axisTriple.optional(),
   ropeTheta: z.number().positive(),
   prediction: z.enum(['x', 'velocity']),
-  headHidden: z.number().int().min(0),
-}) satisfies z.ZodType<ModelConfig>;
+  headHidden: z.number().int().min(0).max(65536),
+})
+  .refine((model) => model.frames * model.height * model.width <= MAX_CLIP_PIXELS, {
+    message: `a clip of model.frames × model.height × model.width pixels must have at most ${MAX_CLIP_PIXELS}`,
+    path: ['frames'],
+  }) satisfies z.ZodType<ModelConfig>;
 
 const dataSchema = z.strictObject({
   shapes: positiveInt.max(16),
   shapeKinds: z.array(z.enum(SHAPE_KINDS as [ShapeKind, ...ShapeKind[]])).min(1),
-  size: z.union([z.number().min(2), z.tuple([z.number().min(2), z.number().min(2)])]),
-  maxSpeed: z.number().min(0),
+  size: z.union([z.number().min(2).max(4096), z.tuple([z.number().min(2).max(4096), z.number().min(2).max(4096)])]),
+  /** Pixels a frame; past a frame's width the motion only wraps around walls (a loop per crossing). */
+  maxSpeed: z.number().min(0).max(256),
   background: z.enum(['plain', 'textured']),
   seed: z.number().int().min(0).max(0xffffffff),
   trainClips: positiveInt.max(2 ** 30),
