@@ -151,3 +151,18 @@ export function setOverrides(items: readonly string[]): Record<string, unknown> 
   }
   return root;
 }
+
+/** Training stopped by a signal, cleanly: the message says where and how to continue. */
+export class StoppedBySignalError extends Error {
+  override name = 'StoppedBySignalError';
+  /**
+   * @param message - where it stopped and how to resume.
+   * @param exitCode - 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+   */
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

@@ -71,6 +71,25 @@ describe('video-dit CLI', () => {
     expect((await readdir(join(dir, 'resumed', 'checkpoints'))).sort()).toEqual(['step-00000010', 'step-00000015']);
   }, 60_000);
 
+  test('SIGTERM ends training after the step under way with a checkpoint of it, says how to continue, and exits 143', async () => {
+    const args = ['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'signalled', '--steps', '5000'];
+    const running = invoke(args);
+    // the signal handlers are installed once the run has started: send it when a step is logged
+    for (let waited = 0; waited < 30_000; waited += 50) {
+      const metrics = await readFile(join(dir, 'signalled', 'metrics.jsonl'), 'utf8').catch(() => '');
+      if (metrics.includes('"step"')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    process.emit('SIGTERM', 'SIGTERM');
+    const result = await running;
+    expect(result.code).toBe(143);
+    const stopped = /stopped by SIGTERM at step (\d+) of 5000; checkpoint .*step-(\d+); continue with: video-dit train --preset tiny .* --resume$/.exec(result.err);
+    expect(stopped, result.err).not.toBeNull();
+    expect(Number(stopped![2])).toBe(Number(stopped![1]));
+    expect(await readdir(join(dir, 'signalled', 'checkpoints'))).toContain(`step-${stopped![1]!.padStart(8, '0')}`);
+    expect(process.listenerCount('SIGTERM')).toBe(0);
+  }, 60_000);
+
   test.each([
     [['trian'], /unknown command 'trian' \(did you mean 'train'\?\)/],
     [['train', '--stpes', '5'], /unknown flag '--stpes' \(did you mean '--steps'\?\)/],

@@ -1,6 +1,6 @@
 import { BackendUnavailableError } from '../backend/index.js';
 import { ConfigError, closestKey } from '../config/index.js';
-import { type Command, UsageError } from './args.js';
+import { type Command, StoppedBySignalError, UsageError } from './args.js';
 import { evalCommand } from './eval-command.js';
 import { plotTimestepsCommand } from './plot-timesteps-command.js';
 import { sampleCommand } from './sample-command.js';
@@ -48,6 +48,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof Error)) throw error;
     console.error(`video-dit${command === undefined ? '' : ` ${name}`}: ${error.message}`);
+    if (error instanceof StoppedBySignalError) return error.exitCode;
     const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof BackendUnavailableError;
     return usage ? 2 : 1;
   }

@@ -5,7 +5,7 @@ import { type Config, resolveConfig, trainingThreads } from '../config/index.js'
 import { describeValidation, validationLoss } from '../eval/index.js';
 import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
 import { trainToFolder } from '../train/index.js';
-import { command, type FlagSpecs, type FlagValues, numberFlag, setOverrides, UsageError } from './args.js';
+import { command, type FlagSpecs, type FlagValues, numberFlag, StoppedBySignalError, setOverrides, UsageError } from './args.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
 import { formatDuration, trainingProgress } from './progress.js';
@@ -104,6 +104,19 @@ function describeRun(config: Config, backend: BackendInfo): string[] {
   return lines;
 }
 
+/** The flags given, as arguments again, with `--resume` in place of `--fresh`. */
+function resumeArgs(flags: FlagValues<typeof FLAGS>): string[] {
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false || name === 'fresh' || name === 'resume' || name === 'help') continue;
+    for (const item of Array.isArray(value) ? value : [value]) args.push(item === true ? `--${name}` : `--${name} ${item}`);
+  }
+  return [...args, '--resume'];
+}
+
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
 /** Trains, checkpoints, then samples from the EMA model and reports the validation loss by timestep bucket. */
 async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const { config, resume, fresh } = await trainRequest(flags);
@@ -116,11 +129,42 @@ async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
     return bytes === undefined ? '' : ` | GPU memory ${(bytes / 2 ** 20).toFixed(1)} MiB`;
   };
   const progress = trainingProgress(config.train.steps, memory);
+  // A first SIGINT or SIGTERM ends training after the step under way, with a checkpoint of it; a
+  // second one stops at once.
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal !== undefined) {
+      progress.stop();
+      process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
+    }
+    stopSignal = signal;
+    progress.stop();
+    console.log(`${signal}: stopping after this step, with a checkpoint (${signal} again stops at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let trained: Awaited<ReturnType<typeof trainToFolder>>;
   try {
-    trained = await trainToFolder(config, { resume, fresh, onStep: progress.onStep, onMetrics: progress.onMetrics, onNote: (line) => console.log(`  ${line}`) });
+    trained = await trainToFolder(config, {
+      resume,
+      fresh,
+      onStep: progress.onStep,
+      onMetrics: progress.onMetrics,
+      onNote: (line) => console.log(`  ${line}`),
+      stopRequested: () => stopSignal !== undefined,
+    });
   } finally {
     progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (trained.stoppedAt !== undefined && stopSignal !== undefined) {
+    trained.trainer.dispose();
+    const again = ['video-dit train', ...resumeArgs(flags)].join(' ');
+    throw new StoppedBySignalError(
+      `stopped by ${stopSignal} at step ${trained.stoppedAt.step} of ${config.train.steps}; checkpoint ${displayPath(trained.stoppedAt.checkpoint)}; continue with: ${again}`,
+      SIGNAL_EXIT_CODES[stopSignal] ?? 1,
+    );
   }
   const { trainer, folder } = trained;
   try {

@@ -20,6 +20,8 @@ export interface TrainOptions {
   onMetrics?: (line: MetricsLine) => void;
   /** Called with what the run found and did to its folder (the checkpoint it resumes from, leftovers removed). */
   onNote?: (line: string) => void;
+  /** Asked after every step: true ends training there, with a checkpoint of that step. */
+  stopRequested?: () => boolean;
 }
 
 /**
@@ -84,11 +86,15 @@ async function replaceFile(path: string, text: string): Promise<void> {
  * curve. A NaN or infinite loss stops training before the update, keeping the last good checkpoint.
  * @param config - a resolved configuration.
  * @param options - resume, fresh start, callbacks.
- * @returns the trainer (model, EMA; the caller disposes it) and the run folder's files.
+ * @returns the trainer (model, EMA; the caller disposes it), the run folder's files, and where
+ *   training stopped when `stopRequested` ended it early.
  * @throws {Error} when the run folder already has checkpoints and neither `resume` nor `fresh` is
  *   set, or when `resume` finds a checkpoint of a different model; {@link NonFiniteLossError}.
  */
-export async function trainToFolder(config: Config, options: TrainOptions = {}): Promise<{ trainer: Trainer; folder: RunFolder }> {
+export async function trainToFolder(
+  config: Config,
+  options: TrainOptions = {},
+): Promise<{ trainer: Trainer; folder: RunFolder; stoppedAt?: { step: number; checkpoint: string } }> {
   const folder = runFolder(join(config.outDir, config.name));
   const note = options.onNote ?? (() => undefined);
   if (options.resume === true) {
@@ -182,7 +188,13 @@ export async function trainToFolder(config: Config, options: TrainOptions = {}):
         const validation = await validationLoss(trainer.ema, trainer.data, { clips: config.data.validationClips });
         await write({ kind: 'validation', step: trainer.step, loss: validation.loss, buckets: validation.buckets });
       }
-      if (trainer.step % checkpointEvery === 0 || trainer.step === steps) await trainer.saveCheckpoint(folder.checkpoints);
+      const checkpointed = trainer.step % checkpointEvery === 0 || trainer.step === steps;
+      if (checkpointed) await trainer.saveCheckpoint(folder.checkpoints);
+      if (trainer.step < steps && options.stopRequested?.() === true) {
+        const checkpoint = checkpointed ? (await latestCheckpoint(folder.checkpoints))! : await trainer.saveCheckpoint(folder.checkpoints);
+        await writeLossCurve(metrics, folder.lossCurve);
+        return { trainer, folder, stoppedAt: { step: trainer.step, checkpoint } };
+      }
     }
     await writeLossCurve(metrics, folder.lossCurve);
     return { trainer, folder };
