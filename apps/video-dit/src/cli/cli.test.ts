@@ -69,6 +69,17 @@ describe('video-dit CLI', () => {
     const metrics = (await readFile(join(dir, 'resumed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics.map((m) => m.step)).toEqual([5, 10, 15]);
     expect((await readdir(join(dir, 'resumed', 'checkpoints'))).sort()).toEqual(['step-00000010', 'step-00000015']);
+    // the run's own config, without its flags: only how long it runs changes, and that is said
+    const bare = ['train', '--out', dir, '--name', 'resumed', '--resume'];
+    const longer = await invoke([...bare, '--steps', '20']);
+    expect(longer.err).toBe('');
+    expect(longer.out).toMatch(/resume changes train\.steps: 15 → 20/);
+    expect(longer.out).toMatch(/resumed from .*step-00000015 at step 15/);
+    expect(longer.out).toMatch(/trained to step 20/);
+    const changed = await invoke([...bare, '--steps', '25', '--set', 'model.depth=7', '--lr', '0.5']);
+    expect(changed.code).toBe(2);
+    expect(changed.err).toMatch(/these would change: .*model\.depth \(run \d+, now 7\).*train\.learningRate/);
+    expect((await invoke([...bare, '--preset', 'small'])).err).toMatch(/trained from preset tiny, not small/);
   }, 60_000);
 
   test('SIGTERM ends training after the step under way with a checkpoint of it, says how to continue, and exits 143', async () => {

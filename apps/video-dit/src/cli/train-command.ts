@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { BackendInfo } from '../backend/index.js';
 import { type Config, resolveConfig, trainingThreads } from '../config/index.js';
 import { describeValidation, validationLoss } from '../eval/index.js';
 import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
-import { trainToFolder } from '../train/index.js';
+import { readRunConfig, trainToFolder } from '../train/index.js';
 import { command, type FlagSpecs, type FlagValues, numberFlag, StoppedBySignalError, setOverrides, UsageError } from './args.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
@@ -75,7 +76,53 @@ async function trainRequest(flags: FlagValues<typeof FLAGS>): Promise<{ config: 
   );
   layers.push(setOverrides(flags.set ?? []));
   if (flags.resume === true && flags.fresh === true) throw new UsageError('--resume and --fresh exclude each other');
-  return { config: resolveConfig(layers, source), resume: flags.resume === true, fresh: flags.fresh === true };
+  const config = resolveConfig(layers, source);
+  if (flags.resume !== true) return { config, resume: false, fresh: flags.fresh === true };
+  return { config: await resumedConfig(config, layers, source), resume: true, fresh: false };
+}
+
+/** What a resume may change of a run's configuration: how long and where it runs, not what it computes. */
+const CHANGEABLE_ON_RESUME = ['backend', 'train.steps', 'train.logEvery', 'train.checkpointEvery', 'train.keepCheckpoints', 'train.validateEvery', 'train.threads', 'train.capture'];
+
+/** Every leaf of a configuration, by its dotted key. */
+function leaves(value: unknown, prefix = ''): Map<string, string> {
+  const found = new Map<string, string>();
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value)) for (const [path, leaf] of leaves(inner, prefix === '' ? key : `${prefix}.${key}`)) found.set(path, leaf);
+  } else {
+    found.set(prefix, JSON.stringify(value));
+  }
+  return found;
+}
+
+/**
+ * A resumed run's configuration: the run's own, with only what the flags may change on a resume
+ * taken from them (said in the run's first lines).
+ * @throws {UsageError} naming each key the flags would change that a resume must keep.
+ */
+async function resumedConfig(fromFlags: Config, layers: unknown[], source: string): Promise<Config> {
+  let stored: Config;
+  try {
+    stored = await readRunConfig(join(fromFlags.outDir, fromFlags.name));
+  } catch {
+    // no run there: training says so
+    return fromFlags;
+  }
+  const flagLayers = layers.filter((layer) => !(typeof layer === 'object' && layer !== null && 'preset' in layer));
+  const requested = layers.find((layer): layer is { preset: string } => typeof layer === 'object' && layer !== null && 'preset' in layer);
+  if (requested !== undefined && requested.preset !== stored.preset) {
+    throw new UsageError(`--resume: the run was trained from preset ${stored.preset}, not ${requested.preset}`);
+  }
+  const config = resolveConfig([stored, ...flagLayers], source);
+  const before = leaves(stored);
+  const changed = [...leaves(config)].filter(([key, value]) => before.get(key) !== value).map(([key]) => key);
+  const refused = changed.filter((key) => !CHANGEABLE_ON_RESUME.includes(key));
+  if (refused.length > 0) {
+    const detail = refused.map((key) => `${key} (run ${before.get(key) ?? 'unset'}, now ${leaves(config).get(key)})`).join(', ');
+    throw new UsageError(`--resume continues the run as it was configured; these would change: ${detail}`);
+  }
+  for (const key of changed) console.log(`  resume changes ${key}: ${before.get(key) ?? 'unset'} → ${leaves(config).get(key)}`);
+  return config;
 }
 
 /** The run's first line: what trains, and how its batches are shared. */
