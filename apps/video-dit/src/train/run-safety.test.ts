@@ -99,4 +99,11 @@ describe('a run folder loses nothing', () => {
     expect(notes).toContain('removed .step-00000004.tmp-999999999, a checkpoint write a killed process left');
     expect((await readdir(join(runDir(), 'checkpoints'))).filter((name) => name.startsWith('.'))).toEqual([]);
   });
+
+  test('an --out that is a file is named as such', async () => {
+    const file = join(out, 'not-a-folder');
+    await writeFile(file, '');
+    const notAFolder = { ...config(2), outDir: file };
+    await expect(trainToFolder(notAFolder)).rejects.toThrow(`cannot make the run folder ${join(file, 'run')}: a part of that path is a file, not a folder`);
+  });
 });

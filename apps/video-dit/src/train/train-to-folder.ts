@@ -106,7 +106,14 @@ export async function trainToFolder(
   } else if (options.fresh === true) {
     await removeRunFolder(folder);
   }
-  await mkdir(folder.dir, { recursive: true });
+  try {
+    await mkdir(folder.dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw new Error(`cannot make the run folder ${folder.dir}: a part of that path is a file, not a folder (check --out and --name)`);
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') throw new Error(`cannot make the run folder ${folder.dir}: ${code === 'EROFS' ? 'the disk is read-only' : 'no permission to write there'} (choose another --out)`);
+    throw error;
+  }
   const unlock = await lockRun(folder, note);
   const trainer = new Trainer(config);
   try {
