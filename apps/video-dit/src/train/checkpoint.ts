@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 /** A checkpoint that cannot be read back as written: damaged, truncated or not ours. */
 export class CheckpointError extends Error {
@@ -10,12 +11,16 @@ export class CheckpointError extends Error {
 
 /** Identifies our checkpoint manifests. */
 export const CHECKPOINT_FORMAT = 'flowdit-video-dit-checkpoint';
-const CHECKPOINT_VERSION = 1;
+/** 2: the tensors in `tensors.safetensors`; 1 (still read): raw float32 in `tensors.bin`. */
+const CHECKPOINT_VERSION = 2;
 
 /** The groups of tensors a checkpoint holds. */
 export type TensorGroup = 'params' | 'ema' | 'adam.m' | 'adam.v';
 
-/** `manifest.json`: everything but the tensor values, which are in `tensors.bin` (float32 LE). */
+/**
+ * `manifest.json`: everything but the tensor values, which are in `tensors.safetensors` (named
+ * `group/name`, float32), a file other tools read.
+ */
 export interface CheckpointManifest {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
@@ -28,9 +33,9 @@ export interface CheckpointManifest {
   /** The resolved run configuration. */
   config: unknown;
   tensors: { group: TensorGroup; name: string; shape: number[]; offset: number; length: number }[];
-  /** Size of tensors.bin in bytes. */
+  /** Size of the tensor file in bytes. */
   bytes: number;
-  /** SHA-256 of tensors.bin, hex (checkpoints written before it existed have none). */
+  /** SHA-256 of the tensor file, hex (checkpoints written before it existed have none). */
   sha256?: string;
 }
 
@@ -44,6 +49,8 @@ export interface CheckpointData {
 }
 
 const STEP_DIR = /^step-(\d+)$/;
+/** The tensors of a checkpoint (format version 2). */
+const TENSOR_FILE = 'tensors.safetensors';
 
 function stepDirName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
@@ -81,12 +88,8 @@ export async function saveCheckpoint(
       offset += values.length;
     }
   }
-  const flat = new Float32Array(offset);
-  let at = 0;
-  for (const chunk of chunks) {
-    flat.set(chunk, at);
-    at += chunk.length;
-  }
+  const named = entries.map((entry, i) => ({ name: `${entry.group}/${entry.name}`, shape: entry.shape, values: chunks[i]! }));
+  const file = encodeSafetensors(named, { format: CHECKPOINT_FORMAT, step: String(data.step) });
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -95,8 +98,8 @@ export async function saveCheckpoint(
     rngState: Array.from(data.rngState),
     config: data.config,
     tensors: entries,
-    bytes: flat.byteLength,
-    sha256: sha256Of(new Uint8Array(flat.buffer)),
+    bytes: file.byteLength,
+    sha256: sha256Of(file),
   };
   const final = join(dir, stepDirName(data.step));
   const temporary = join(dir, `.${stepDirName(data.step)}.tmp-${process.pid}`);
@@ -104,7 +107,7 @@ export async function saveCheckpoint(
   await rm(temporary, { recursive: true, force: true });
   await mkdir(temporary);
   try {
-    await writeDurably(join(temporary, 'tensors.bin'), new Uint8Array(flat.buffer));
+    await writeDurably(join(temporary, TENSOR_FILE), file);
     await writeDurably(join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
     await syncFolder(temporary);
     await rm(final, { recursive: true, force: true });
@@ -239,32 +242,47 @@ export async function loadCheckpoint(path: string): Promise<CheckpointData> {
   } catch (error) {
     throw new CheckpointError(`${manifestPath} cannot be read: ${(error as Error).message}`);
   }
-  if (manifest.format !== CHECKPOINT_FORMAT || manifest.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(`${path} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} checkpoint`);
+  if (manifest.format !== CHECKPOINT_FORMAT || !(manifest.version === 1 || manifest.version === CHECKPOINT_VERSION)) {
+    throw new CheckpointError(`${path} is not a ${CHECKPOINT_FORMAT} v1 or v${CHECKPOINT_VERSION} checkpoint`);
   }
+  const fileName = manifest.version === 1 ? 'tensors.bin' : TENSOR_FILE;
+  const filePath = join(path, fileName);
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(path, 'tensors.bin'));
+    bytes = await readFile(filePath);
   } catch (error) {
-    throw new CheckpointError(`${path}/tensors.bin cannot be read: ${(error as Error).message}`);
+    throw new CheckpointError(`${filePath} cannot be read: ${(error as Error).message}`);
   }
   if (bytes.byteLength !== manifest.bytes) {
-    throw new CheckpointError(`${path}/tensors.bin has ${bytes.byteLength} bytes, the manifest says ${manifest.bytes}`);
+    throw new CheckpointError(`${filePath} has ${bytes.byteLength} bytes, the manifest says ${manifest.bytes}`);
   }
   if (manifest.sha256 !== undefined && sha256Of(bytes) !== manifest.sha256) {
-    throw new CheckpointError(`${path}/tensors.bin is damaged: its SHA-256 is not the one its manifest recorded`);
+    throw new CheckpointError(`${filePath} is damaged: its SHA-256 is not the one its manifest recorded`);
   }
-  const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const valuesOf = tensorValues(manifest, bytes, filePath);
   const tensors: CheckpointData['tensors'] = { params: new Map(), ema: new Map(), 'adam.m': new Map(), 'adam.v': new Map() };
-  for (const entry of manifest.tensors) {
-    tensors[entry.group].set(entry.name, tf.tensor(flat.subarray(entry.offset, entry.offset + entry.length), entry.shape));
+  for (const entry of manifest.tensors) tensors[entry.group].set(entry.name, tf.tensor(valuesOf(entry), entry.shape));
+  return { step: manifest.step, optimizerUpdates: manifest.optimizerUpdates, rngState: manifest.rngState, config: manifest.config, tensors };
+}
+
+/** The values of each manifest entry, from a v1 raw file or a v2 safetensors file. */
+function tensorValues(manifest: CheckpointManifest, bytes: Buffer, filePath: string): (entry: CheckpointManifest['tensors'][number]) => Float32Array {
+  if (manifest.version === 1) {
+    const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return (entry) => flat.subarray(entry.offset, entry.offset + entry.length);
   }
-  return {
-    step: manifest.step,
-    optimizerUpdates: manifest.optimizerUpdates,
-    rngState: manifest.rngState,
-    config: manifest.config,
-    tensors,
+  let file: ReturnType<typeof decodeSafetensors>;
+  try {
+    file = decodeSafetensors(bytes);
+  } catch (error) {
+    throw new CheckpointError(`${filePath}: ${(error as Error).message}`);
+  }
+  return (entry) => {
+    const tensor = file.tensors.get(`${entry.group}/${entry.name}`);
+    if (tensor === undefined || tensor.shape.join(',') !== entry.shape.join(',')) {
+      throw new CheckpointError(`${filePath} has no tensor ${entry.group}/${entry.name} of shape [${entry.shape}]`);
+    }
+    return tensor.values;
   };
 }
 

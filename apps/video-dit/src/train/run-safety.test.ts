@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { initBackend } from '../backend/index.js';
 import { type Config, presetConfig } from '../config/index.js';
-import { CheckpointError, checkpointSteps, loadCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, CheckpointError, checkpointSteps, loadCheckpoint } from './checkpoint.js';
 import { trainToFolder } from './train-to-folder.js';
 
 let out: string;
@@ -57,17 +57,17 @@ describe('a run folder loses nothing', () => {
   test('resume says where it continues from, passes over a damaged checkpoint to the older intact one, and drops a torn metrics line', async () => {
     await train(4);
     const checkpoints = join(runDir(), 'checkpoints');
-    const newest = join(checkpoints, 'step-00000004', 'tensors.bin');
+    const newest = join(checkpoints, 'step-00000004', 'tensors.safetensors');
     const bytes = await readFile(newest);
-    bytes[100] = bytes[100]! ^ 0xff;
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
     await writeFile(newest, bytes);
     await expect(loadCheckpoint(join(checkpoints, 'step-00000004'))).rejects.toThrow(CheckpointError);
-    await expect(loadCheckpoint(join(checkpoints, 'step-00000004'))).rejects.toThrow(/tensors\.bin is damaged: its SHA-256/);
+    await expect(loadCheckpoint(join(checkpoints, 'step-00000004'))).rejects.toThrow(/tensors\.safetensors is damaged: its SHA-256/);
     const metrics = join(runDir(), 'metrics.jsonl');
     await writeFile(metrics, `${await readFile(metrics, 'utf8')}{"kind":"train","st`);
     const notes = await train(6, { resume: true });
     expect(notes).toEqual([
-      expect.stringMatching(/^passed over a damaged checkpoint: .*step-00000004\/tensors\.bin is damaged/),
+      expect.stringMatching(/^passed over a damaged checkpoint: .*step-00000004\/tensors\.safetensors is damaged/),
       `resumed from ${join(checkpoints, 'step-00000002')} at step 2`,
       `dropped a torn last line of ${metrics}`,
     ]);
@@ -105,5 +105,26 @@ describe('a run folder loses nothing', () => {
     await writeFile(file, '');
     const notAFolder = { ...config(2), outDir: file };
     await expect(trainToFolder(notAFolder)).rejects.toThrow(`cannot make the run folder ${join(file, 'run')}: a part of that path is a file, not a folder`);
+  });
+
+  test('a checkpoint of the first format (raw float32 in tensors.bin, no checksum) still loads', async () => {
+    const path = join(out, 'step-00000003');
+    await mkdir(path);
+    const manifest = {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      step: 3,
+      optimizerUpdates: 3,
+      rngState: [1, 2, 3, 4],
+      config: {},
+      tensors: [{ group: 'params', name: 'w', shape: [2], offset: 0, length: 2 }],
+      bytes: 8,
+    };
+    await writeFile(join(path, 'manifest.json'), JSON.stringify(manifest));
+    await writeFile(join(path, 'tensors.bin'), new Uint8Array(Float32Array.of(1.5, -2).buffer));
+    const data = await loadCheckpoint(path);
+    expect(data.step).toBe(3);
+    expect(Array.from(await data.tensors.params.get('w')!.data())).toEqual([1.5, -2]);
+    data.tensors.params.get('w')!.dispose();
   });
 });
