@@ -73,6 +73,24 @@ async function lockRun(folder: RunFolder, note: (line: string) => void): Promise
   }
 }
 
+/**
+ * Writes the trainer's checkpoint; a disk that is full or fails says which checkpoint could not
+ * be written and which one is the last good one (the failed write removed its own files).
+ */
+async function checkpoint(trainer: Trainer, folder: RunFolder): Promise<string> {
+  try {
+    return await trainer.saveCheckpoint(folder.checkpoints);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EIO' && code !== 'EDQUOT') throw error;
+    const kept = await latestCheckpoint(folder.checkpoints);
+    throw new Error(
+      `cannot write the checkpoint of step ${trainer.step} in ${folder.checkpoints}: ${code === 'EIO' ? 'the disk failed' : 'the disk is full'} (${(error as Error).message}); ` +
+        `${kept === undefined ? 'no checkpoint was written yet' : `the last good checkpoint is ${kept}`}; its partial files were removed: free space, then --resume`,
+    );
+  }
+}
+
 /** Writes a file whole or not at all: through a temporary file renamed over it. */
 async function replaceFile(path: string, text: string): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
@@ -196,11 +214,11 @@ export async function trainToFolder(
         await write({ kind: 'validation', step: trainer.step, loss: validation.loss, buckets: validation.buckets });
       }
       const checkpointed = trainer.step % checkpointEvery === 0 || trainer.step === steps;
-      if (checkpointed) await trainer.saveCheckpoint(folder.checkpoints);
+      if (checkpointed) await checkpoint(trainer, folder);
       if (trainer.step < steps && options.stopRequested?.() === true) {
-        const checkpoint = checkpointed ? (await latestCheckpoint(folder.checkpoints))! : await trainer.saveCheckpoint(folder.checkpoints);
+        const kept = checkpointed ? (await latestCheckpoint(folder.checkpoints))! : await checkpoint(trainer, folder);
         await writeLossCurve(metrics, folder.lossCurve);
-        return { trainer, folder, stoppedAt: { step: trainer.step, checkpoint } };
+        return { trainer, folder, stoppedAt: { step: trainer.step, checkpoint: kept } };
       }
     }
     await writeLossCurve(metrics, folder.lossCurve);
