@@ -107,11 +107,17 @@ export async function saveCheckpoint(
   await rm(temporary, { recursive: true, force: true });
   await mkdir(temporary);
   try {
-    await writeDurably(join(temporary, TENSOR_FILE), file);
+    crashPoint('folder-made', data.step);
+    // at the crash point 'half-tensors' the process dies with half the file written
+    await writeDurably(join(temporary, TENSOR_FILE), crashesAt('half-tensors', data.step) ? file.subarray(0, file.byteLength >> 1) : file);
+    crashPoint('half-tensors', data.step);
+    crashPoint('tensors', data.step);
     await writeDurably(join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+    crashPoint('manifest', data.step);
     await syncFolder(temporary);
     await rm(final, { recursive: true, force: true });
     await rename(temporary, final);
+    crashPoint('renamed', data.step);
     await syncFolder(dir);
   } catch (error) {
     // a full disk: what was written goes, so that freeing space is enough
@@ -121,8 +127,26 @@ export async function saveCheckpoint(
   const steps = await checkpointSteps(dir);
   for (const old of steps.slice(0, Math.max(0, steps.length - keep))) {
     await rm(join(dir, stepDirName(old)), { recursive: true, force: true });
+    crashPoint('pruned', data.step);
   }
   return final;
+}
+
+/** The points of a checkpoint write at which `FLOWDIT_CRASH_AT` can kill the process. */
+export const CRASH_POINTS = ['folder-made', 'half-tensors', 'tensors', 'manifest', 'renamed', 'pruned'] as const;
+type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/**
+ * A fail point for the crash tests: with `FLOWDIT_CRASH_AT=<point>@<step>` the process kills
+ * itself (SIGKILL, nothing flushed, no handler run) there, which a timed kill from outside
+ * could only hit by chance.
+ */
+function crashPoint(point: CrashPoint, step: number): void {
+  if (crashesAt(point, step)) process.kill(process.pid, 'SIGKILL');
+}
+
+function crashesAt(point: CrashPoint, step: number): boolean {
+  return process.env.FLOWDIT_CRASH_AT === `${point}@${step}`;
 }
 
 function sha256Of(bytes: Uint8Array): string {
