@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { folderDigest } from '../../test/folder-digest.js';
 import { CRASH_POINTS } from './checkpoint.js';
 
 /*
@@ -39,17 +39,6 @@ function train(out: string, name: string, options: { resume?: boolean; crashAt?:
   });
 }
 
-/** Every file under `dir` with its SHA-256, by relative path. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[path.slice(dir.length + 1)] = createHash('sha256').update(await readFile(path)).digest('hex');
-  }
-  return files;
-}
-
 /** The training losses of a run, by step, and the bytes of its final checkpoint. */
 async function outcome(runDir: string): Promise<{ losses: [number, number][]; checkpoints: string[]; tensors: Buffer }> {
   const lines = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
@@ -75,7 +64,7 @@ afterAll(async () => {
 describe('a training process killed during a checkpoint write', () => {
   test.each(CRASH_POINTS)('at %s resumes to the uninterrupted run’s losses and bytes, touching no other run', async (point) => {
     const name = `killed-${point}`;
-    const others = await snapshot(out);
+    const others = await folderDigest(out);
     const killed = await train(out, name, { crashAt: `${point}@${CRASH_STEP}` });
     expect(killed.signal, `${killed.stderr}\nthe fail point did not fire: is dist/ built from this source? (pnpm --filter video-dit build)`).toBe('SIGKILL');
     const resumed = await train(out, name, { resume: true });
@@ -84,7 +73,7 @@ describe('a training process killed during a checkpoint write', () => {
     expect(after.losses).toEqual(reference.losses);
     expect(after.checkpoints).toEqual(reference.checkpoints); // no leftover temporary folder
     expect(after.tensors.equals(reference.tensors)).toBe(true);
-    const now = await snapshot(out);
+    const now = await folderDigest(out);
     for (const path of Object.keys(now)) if (path.startsWith(`${name}/`)) delete now[path];
     expect(now).toEqual(others);
   }, 120_000);

@@ -3,19 +3,25 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { folderDigest, makeNeighbourRun } from '../../test/folder-digest.js';
 import { initBackend } from '../backend/index.js';
 import { type Config, presetConfig } from '../config/index.js';
 import { CHECKPOINT_FORMAT, CheckpointError, checkpointSteps, loadCheckpoint } from './checkpoint.js';
 import { trainToFolder } from './train-to-folder.js';
 
 let out: string;
+let neighbour: Record<string, string>;
 beforeAll(async () => {
   await initBackend('cpu');
 });
 beforeEach(async () => {
   out = await mkdtemp(join(tmpdir(), 'video-dit-safety-'));
+  await makeNeighbourRun(join(out, 'neighbour'));
+  neighbour = await folderDigest(join(out, 'neighbour'));
 });
 afterEach(async () => {
+  // whatever a test does to its run, every other run stays as it was
+  expect(await folderDigest(join(out, 'neighbour'))).toEqual(neighbour);
   await rm(out, { recursive: true, force: true });
 });
 
