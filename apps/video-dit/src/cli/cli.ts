@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from '../backend/index.js';
 import { ConfigError, closestKey } from '../config/index.js';
+import { ablateShiftCommand } from './ablate-shift-command.js';
 import { type Command, StoppedBySignalError, UsageError } from './args.js';
 import { evalCommand } from './eval-command.js';
 import { plotTimestepsCommand } from './plot-timesteps-command.js';
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   sample: sampleCommand,
   eval: evalCommand,
   'plot-timesteps': plotTimestepsCommand,
+  'ablate-shift': ablateShiftCommand,
 };
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 3;

@@ -38,6 +38,10 @@ export function trainingProgress(total: number, memory: () => string, terminal =
           console.log(`step ${line.step}  validation loss ${line.loss.toFixed(4)}`);
           return;
         }
+        if (line.kind === 'quality') {
+          console.log(`step ${line.step}  quality score ${line.score.toFixed(3)}`);
+          return;
+        }
         const eta = (total - line.step) / line.stepsPerSecond;
         console.log(
           `step ${line.step}/${total}  loss ${line.loss.toFixed(4)}  ${line.stepsPerSecond.toFixed(2)} steps/s  elapsed ${formatDuration(line.elapsedSeconds)}  ETA ${formatDuration(eta)}${memory()}`,

@@ -11,6 +11,7 @@ import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
 import { formatDuration, trainingProgress } from './progress.js';
 import { startBackend } from './start-backend.js';
+import { catchStopSignals, SIGNAL_EXIT_CODES } from './stop-signals.js';
 
 const FLAGS = {
   preset: { type: 'string', value: 'tiny|small|base', help: 'starting configuration (default small)' },
@@ -161,9 +162,6 @@ function resumeArgs(flags: FlagValues<typeof FLAGS>): string[] {
   return [...args, '--resume'];
 }
 
-/** 128 + the signal's number, as a shell reports a process a signal ended. */
-const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
 /** Trains, checkpoints, then samples from the EMA model and reports the validation loss by timestep bucket. */
 async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const { config, resume, fresh } = await trainRequest(flags);
@@ -176,20 +174,7 @@ async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
     return bytes === undefined ? '' : ` | GPU memory ${(bytes / 2 ** 20).toFixed(1)} MiB`;
   };
   const progress = trainingProgress(config.train.steps, memory);
-  // A first SIGINT or SIGTERM ends training after the step under way, with a checkpoint of it; a
-  // second one stops at once.
-  let stopSignal: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopSignal !== undefined) {
-      progress.stop();
-      process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
-    }
-    stopSignal = signal;
-    progress.stop();
-    console.log(`${signal}: stopping after this step, with a checkpoint (${signal} again stops at once)`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = catchStopSignals(progress.stop, 'stopping after this step, with a checkpoint');
   let trained: Awaited<ReturnType<typeof trainToFolder>>;
   try {
     trained = await trainToFolder(config, {
@@ -198,13 +183,13 @@ async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
       onStep: progress.onStep,
       onMetrics: progress.onMetrics,
       onNote: (line) => console.log(`  ${line}`),
-      stopRequested: () => stopSignal !== undefined,
+      stopRequested: () => signals.received() !== undefined,
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.release();
   }
+  const stopSignal = signals.received();
   if (trained.stoppedAt !== undefined && stopSignal !== undefined) {
     trained.trainer.dispose();
     const again = ['video-dit train', ...resumeArgs(flags)].join(' ');

@@ -1,4 +1,4 @@
-export { writeLineChart } from './chart.js';
+export { writeLineChart, writeVegaLitePng } from './chart.js';
 export { writeGif } from './gif.js';
 export { type ClipShape, checkClip } from './pixels.js';
 export { writeContactSheet } from './png.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Config, resolveConfig } from '../config/index.js';
-import type { ValidationResult } from '../eval/index.js';
+import type { QualityResult, ValidationResult } from '../eval/index.js';
 import { writeLineChart } from '../media/index.js';
 import { assignParams, createDit, type Dit, disposeDit } from '../model/index.js';
 import { loadNewestIntactCheckpoint } from './checkpoint.js';
@@ -9,7 +9,8 @@ import { loadNewestIntactCheckpoint } from './checkpoint.js';
 /** One line of `metrics.jsonl`. */
 export type MetricsLine =
   | { kind: 'train'; step: number; loss: number; gradNorm: number; learningRate: number; stepsPerSecond: number; elapsedSeconds: number }
-  | { kind: 'validation'; step: number; loss: number; buckets: ValidationResult['buckets'] };
+  | { kind: 'validation'; step: number; loss: number; buckets: ValidationResult['buckets'] }
+  | ({ kind: 'quality'; step: number } & QualityResult);
 
 /** The files of a run folder, `<outDir>/<name>/`. */
 export interface RunFolder {

@@ -2,7 +2,7 @@ import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/index.js';
-import { validationLoss } from '../eval/index.js';
+import { type QualityResult, validationLoss } from '../eval/index.js';
 import { tokenCount } from '../model/index.js';
 import { latestCheckpoint, loadNewestIntactCheckpoint, processRuns, removeStaleTemporaries } from './checkpoint.js';
 import { type MetricsLine, type RunFolder, readMetrics, runFolder, writeLossCurve } from './run-folder.js';
@@ -22,6 +22,11 @@ export interface TrainOptions {
   onNote?: (line: string) => void;
   /** Asked after every step: true ends training there, with a checkpoint of that step. */
   stopRequested?: () => boolean;
+  /**
+   * The quality of the run's samples at a step, measured after every checkpoint and written to
+   * `metrics.jsonl`; a resume measures the step it continues from when a kill lost that line.
+   */
+  qualityAt?: (trainer: Trainer) => Promise<QualityResult>;
 }
 
 /**
@@ -177,6 +182,11 @@ export async function trainToFolder(
       await appendFile(folder.metrics, `${JSON.stringify(line)}\n`);
       options.onMetrics?.(line);
     };
+    const measureQuality = async () => {
+      if (options.qualityAt !== undefined) await write({ kind: 'quality', step: trainer.step, ...(await options.qualityAt(trainer)) });
+    };
+    // a kill between a checkpoint and its quality line lost that line (a stop's own checkpoint has none)
+    if (startStep > 0 && startStep % checkpointEvery === 0 && !metrics.some((m) => m.kind === 'quality' && m.step === startStep)) await measureQuality();
     while (trainer.step < steps) {
       let result: StepResult;
       try {
@@ -214,7 +224,10 @@ export async function trainToFolder(
         await write({ kind: 'validation', step: trainer.step, loss: validation.loss, buckets: validation.buckets });
       }
       const checkpointed = trainer.step % checkpointEvery === 0 || trainer.step === steps;
-      if (checkpointed) await checkpoint(trainer, folder);
+      if (checkpointed) {
+        await checkpoint(trainer, folder);
+        await measureQuality();
+      }
       if (trainer.step < steps && options.stopRequested?.() === true) {
         const kept = checkpointed ? (await latestCheckpoint(folder.checkpoints))! : await checkpoint(trainer, folder);
         await writeLossCurve(metrics, folder.lossCurve);
