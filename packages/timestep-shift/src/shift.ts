@@ -63,17 +63,19 @@ export function inverseShiftSigma(sigma: number, shift: number): number {
 }
 
 /**
- * The SD3 resolution rule (Esser et al. 2024, §5.3.2, Eq. 23): `α = √(m / n)` for m tokens (or
- * pixels) at the new resolution and n at the base resolution where shift 1 was right.
- * @param tokens - token (or pixel) count at the target resolution, > 0.
- * @param baseTokens - token (or pixel) count at the base resolution, > 0.
+ * The SD3 resolution rule (Esser et al. 2024, §5.3.2, Eq. 23): `α = √(m / n)` for m values at the
+ * new resolution and n at the base resolution where shift 1 was right. Count the values the noise
+ * is added to (pixels, or latent pixels, times frames), not tokens: a larger patch groups more of
+ * them into a token without changing how much of the signal the noise hides.
+ * @param pixels - pixel count (frames × height × width) at the target resolution, > 0.
+ * @param basePixels - pixel count at the base resolution, > 0.
  * @returns the shift α.
  * @throws {RangeError} when either count is not finite and > 0.
  */
-export function resolutionShift(tokens: number, baseTokens: number): number {
-  assertPositive('tokens', tokens);
-  assertPositive('baseTokens', baseTokens);
-  return Math.sqrt(tokens / baseTokens);
+export function resolutionShift(pixels: number, basePixels: number): number {
+  assertPositive('pixels', pixels);
+  assertPositive('basePixels', basePixels);
+  return Math.sqrt(pixels / basePixels);
 }
 
 /** Options of {@link calculateShift}; the defaults are FLUX.1's scheduler config. */

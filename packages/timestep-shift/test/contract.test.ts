@@ -31,7 +31,7 @@ describe('API contract', () => {
     expectTypeOf(core.sampleTimesteps).returns.toEqualTypeOf<Float64Array>();
     expectTypeOf(core.shiftT).toEqualTypeOf<(t: number, shift: number) => number>();
     expectTypeOf(core.shiftSigma).toEqualTypeOf<(sigma: number, shift: number) => number>();
-    expectTypeOf(core.resolutionShift).toEqualTypeOf<(tokens: number, baseTokens: number) => number>();
+    expectTypeOf(core.resolutionShift).toEqualTypeOf<(pixels: number, basePixels: number) => number>();
     expectTypeOf(core.calculateShift).returns.toEqualTypeOf<number>();
     expectTypeOf(core.SHIFT_PRESETS).toMatchTypeOf<
       Readonly<Record<'sd3' | 'hunyuanvideo' | 'wan-720p' | 'wan-480p', { shift: number; source: string }>>
