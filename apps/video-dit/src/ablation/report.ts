@@ -10,6 +10,8 @@ export interface ArmSummary extends AblationArm {
   mean: number;
   /** max − min over the seeds: the seed-to-seed spread. */
   spread: number;
+  /** The same, sampled at the pixel rule's shift of the resolution. */
+  atPixelRuleShift: { scores: number[]; mean: number; spread: number };
   parts: Record<QualityPart, number>;
   /** Mean validation loss (uniform t) and per t bucket, over the seeds. */
   validation: number;
@@ -33,7 +35,9 @@ export function summarizeAblation(results: AblationRunResult[]): ArmSummary[] {
   }
   return [...arms.values()].map((runs) => {
     const { side, patch, shift, rules } = runs[0]!.run;
-    const scores = [...runs].sort((a, b) => a.run.seed - b.run.seed).map((r) => r.quality.score);
+    const bySeed = [...runs].sort((a, b) => a.run.seed - b.run.seed);
+    const scores = bySeed.map((r) => r.quality.score);
+    const atRule = bySeed.map((r) => r.qualityAtPixelRuleShift.score);
     return {
       side,
       patch,
@@ -42,6 +46,7 @@ export function summarizeAblation(results: AblationRunResult[]): ArmSummary[] {
       scores,
       mean: mean(scores),
       spread: Math.max(...scores) - Math.min(...scores),
+      atPixelRuleShift: { scores: atRule, mean: mean(atRule), spread: Math.max(...atRule) - Math.min(...atRule) },
       parts: Object.fromEntries(QUALITY_PARTS.map((part) => [part, mean(runs.map((r) => r.quality.parts[part]))])) as Record<QualityPart, number>,
       validation: mean(runs.map((r) => r.validation.loss)),
       buckets: runs[0]!.validation.buckets.map((bucket, k) => ({ ...bucket, loss: mean(runs.map((r) => r.validation.buckets[k]!.loss)) })),
@@ -62,6 +67,7 @@ export function ablationTable(arms: ArmSummary[]): string[] {
     'shift',
     'rule',
     'quality (seeds)',
+    'sampled at the pixel rule’s shift',
     ...QUALITY_PARTS,
     'val loss',
     ...buckets.map((b) => `t ∈ [${b.from.toFixed(1)}, ${b.to.toFixed(1)})`),
@@ -71,6 +77,7 @@ export function ablationTable(arms: ArmSummary[]): string[] {
     formatShift(arm.shift),
     arm.rules.join(', '),
     `**${arm.mean.toFixed(3)}** (${arm.scores.map((s) => s.toFixed(3)).join(', ')})`,
+    `${arm.atPixelRuleShift.mean.toFixed(3)} (${arm.atPixelRuleShift.scores.map((s) => s.toFixed(3)).join(', ')})`,
     ...QUALITY_PARTS.map((part) => arm.parts[part].toFixed(2)),
     arm.validation.toFixed(4),
     ...arm.buckets.map((b) => b.loss.toFixed(4)),
@@ -85,7 +92,8 @@ function formatShift(shift: number): string {
 /**
  * What the claim predicts, checked: at each resolution the pixel rule's shift against shift 1 and
  * against 4× it, and at 32×32 the pixel rule against the token rule, each difference of mean
- * final quality beside the larger seed-to-seed spread of the two arms.
+ * final quality beside the larger seed-to-seed spread of the two arms; once with each run sampled
+ * at its own training shift, once with all sampled at the pixel rule's.
  * @param arms - from {@link summarizeAblation}.
  * @returns one line per comparison.
  */
@@ -96,11 +104,15 @@ export function ablationComparisons(arms: ArmSummary[]): string[] {
     const pixel = find(side, 'pixel rule');
     for (const other of [find(side, 'none'), find(side, 'token rule'), find(side, '4 × pixel rule')]) {
       if (pixel === undefined || other === undefined || other === pixel) continue;
-      const difference = pixel.mean - other.mean;
-      const spread = Math.max(pixel.spread, other.spread);
-      const verdict = Math.abs(difference) > spread ? (difference > 0 ? 'better, beyond the seed spread' : 'worse, beyond the seed spread') : 'within the seed spread';
+      const compare = (of: (arm: ArmSummary) => { mean: number; spread: number }) => {
+        const difference = of(pixel).mean - of(other).mean;
+        const spread = Math.max(of(pixel).spread, of(other).spread);
+        const verdict = Math.abs(difference) > spread ? (difference > 0 ? 'better beyond' : 'worse beyond') : 'within';
+        return `${of(pixel).mean.toFixed(3)} against ${of(other).mean.toFixed(3)}, ${difference >= 0 ? '+' : ''}${difference.toFixed(3)}: ${verdict} the seed spread ${spread.toFixed(3)}`;
+      };
       lines.push(
-        `${side}×${side}: the pixel rule's shift ${formatShift(pixel.shift)} scores ${pixel.mean.toFixed(3)} against ${other.mean.toFixed(3)} for shift ${formatShift(other.shift)} (${other.rules.join(', ')}): ${difference >= 0 ? '+' : ''}${difference.toFixed(3)}, ${verdict} (${spread.toFixed(3)})`,
+        `${side}×${side}, the pixel rule's shift ${formatShift(pixel.shift)} against shift ${formatShift(other.shift)} (${other.rules.join(', ')}): ` +
+          `sampled with its training shift ${compare((arm) => arm)}; sampled at shift ${formatShift(pixel.shift)} ${compare((arm) => arm.atPixelRuleShift)}`,
       );
     }
   }

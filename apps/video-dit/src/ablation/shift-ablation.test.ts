@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -63,6 +63,14 @@ describe('a quick ablation', () => {
     expect(resumed.results.map((r) => [r.run.name, r.validation])).toEqual(straight.results.map((r) => [r.run.name, r.validation]));
     expect(resumed.results.map((r) => r.along.map((a) => a.step))).toEqual(straight.results.map(() => [2, 4]));
 
+    // a result from before the pixel-rule sampling gets it from its checkpoint, the same as sampled at once
+    const first = join(out, 'straight', '16px-shift1-seed0', 'ablation-result.json');
+    const { qualityAtPixelRuleShift, ...older } = JSON.parse(await readFile(first, 'utf8'));
+    await writeFile(first, JSON.stringify(older));
+    const again = await runAblation(join(out, 'straight'), plan, 'wasm');
+    expect(again.results[0]!.qualityAtPixelRuleShift).toEqual(qualityAtPixelRuleShift);
+    expect(JSON.parse(await readFile(first, 'utf8')).qualityAtPixelRuleShift).toEqual(qualityAtPixelRuleShift);
+
     await expect(runAblation(join(out, 'stopped'), ablationPlan({ quick: true, steps: 6 }), 'wasm')).rejects.toThrow(
       /holds an ablation planned otherwise \(steps 4 there, 6 now.*\)/,
     );
@@ -70,7 +78,7 @@ describe('a quick ablation', () => {
     const arms = summarizeAblation(straight.results);
     const table = ablationTable(arms);
     expect(table).toHaveLength(2 + 7);
-    expect(table[2]).toMatch(/^\| 16×16 \/ 4×4 \| 1 \| none \| \*\*0\.\d{3}\*\* \(0\.\d{3}\) \|/);
+    expect(table[2]).toMatch(/^\| 16×16 \/ 4×4 \| 1 \| none \| \*\*0\.\d{3}\*\* \(0\.\d{3}\) \| 0\.\d{3} \(0\.\d{3}\) \|/);
     expect(ablationComparisons(arms)).toHaveLength(5);
     const figure = join(out, 'ablation.png');
     await writeAblationFigure(figure, straight.results);

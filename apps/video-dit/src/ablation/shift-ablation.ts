@@ -2,8 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Config, dataConfig, resolveConfig } from '../config/index.js';
 import { meanQuality, type QualityResult, type ValidationResult, validationLoss } from '../eval/index.js';
+import { type Dit, disposeDit } from '../model/index.js';
 import { type SampleOptions, sampleClips, sampleOptionsFor } from '../sample/index.js';
-import { latestCheckpoint, type MetricsLine, readMetrics, type Trainer, trainToFolder } from '../train/index.js';
+import { latestCheckpoint, loadRunEma, type MetricsLine, readMetrics, trainToFolder } from '../train/index.js';
 
 /*
  * The shift ablation: the `small` model at two resolutions with the same token count (16×16 clips
@@ -147,8 +148,13 @@ export function ablationConfig(run: AblationRun, plan: AblationPlan, outDir: str
 export interface AblationRunResult {
   run: AblationRun;
   steps: number;
-  /** The final quality score of `finalClips` samples of the EMA model. */
+  /** The final quality score of `finalClips` samples of the EMA model, sampled with the run's training shift. */
   quality: QualityResult;
+  /**
+   * The same samples drawn with the pixel rule's shift of the run's resolution, whatever shift it
+   * trained with: what training did, apart from what the sampling shift does.
+   */
+  qualityAtPixelRuleShift: QualityResult;
   /** The quality score along training, from `metrics.jsonl`. */
   along: { step: number; score: number }[];
   validation: ValidationResult;
@@ -175,9 +181,14 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 }
 
 /** The quality score of `options.count` samples of the model. */
-async function sampleQuality(trainer: Trainer, options: SampleOptions): Promise<QualityResult> {
-  const shape: [number, number, number] = [trainer.config.model.frames, trainer.config.model.height, trainer.config.model.width];
-  return meanQuality(await sampleClips(trainer.ema, options), shape, trainer.data);
+async function sampleQuality(model: Dit, config: Config, options: SampleOptions): Promise<QualityResult> {
+  const shape: [number, number, number] = [config.model.frames, config.model.height, config.model.width];
+  return meanQuality(await sampleClips(model, options), shape, dataConfig(config));
+}
+
+/** The final samples' options at the pixel rule's shift of the run's resolution. */
+function pixelRuleSampling(run: AblationRun, config: Config): SampleOptions {
+  return sampleOptionsFor(config, { shift: pixelRuleShift(run.side) });
 }
 
 /**
@@ -223,6 +234,16 @@ export async function runAblation(
     const done = await readJson<AblationRunResult>(resultPath);
     hooks.onRun?.(index, runs.length, run, done !== undefined);
     if (done !== undefined) {
+      // a result written before this score existed gets it from its final checkpoint
+      if (done.qualityAtPixelRuleShift === undefined) {
+        const { ema } = await loadRunEma(join(outDir, run.name), config);
+        try {
+          done.qualityAtPixelRuleShift = await sampleQuality(ema, config, pixelRuleSampling(run, config));
+        } finally {
+          disposeDit(ema);
+        }
+        await writeFile(resultPath, `${JSON.stringify(done, null, 2)}\n`);
+      }
       results.push(done);
       continue;
     }
@@ -234,18 +255,20 @@ export async function runAblation(
       onMetrics: (line) => hooks.onMetrics?.(run, line),
       onNote: (line) => hooks.onNote?.(run, line),
       ...(hooks.stopRequested === undefined ? {} : { stopRequested: hooks.stopRequested }),
-      qualityAt: (trainer) => sampleQuality(trainer, along),
+      qualityAt: (trainer) => sampleQuality(trainer.ema, config, along),
     });
     const { trainer, folder } = trained;
     try {
       if (trained.stoppedAt !== undefined) return { results, stopped: { run, ...trained.stoppedAt } };
-      const quality = await sampleQuality(trainer, sampleOptionsFor(config));
+      const quality = await sampleQuality(trainer.ema, config, sampleOptionsFor(config));
+      const qualityAtPixelRuleShift = await sampleQuality(trainer.ema, config, pixelRuleSampling(run, config));
       const validation = await validationLoss(trainer.ema, dataConfig(config), { clips: plan.validationClips });
       const { lines } = await readMetrics(folder.metrics);
       const result: AblationRunResult = {
         run,
         steps: trainer.step,
         quality,
+        qualityAtPixelRuleShift,
         along: lines.flatMap((line) => (line.kind === 'quality' ? [{ step: line.step, score: line.score }] : [])),
         validation,
         seconds: (performance.now() - started) / 1000,
