@@ -25,7 +25,7 @@ export const ABLATION_RESOLUTIONS = [
  */
 export const BASE_FRAME_PIXELS = 64;
 
-/** The token rule's shift, √(64 tokens / timesteps.baseTokens 16): the same at both resolutions. */
+/** The token rule's shift, √(64 tokens / 16), the small preset's before it counted pixels: the same at both resolutions. */
 const TOKEN_RULE_SHIFT = 2;
 
 /** How a shift was chosen. */

@@ -22,7 +22,7 @@ const FLAGS = {
   'batch-size': { type: 'string', value: 'N', help: 'clips per step (train.batchSize)' },
   lr: { type: 'string', value: 'X', help: 'peak learning rate (train.learningRate)' },
   seed: { type: 'string', value: 'N', help: 'seed of weights, clips, noise and timesteps (train.seed)' },
-  shift: { type: 'string', value: 'X|auto', help: 'training shift (auto: SD3 rule sqrt(tokens / timesteps.baseTokens))' },
+  shift: { type: 'string', value: 'X|auto', help: 'training shift (auto: SD3 rule sqrt(frames·height·width / timesteps.basePixels))' },
   distribution: { type: 'string', value: 'NAME', help: 'timestep law (timesteps.kind): shifted-logit-normal | logit-normal | mode | uniform | cosmap' },
   backend: BACKEND_FLAG,
   capture: { type: 'string', value: 'auto|off', help: 'on webgpu, record a step once and replay it (train.capture, default auto)' },

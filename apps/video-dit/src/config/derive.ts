@@ -1,17 +1,19 @@
 import { resolutionShift, type TimestepDistribution, timestepDistribution } from '@flowdit/timestep-shift';
 import type { VideoDataConfig } from '../data/index.js';
-import { tokenCount } from '../model/index.js';
 import type { Config, TimestepConfig } from './schema.js';
 
 /**
  * The training shift: the configured number, or for `auto` the SD3 resolution rule
- * `√(tokens / baseTokens)` with the model's tokens per clip.
+ * `√(pixels / basePixels)` with the clip's pixels, frames × height × width (pixels rather than
+ * tokens: a larger patch does not change how much of a clip the noise hides; see the shift
+ * mechanism in the README).
  * @param config - the model and timestep sections.
  * @returns the shift (t convention: above 1 moves mass toward noise, t = 0).
  */
 export function trainingShift(config: Pick<Config, 'model' | 'timesteps'>): number {
-  const { shift, baseTokens } = config.timesteps;
-  return shift === 'auto' ? resolutionShift(tokenCount(config.model), baseTokens) : shift;
+  const { shift, basePixels } = config.timesteps;
+  const { frames, height, width } = config.model;
+  return shift === 'auto' ? resolutionShift(frames * height * width, basePixels) : shift;
 }
 
 /**
@@ -31,7 +33,7 @@ export function samplingShift(config: Pick<Config, 'model' | 'timesteps' | 'samp
  * @returns the distribution.
  */
 export function trainingDistribution(timesteps: TimestepConfig, shift: number): TimestepDistribution {
-  const { shift: _setting, baseTokens: _baseTokens, stratified: _stratified, ...spec } = timesteps;
+  const { shift: _setting, basePixels: _basePixels, stratified: _stratified, ...spec } = timesteps;
   return timestepDistribution({ ...spec, shift });
 }
 

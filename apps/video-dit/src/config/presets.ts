@@ -52,7 +52,8 @@ export function presetConfig(preset: PresetName): Config {
     outDir: 'runs',
     model: { ...model, channels: 3 },
     data: dataDefaults(),
-    timesteps: { kind: 'shifted-logit-normal', shift: 'auto', baseTokens: 16, stratified: true },
+    // 8 frames of 8×8: shift 2 for the small preset's 8 × 16×16
+    timesteps: { kind: 'shifted-logit-normal', shift: 'auto', basePixels: 512, stratified: true },
     train: { ...TRAIN_DEFAULTS },
     sample: { count: 8, steps: 50, shift: 'train', seed: 1, stochasticity: 0 },
   };
@@ -78,7 +79,7 @@ export function presetConfig(preset: PresetName): Config {
       return {
         ...base,
         data: { ...base.data, shapes: 2, shapeKinds: [...SHAPE_KINDS], size: [5, 9], maxSpeed: 2 },
-        timesteps: { ...base.timesteps, baseTokens: 256 },
+        timesteps: { ...base.timesteps, basePixels: 4096 },
         // Batch 8: larger batches ran out of GPU memory through tfjs-webgpu (docs/gpu.md).
         train: { ...base.train, steps: 50000, batchSize: 8, learningRate: 3e-4, warmupSteps: 1000, checkpointEvery: 2000 },
         sample: { ...base.sample, steps: 50 },

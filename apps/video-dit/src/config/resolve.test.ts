@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { closestKey } from './closest-key.js';
+import { trainingShift } from './derive.js';
 import { presetConfig } from './presets.js';
-import { ConfigError, resolveConfig, resolveSampling } from './resolve.js';
+import { ConfigError, resolveConfig, resolveSampling, upgradeStoredConfig } from './resolve.js';
 
 describe('resolveConfig', () => {
   test('defaults to the small preset; later layers win', () => {
@@ -26,7 +27,7 @@ describe('resolveConfig', () => {
     [{ train: { threads: 17, batchSize: 16 } }, /'train.threads' = 17 must not exceed 'train.batchSize' = 16/],
     [{ train: { threads: 0 } }, /'train.threads'/],
     [{ timesteps: { kind: 'mode', scale: 1.8 } }, /'timesteps.scale'/],
-    [{ timesteps: { kind: 'uniform', std: 2 } }, /unknown key 'timesteps.std'; allowed: kind, shift, baseTokens, stratified/],
+    [{ timesteps: { kind: 'uniform', std: 2 } }, /unknown key 'timesteps.std'; allowed: kind, shift, basePixels, stratified/],
     [{ timesteps: { kind: 'logit-normal', meen: 0.5 } }, /unknown key 'timesteps.meen' \(did you mean 'timesteps.mean'\?\)/],
     [{ timesteps: { kind: 'lognorm' } }, /'timesteps.kind'/],
     [{ data: { size: 20 } }, /data.size must be a number or \[min, max\] with 2 ≤ min ≤ max ≤ min\(height, width\) = 16, got 20/],
@@ -58,5 +59,22 @@ describe('resolveConfig', () => {
   test('closestKey suggests only near misses', () => {
     expect(closestKey('batchsize', ['batchSize', 'steps'])).toBe('batchSize');
     expect(closestKey('zzzzzz', ['batchSize', 'steps'])).toBeUndefined();
+  });
+
+  test('auto shifts count pixels; the presets keep the shifts they had when the rule counted tokens', () => {
+    const shifts = (['tiny', 'small', 'base'] as const).map((preset) => trainingShift(presetConfig(preset)));
+    expect(shifts).toEqual([Math.SQRT1_2, 2, 2]);
+    // the same tokens in larger patches: more pixels, a larger shift
+    expect(trainingShift(resolveConfig([{ model: { height: 32, width: 32, patch: [2, 8, 8] } }]))).toBe(4);
+  });
+
+  test('a stored configuration with baseTokens loads with the basePixels of the same shift; flags with it are told the new key', () => {
+    const { timesteps, ...rest } = presetConfig('base');
+    const { basePixels: _pixels, ...older } = timesteps;
+    const upgraded = resolveConfig([upgradeStoredConfig({ ...rest, timesteps: { ...older, baseTokens: 256 } })]);
+    expect(upgraded.timesteps).toEqual(timesteps);
+    expect(() => resolveConfig([{ timesteps: { baseTokens: 16 } }], '--set')).toThrow(
+      "invalid configuration (--set): 'timesteps.baseTokens' is now 'timesteps.basePixels'",
+    );
   });
 });

@@ -102,6 +102,11 @@ export function resolveConfig(layers: readonly unknown[], source = 'flags'): Con
     if (!isPlainObject(layer)) {
       throw new ConfigError(`invalid configuration (${source}): expected an object, got ${JSON.stringify(layer)}`);
     }
+    if (isPlainObject(layer.timesteps) && 'baseTokens' in layer.timesteps) {
+      throw new ConfigError(
+        `invalid configuration (${source}): 'timesteps.baseTokens' is now 'timesteps.basePixels': the shift rule counts frames × height × width (baseTokens × the pixels of a patch gives the same shift)`,
+      );
+    }
     const named = layer.preset;
     if (named !== undefined) {
       if (!(PRESET_NAMES as readonly unknown[]).includes(named)) {
@@ -118,6 +123,20 @@ export function resolveConfig(layers: readonly unknown[], source = 'flags'): Con
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, merged, source));
   checkConsistency(parsed.data, source);
   return parsed.data;
+}
+
+/**
+ * A configuration stored by an earlier version, in today's keys: `timesteps.baseTokens` (the shift
+ * rule counted tokens) becomes the `basePixels` that gives the run the same shift.
+ * @param stored - a parsed `config.json`.
+ * @returns the same configuration with today's keys (a fresh object when something changed).
+ */
+export function upgradeStoredConfig(stored: Record<string, unknown>): Record<string, unknown> {
+  const { timesteps, model } = stored;
+  if (!isPlainObject(timesteps) || !('baseTokens' in timesteps) || !isPlainObject(model) || !Array.isArray(model.patch)) return stored;
+  const { baseTokens, ...rest } = timesteps;
+  const pixelsPerToken = (model.patch as number[]).reduce((a, b) => a * b, 1);
+  return { ...stored, timesteps: { ...rest, basePixels: (baseTokens as number) * pixelsPerToken } };
 }
 
 /**

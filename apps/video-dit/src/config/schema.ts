@@ -45,9 +45,9 @@ const dataSchema = z.strictObject({
 
 /** What every timestep law shares: how big the shift is and how a batch is drawn. */
 const timestepDrawing = {
-  /** A number, or `auto` for the SD3 rule `√(tokens / baseTokens)`. */
+  /** A number, or `auto` for the SD3 rule `√(pixels / basePixels)`, pixels = frames × height × width. */
   shift: z.union([z.number().positive().max(1000), z.literal('auto')]),
-  baseTokens: positiveInt,
+  basePixels: positiveInt,
   stratified: z.boolean(),
 };
 

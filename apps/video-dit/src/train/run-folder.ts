@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Config, resolveConfig } from '../config/index.js';
+import { type Config, resolveConfig, upgradeStoredConfig } from '../config/index.js';
 import type { QualityResult, ValidationResult } from '../eval/index.js';
 import { writeLineChart } from '../media/index.js';
 import { assignParams, createDit, type Dit, disposeDit } from '../model/index.js';
@@ -100,7 +100,7 @@ export async function readRunConfig(dir: string): Promise<Config> {
     throw new Error(`${runFolder(dir).config} is not valid JSON: ${(error as Error).message}`);
   }
   const { resolved: _resolved, ...stored } = parsed;
-  return resolveConfig([stored], runFolder(dir).config);
+  return resolveConfig([upgradeStoredConfig(stored)], runFolder(dir).config);
 }
 
 /**
