@@ -2,7 +2,8 @@
 //
 // The fused attention of src/kernels/attention.ts for the wasm backend, f32x4 over headDim. The
 // caller copies the tensors, `[batch, tokens, heads, headDim]` each, one after another from
-// `base()`, calls `forward` or `backward`, and copies the results that follow them back out.
+// `base()` (each starting on a 16-byte boundary), calls `forward` or `backward`, and copies the
+// results that follow them back out.
 //
 // Each (batch, head) block is first gathered into contiguous rows padded with zeros to D4 (headDim
 // rounded up to 4) and T4 (tokens rounded up to 4): a zero lane adds nothing to a dot product or
@@ -15,7 +16,6 @@ let tokens: i32 = 0;
 let heads: i32 = 0;
 let headDim: i32 = 0;
 let t4: i32 = 0;
-let chunks: i32 = 0; // f32x4 vectors in a padded row
 let rowBytes: i32 = 0; // bytes of a padded row
 let tailMask: v128 = i32x4.splat(-1); // lanes of the last chunk of keys that are real keys
 
@@ -33,8 +33,8 @@ export function bytesNeeded(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: 
   const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
   const blockBytes = <usize>roundUp4(tokensIn) * roundUp4(headDimIn) * 4;
   const scoreBytes = <usize>tokensIn * roundUp4(tokensIn) * 4;
-  // eight blocks (q, k, v, dO and the three gradients, one spare) and three score rows or matrices
-  return <usize>tensors * size + 8 * blockBytes + 3 * scoreBytes + 64;
+  // the backward's scratch, the larger: seven blocks (q, k, v, dO, dQ, dK, dV), P and dS
+  return <usize>tensors * size + 7 * blockBytes + 2 * scoreBytes;
 }
 
 function setShape(tokensIn: i32, headsIn: i32, headDimIn: i32): void {
@@ -42,8 +42,7 @@ function setShape(tokensIn: i32, headsIn: i32, headDimIn: i32): void {
   heads = headsIn;
   headDim = headDimIn;
   t4 = roundUp4(tokensIn);
-  chunks = roundUp4(headDimIn) >> 2;
-  rowBytes = chunks << 4;
+  rowBytes = roundUp4(headDimIn) << 2;
   const realInTail = tokensIn - (t4 - 4);
   let mask = i32x4.splat(0);
   mask = i32x4.replace_lane(mask, 0, realInTail > 0 ? -1 : 0);
@@ -148,16 +147,47 @@ function softmaxRow(p: usize, q: usize, kBlock: usize): void {
   for (let j = 0; j < t4; j += 4) v128.store(p + (<usize>j << 2), f32x4.mul(v128.load(p + (<usize>j << 2)), inverse));
 }
 
-/** out (one padded row) = Σ_j w[j]·rows[j] over the real rows. */
-function weightedSum(out: usize, w: usize, rows: usize): void {
-  memory.fill(out, 0, <usize>rowBytes);
-  for (let j = 0; j < tokens; j++) addScaled(out, rows + <usize>j * rowBytes, load<f32>(w + (<usize>j << 2)));
-}
-
-/** out += a·row over one padded row. */
-function addScaled(out: usize, row: usize, a: f32): void {
-  const va = f32x4.splat(a);
-  for (let c: usize = 0; c < <usize>rowBytes; c += 16) v128.store(out + c, f32x4.add(v128.load(out + c), f32x4.mul(va, v128.load(row + c))));
+/**
+ * out (one padded row) = factor·Σ_{n < count} w_n·row_n, the weights `weightStride` bytes apart
+ * and the rows consecutive from `rows`. Four vectors of the row are summed at a time in locals,
+ * not in memory: a row of headDim 16 whole, each weight loaded once.
+ */
+function weightedRows(out: usize, w: usize, weightStride: usize, rows: usize, count: i32, factor: f32): void {
+  const stride = <usize>rowBytes;
+  const vFactor = f32x4.splat(factor);
+  let c: usize = 0;
+  for (; c + 64 <= stride; c += 64) {
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    let weight = w;
+    let row = rows + c;
+    for (let n = 0; n < count; n++) {
+      const x = v128.load32_splat(weight);
+      a0 = f32x4.add(a0, f32x4.mul(x, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(x, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(x, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(x, v128.load(row, 48)));
+      weight += weightStride;
+      row += stride;
+    }
+    v128.store(out + c, f32x4.mul(a0, vFactor));
+    v128.store(out + c, f32x4.mul(a1, vFactor), 16);
+    v128.store(out + c, f32x4.mul(a2, vFactor), 32);
+    v128.store(out + c, f32x4.mul(a3, vFactor), 48);
+  }
+  for (; c < stride; c += 16) {
+    let a = f32x4.splat(0);
+    let weight = w;
+    let row = rows + c;
+    for (let n = 0; n < count; n++) {
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(weight), v128.load(row)));
+      weight += weightStride;
+      row += stride;
+    }
+    v128.store(out + c, f32x4.mul(a, vFactor));
+  }
 }
 
 /** o of q, k, v at base(), written after them. */
@@ -181,7 +211,7 @@ export function forward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32,
       gather(vBlock, v, b, h, 1);
       for (let i = 0; i < tokens; i++) {
         softmaxRow(p, qBlock + <usize>i * rowBytes, kBlock);
-        weightedSum(oBlock + <usize>i * rowBytes, p, vBlock);
+        weightedRows(oBlock + <usize>i * rowBytes, p, 4, vBlock, tokens, 1);
       }
       scatter(o, oBlock, b, h);
     }
@@ -190,8 +220,9 @@ export function forward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32,
 
 /**
  * dQ, dK, dV of q, k, v, o, dO at base(), written after them. P is recomputed row by row from q
- * and k (the forward kept no statistics); with D = dO·O, dS = P·(dO·V − D); dQ = scale·Σ dS·K,
- * dK = scale·Σ dS·Q (Q gathered already scaled), dV = Σ P·dO.
+ * and k (the forward kept no statistics); with D = dO·O, dS = P·(dO·V − D). Both are kept for the
+ * block, so that dQ = scale·Σ dS·K sums over a query's row and dK = scale·Σ dS·Q (Q gathered
+ * already scaled) and dV = Σ P·dO over a key's column, each into locals.
  */
 export function backward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
   setShape(tokensIn, headsIn, headDimIn);
@@ -205,6 +236,7 @@ export function backward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32
   const dK = dQ + size;
   const dV = dK + size;
   const blockBytes = <usize>t4 * rowBytes;
+  const scoreRowBytes = <usize>t4 << 2;
   const qBlock = dV + size;
   const kBlock = qBlock + blockBytes;
   const vBlock = kBlock + blockBytes;
@@ -213,19 +245,18 @@ export function backward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32
   const dKBlock = dQBlock + blockBytes;
   const dVBlock = dKBlock + blockBytes;
   const p = dVBlock + blockBytes;
-  const dS = p + (<usize>t4 << 2);
+  const dS = p + <usize>tokens * scoreRowBytes;
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       gather(qBlock, q, b, h, scale);
       gather(kBlock, k, b, h, 1);
       gather(vBlock, v, b, h, 1);
       gather(dOBlock, dO, b, h, 1);
-      memory.fill(dKBlock, 0, blockBytes);
-      memory.fill(dVBlock, 0, blockBytes);
       for (let i = 0; i < tokens; i++) {
-        const qRow = qBlock + <usize>i * rowBytes;
+        const pRow = p + <usize>i * scoreRowBytes;
+        const dSRow = dS + <usize>i * scoreRowBytes;
         const dORow = dOBlock + <usize>i * rowBytes;
-        softmaxRow(p, qRow, kBlock);
+        softmaxRow(pRow, qBlock + <usize>i * rowBytes, kBlock);
         let delta: f32 = 0;
         const oRow = rawRow(o, b, i, h);
         for (let c = 0; c < headDim; c++) delta += load<f32>(oRow + (<usize>c << 2)) * load<f32>(dORow + (<usize>c << 2));
@@ -233,18 +264,15 @@ export function backward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32
         for (let j = 0; j < t4; j += 4) {
           const dP = dot4(dORow, vBlock + <usize>j * rowBytes);
           const at = <usize>j << 2;
-          v128.store(dS + at, f32x4.mul(v128.load(p + at), f32x4.sub(dP, vDelta)));
+          v128.store(dSRow + at, f32x4.mul(v128.load(pRow + at), f32x4.sub(dP, vDelta)));
         }
-        weightedSum(dQBlock + <usize>i * rowBytes, dS, kBlock);
-        for (let j = 0; j < tokens; j++) {
-          const at = <usize>j << 2;
-          addScaled(dKBlock + <usize>j * rowBytes, qRow, load<f32>(dS + at));
-          addScaled(dVBlock + <usize>j * rowBytes, dORow, load<f32>(p + at));
-        }
+        weightedRows(dQBlock + <usize>i * rowBytes, dSRow, 4, kBlock, tokens, scale);
       }
-      // dQ's factor, applied once to the block rather than to every term
-      const vScale = f32x4.splat(scale);
-      for (let at: usize = 0; at < blockBytes; at += 16) v128.store(dQBlock + at, f32x4.mul(v128.load(dQBlock + at), vScale));
+      for (let j = 0; j < tokens; j++) {
+        const at = <usize>j << 2;
+        weightedRows(dKBlock + <usize>j * rowBytes, dS + at, scoreRowBytes, qBlock, tokens, 1);
+        weightedRows(dVBlock + <usize>j * rowBytes, p + at, scoreRowBytes, dOBlock, tokens, 1);
+      }
       scatter(dQ, dQBlock, b, h);
       scatter(dK, dKBlock, b, h);
       scatter(dV, dVBlock, b, h);
