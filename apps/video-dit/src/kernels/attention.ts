@@ -1,5 +1,6 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmBackwardKernel, wasmForwardKernel } from './attention-wasm.js';
 import { cpuValues, runInvocations } from './elementwise.js';
 
 /*
@@ -13,8 +14,10 @@ import { cpuValues, runInvocations } from './elementwise.js';
  *
  * webgpu: one program per query or key row; forward one dispatch, backward four (statistics, dQ,
  * dK, dV), each within the smallest storage-buffer limit WebGPU allows. cpu: the same loops in JS,
- * accumulating in float64. Not registered for wasm: a JS loop there is slower than the composed
- * ops on XNNPACK and wasm's batched product, so the model keeps those.
+ * accumulating in float64. wasm: a SIMD module of our own (assembly/attention.ts, driven by
+ * attention-wasm.ts), f32x4 over headDim, each row's scores kept whole rather than online. A JS
+ * loop there was slower than the composed ops (wasm's batched product is a scalar kernel); the
+ * module is about 3× faster than them.
  */
 
 /** The tfjs kernels' names. */
@@ -311,12 +314,14 @@ function webgpuBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFu
 
 tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'cpu', kernelFunc: cpuForwardKernel as unknown as tf.KernelFunc });
 tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: 'cpu', kernelFunc: cpuBackwardKernel as unknown as tf.KernelFunc });
+tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'wasm', kernelFunc: wasmForwardKernel as unknown as tf.KernelFunc });
+tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: 'wasm', kernelFunc: wasmBackwardKernel as unknown as tf.KernelFunc });
 tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'webgpu', kernelFunc: webgpuForwardKernel as unknown as tf.KernelFunc });
 tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: 'webgpu', kernelFunc: webgpuBackwardKernel as unknown as tf.KernelFunc });
 
 /**
  * Whether the fused attention runs on the current backend.
- * @returns true on cpu and webgpu.
+ * @returns true on cpu, wasm and webgpu.
  */
 export function fusedAttentionAvailable(): boolean {
   return tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;

@@ -102,7 +102,7 @@ function attention(model: Dit, prefix: string, x: tf.Tensor2D, b: number): tf.Te
   if (fusedAttentionAvailable()) {
     merged = tf.reshape(fusedAttention(rotatedQ, rotatedK, v, scale), [rows, d]);
   } else {
-    // heads in front, as 3-D batched products (wasm)
+    // heads in front, as 3-D batched products (tensorflow, which has no fused kernel)
     const heads = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [b * h, s, dh]) as tf.Tensor3D;
     const kt = tf.transpose(heads(rotatedK), [0, 2, 1]) as tf.Tensor3D;
     const scores = tf.mul(batchMatMul(heads(rotatedQ), kt), scalar(scale));

@@ -1,0 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'build-attention-wasm.mjs');
+
+test('the embedded attention module is what assembly/attention.ts compiles to', () => {
+  expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
+});
