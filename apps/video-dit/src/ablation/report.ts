@@ -169,7 +169,7 @@ export async function writeAblationFigure(path: string, results: AblationRunResu
       panel(
         along,
         { field: 'step', type: 'quantitative', title: 'training step' },
-        { field: 'score', type: 'quantitative', title: 'quality score of samples', scale: { domain: [0, 1] } },
+        { field: 'score', type: 'quantitative', title: 'quality score of samples (1 = real clips)' },
         'Quality along training (EMA model)',
       ),
       panel(
