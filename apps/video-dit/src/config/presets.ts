@@ -38,7 +38,7 @@ function dataDefaults(): Config['data'] {
 
 /**
  * A built-in configuration. `tiny` trains in seconds (tests); `small` is the sample run, sized so
- * that a 2-core CPU on wasm goes from a fresh clone to finished samples in about 10 minutes; `base`
+ * that a 2-core CPU on wasm goes from a fresh clone to finished samples within 10 minutes; `base`
  * is meant for a GPU. The app's README says how each was tuned.
  * @param preset - the preset's name.
  * @returns a fresh configuration object.
