@@ -20,31 +20,13 @@ import { constant, scalar } from './constants.js';
  * input first). The app's README has the timings.
  */
 
-/** Below this many elements a plain 2-D transpose is as fast as the blocked one on wasm. */
-const BLOCKED_TRANSPOSE_MIN_SIZE = 16384;
-
-/**
- * `x` transposed. On wasm a large matrix moves as blocks: viewed as `[R/k, k, C/k, k]` and
- * permuted `[2, 3, 0, 1]`, which is the same transpose and several times faster there than its
- * 2-D transpose.
- * @param x - `[rows, cols]`.
- * @returns `[cols, rows]`.
- */
-export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
-  const [rows, cols] = x.shape;
-  const block = [16, 8, 4].find((k) => rows % k === 0 && cols % k === 0);
-  if (block === undefined || rows * cols < BLOCKED_TRANSPOSE_MIN_SIZE || tf.getBackend() !== 'wasm') return tf.transpose(x);
-  const blocks = tf.reshape(x, [rows / block, block, cols / block, block]);
-  return tf.reshape(tf.transpose(blocks, [2, 3, 0, 1]), [cols, rows]);
-}
-
 /**
  * Gradients of `x·w` to x and w: on wasm each a 2-D non-transposed product of an explicit
  * transpose; elsewhere the products transpose their operands themselves, with no kernel to spare.
  */
 function productGradients(x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
   if (tf.getBackend() !== 'wasm') return [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)];
-  return [tf.matMul(dy, transpose2d(w)), tf.matMul(transpose2d(x), dy)];
+  return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(x), dy)];
 }
 
 const matMul2d = tf.customGrad((x, w, save) => {
