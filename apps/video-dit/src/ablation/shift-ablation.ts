@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Config, dataConfig, resolveConfig } from '../config/index.js';
+import { type Config, dataConfig, presetConfig, resolveConfig } from '../config/index.js';
 import { meanQuality, type QualityResult, type ValidationResult, validationLoss } from '../eval/index.js';
 import { type Dit, disposeDit } from '../model/index.js';
 import { type SampleOptions, sampleClips, sampleOptionsFor } from '../sample/index.js';
@@ -125,7 +125,8 @@ export function ablationRuns(plan: AblationPlan): AblationRun[] {
  * @returns the validated configuration.
  */
 export function ablationConfig(run: AblationRun, plan: AblationPlan, outDir: string, backend: string): Config {
-  const scale = run.side / 16;
+  const small = presetConfig('small');
+  const scale = run.side / small.model.height;
   return resolveConfig(
     [
       {
@@ -134,7 +135,7 @@ export function ablationConfig(run: AblationRun, plan: AblationPlan, outDir: str
         outDir,
         backend,
         model: { height: run.side, width: run.side, patch: [2, run.patch, run.patch] },
-        data: { size: 6 * scale, maxSpeed: 1.5 * scale, validationClips: plan.validationClips },
+        data: { size: (small.data.size as number) * scale, maxSpeed: small.data.maxSpeed * scale, validationClips: plan.validationClips },
         timesteps: { shift: run.shift },
         train: { steps: plan.steps, seed: run.seed, checkpointEvery: plan.qualityEvery, keepCheckpoints: 1, logEvery: Math.max(1, Math.min(100, plan.qualityEvery)) },
         sample: { count: plan.finalClips, ...(plan.quick ? { steps: 2 } : {}) },

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ablationComparisons, ablationPlan, ablationTable, runAblation, summarizeAblation, writeAblationFigure } from '../ablation/index.js';
-import { command, type FlagSpecs, type FlagValues, numberFlag, StoppedBySignalError } from './args.js';
+import { command, type FlagSpecs, type FlagValues, flagsAsArgs, numberFlag, StoppedBySignalError } from './args.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
 import { formatDuration } from './progress.js';
@@ -58,7 +58,7 @@ async function ablateShift(flags: FlagValues<typeof FLAGS>): Promise<void> {
   }
   const stopSignal = signals.received();
   if (outcome.stopped !== undefined && stopSignal !== undefined) {
-    const again = ['video-dit ablate-shift', ...process.argv.slice(3)].join(' ');
+    const again = ['video-dit ablate-shift', ...flagsAsArgs(flags)].join(' ');
     throw new StoppedBySignalError(
       `stopped by ${stopSignal} in run ${outcome.stopped.run.name} at step ${outcome.stopped.step}; checkpoint ${displayPath(outcome.stopped.checkpoint)}; continue with: ${again}`,
       SIGNAL_EXIT_CODES[stopSignal] ?? 1,

@@ -152,6 +152,21 @@ export function setOverrides(items: readonly string[]): Record<string, unknown> 
   return root;
 }
 
+/**
+ * Parsed flags written as arguments again, e.g. for the command that continues a stopped run.
+ * @param flags - the parsed flags.
+ * @param leaveOut - flags not to repeat.
+ * @returns `--name value` (or `--name` for a switch) per flag given, in the order parsed.
+ */
+export function flagsAsArgs(flags: Readonly<Record<string, unknown>>, leaveOut: readonly string[] = []): string[] {
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false || name === 'help' || leaveOut.includes(name)) continue;
+    for (const item of Array.isArray(value) ? value : [value]) args.push(item === true ? `--${name}` : `--${name} ${String(item)}`);
+  }
+  return args;
+}
+
 /** Training stopped by a signal, cleanly: the message says where and how to continue. */
 export class StoppedBySignalError extends Error {
   override name = 'StoppedBySignalError';

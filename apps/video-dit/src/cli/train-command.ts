@@ -6,7 +6,7 @@ import { type Config, resolveConfig, trainingThreads } from '../config/index.js'
 import { describeValidation, validationLoss } from '../eval/index.js';
 import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
 import { readRunConfig, trainToFolder } from '../train/index.js';
-import { command, type FlagSpecs, type FlagValues, numberFlag, StoppedBySignalError, setOverrides, UsageError } from './args.js';
+import { command, type FlagSpecs, type FlagValues, flagsAsArgs, numberFlag, StoppedBySignalError, setOverrides, UsageError } from './args.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
 import { formatDuration, trainingProgress } from './progress.js';
@@ -152,16 +152,6 @@ function describeRun(config: Config, backend: BackendInfo): string[] {
   return lines;
 }
 
-/** The flags given, as arguments again, with `--resume` in place of `--fresh`. */
-function resumeArgs(flags: FlagValues<typeof FLAGS>): string[] {
-  const args: string[] = [];
-  for (const [name, value] of Object.entries(flags)) {
-    if (value === undefined || value === false || name === 'fresh' || name === 'resume' || name === 'help') continue;
-    for (const item of Array.isArray(value) ? value : [value]) args.push(item === true ? `--${name}` : `--${name} ${item}`);
-  }
-  return [...args, '--resume'];
-}
-
 /** Trains, checkpoints, then samples from the EMA model and reports the validation loss by timestep bucket. */
 async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const { config, resume, fresh } = await trainRequest(flags);
@@ -192,7 +182,7 @@ async function train(flags: FlagValues<typeof FLAGS>): Promise<void> {
   const stopSignal = signals.received();
   if (trained.stoppedAt !== undefined && stopSignal !== undefined) {
     trained.trainer.dispose();
-    const again = ['video-dit train', ...resumeArgs(flags)].join(' ');
+    const again = ['video-dit train', ...flagsAsArgs(flags, ['fresh', 'resume']), '--resume'].join(' ');
     throw new StoppedBySignalError(
       `stopped by ${stopSignal} at step ${trained.stoppedAt.step} of ${config.train.steps}; checkpoint ${displayPath(trained.stoppedAt.checkpoint)}; continue with: ${again}`,
       SIGNAL_EXIT_CODES[stopSignal] ?? 1,
