@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { timestepDistribution } from '@flowdit/timestep-shift';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { runCli } from './cli.js';
 
@@ -40,6 +41,14 @@ describe('video-dit CLI', () => {
     expect(metrics.map((m) => m.step)).toEqual([5, 6]);
     const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8'));
     expect(config.resolved.tokens).toBe(8);
+
+    // the law the run trained with, read from the run's own config.json
+    const plotted = await invoke(['plot-timesteps', '--config', join(runDir, 'config.json'), '--out', join(dir, 'run-law.png'), '--samples', '500']);
+    expect(plotted.err).toBe('');
+    const { frames, height, width } = config.model;
+    const shift = Math.sqrt((frames * height * width) / config.timesteps.basePixels);
+    const median = timestepDistribution({ kind: 'shifted-logit-normal', shift }).quantile(0.5);
+    expect(plotted.out).toContain(`shifted-logit-normal, shift ${Number(shift.toPrecision(4))}: median t ${median.toFixed(3)}`);
 
     const again = await invoke(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
     expect(again.code).not.toBe(0);
@@ -123,12 +132,27 @@ describe('video-dit CLI', () => {
     ['train', ['--preset tiny|small|base', '--set key=value', '--resume', '--backend NAME']],
     ['sample', ['--run DIR', '--stochasticity η', '--shift X|train', '--seed N']],
     ['eval', ['--run DIR', '--count N', '--stochasticity η']],
-    ['plot-timesteps', ['--out FILE.png', '--shifts X,Y,...']],
+    ['plot-timesteps', ['--out FILE.png', '--config FILE.json', '--shifts X,Y,...']],
   ])('%s --help lists its flags', async (command, flags) => {
     const result = await invoke([command, '--help']);
     expect(result.code).toBe(0);
     expect(result.out.split('\n')[0]).toMatch(new RegExp(`^video-dit ${command} \\[flags\\]`));
     for (const flag of flags) expect(result.out).toContain(`  ${flag} `);
+  });
+
+  test('plot-timesteps --config draws the law an override file configures, over its preset', async () => {
+    const file = join(dir, 'law.json');
+    await writeFile(file, JSON.stringify({ preset: 'tiny', timesteps: { kind: 'logit-normal', mean: 0.5, shift: 3 } }));
+    const out = join(dir, 'law.png');
+    const plotted = await invoke(['plot-timesteps', '--config', file, '--out', out]);
+    expect(plotted.err).toBe('');
+    const law = timestepDistribution({ kind: 'logit-normal', mean: 0.5, shift: 3 });
+    expect(plotted.out).toContain(`logit-normal, shift 3: median t ${law.quantile(0.5).toFixed(3)}, ${(100 * law.cdf(0.5)).toFixed(1)}% of draws`);
+    expect((await readFile(out)).subarray(1, 4).toString()).toBe('PNG');
+
+    const both = await invoke(['plot-timesteps', '--config', file, '--shifts', '1,2']);
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/--config draws the configured law: it excludes --shifts and --std/);
   });
 
   test('a config file with a typo names the key and the file', async () => {

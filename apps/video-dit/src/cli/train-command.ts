@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/index.js';
@@ -7,6 +6,7 @@ import { describeValidation, validationLoss } from '../eval/index.js';
 import { sampleOptionsFor, sampleToFolder } from '../sample/index.js';
 import { readRunConfig, trainToFolder } from '../train/index.js';
 import { command, type FlagSpecs, type FlagValues, flagsAsArgs, numberFlag, StoppedBySignalError, setOverrides, UsageError } from './args.js';
+import { readJsonFlagFile } from './config-file.js';
 import { displayPath } from './display-path.js';
 import { BACKEND_FLAG } from './flags.js';
 import { formatDuration, trainingProgress } from './progress.js';
@@ -46,17 +46,7 @@ async function trainRequest(flags: FlagValues<typeof FLAGS>): Promise<{ config: 
   if (flags.preset !== undefined) layers.push({ preset: flags.preset });
   let source = 'flags';
   if (flags.config !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--config: cannot read ${flags.config}: ${(error as Error).message}`);
-    }
-    try {
-      layers.push(JSON.parse(text));
-    } catch (error) {
-      throw new UsageError(`--config: ${flags.config} is not valid JSON: ${(error as Error).message}`);
-    }
+    layers.push(await readJsonFlagFile('config', flags.config));
     source = `${flags.config} and flags`;
   }
   const shift = flags.shift === undefined || flags.shift === 'auto' ? flags.shift : numberFlag('shift', flags.shift);
