@@ -19,6 +19,7 @@ const TRAIN_DEFAULTS: Config['train'] = {
   logEvery: 50,
   validateEvery: 0,
   threads: 1,
+  lossWeight: 'none',
   capture: 'auto',
 };
 

@@ -90,6 +90,11 @@ const trainSchema = z.strictObject({
    */
   threads: positiveInt.max(64).default(1),
   /**
+   * Each clip's loss weight as a function of its time (the package's `lossWeight` schemes; `none`:
+   * every clip weighs 1). Missing in configs written before it existed.
+   */
+  lossWeight: z.enum(['none', 'sigma_sqrt', 'cosmap']).default('none'),
+  /**
    * 'auto': on webgpu a step's gradients are recorded once and replayed every later step with the
    * same shapes; 'off': every step runs op by op. Missing in configs written before it existed.
    */

@@ -10,9 +10,9 @@ import { Trainer } from './trainer.js';
 
 const gpuErrors: GpuUncapturedError[] = [];
 
-function tinyConfig(capture: 'auto' | 'off'): Config {
+function tinyConfig(capture: 'auto' | 'off', lossWeight: Config['train']['lossWeight'] = 'none'): Config {
   const config = presetConfig('tiny');
-  return { ...config, train: { ...config.train, capture } };
+  return { ...config, train: { ...config.train, capture, lossWeight } };
 }
 
 /** Every weight, moment-free: the model's and the EMA's values, in order. */
@@ -48,6 +48,20 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)('captured training steps on webgpu
       replayed.dispose();
     }
   }, 120_000);
+
+  test('with loss weights, replayed steps give the losses of eager steps, bit for bit', async () => {
+    await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+    const eager = new Trainer(tinyConfig('off', 'cosmap'));
+    const replayed = new Trainer(tinyConfig('auto', 'cosmap'));
+    try {
+      const eagerLosses = await lossesOf(eager, 8);
+      expect(await lossesOf(replayed, 8)).toEqual(eagerLosses);
+      expect(replayed.captureStatus).toMatch(/^replayed [4-6] of 8 runs/);
+    } finally {
+      eager.dispose();
+      replayed.dispose();
+    }
+  }, 60_000);
 
   test('a replayed step creates no buffer or bind group, runs no tfjs kernel, and leaks no tensor', async () => {
     await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });

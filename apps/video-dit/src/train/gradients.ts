@@ -14,6 +14,8 @@ export interface BatchShard {
   noise: Float32Array;
   /** One time per clip, t convention. */
   t: Float32Array;
+  /** One loss weight per clip (`train.lossWeight` of its time); absent: every clip weighs 1. */
+  lossWeight?: Float32Array;
 }
 
 /** A loss and one gradient per weight, in the order of the model's params. */
@@ -52,6 +54,7 @@ export function splitBatch(batch: BatchShard, count: number): ShareOfBatch[] {
         tokens: batch.tokens.subarray(start * clipSize, end * clipSize),
         noise: batch.noise.subarray(start * clipSize, end * clipSize),
         t: batch.t.subarray(start, end),
+        ...(batch.lossWeight === undefined ? {} : { lossWeight: batch.lossWeight.subarray(start, end) }),
       },
       share: size / clips,
     });
@@ -60,29 +63,46 @@ export function splitBatch(batch: BatchShard, count: number): ShareOfBatch[] {
   return shards;
 }
 
-/** `weight · mean((prediction − target)²)`: one kernel each way where it is registered. */
-function weightedMeanSquaredError(prediction: tf.Tensor, target: tf.Tensor, weight: number): tf.Scalar {
+/**
+ * `weight · mean((prediction − target)²)`, each clip's squared errors scaled by its loss weight
+ * when there are any: one kernel each way where it is registered and the clips weigh alike.
+ */
+function weightedMeanSquaredError(prediction: tf.Tensor, target: tf.Tensor, weight: number, clipWeights?: tf.Tensor1D): tf.Scalar {
+  if (clipWeights !== undefined) {
+    // w·(p − v)² = (√w·p − √w·v)²: the weighted error stays one fused kernel, whose gradient,
+    // unlike a sum's or a mean's over axes, makes no constant that webgpu uploads at every step
+    const rootWeight = tf.reshape(tf.sqrt(clipWeights), [clipWeights.size, 1, 1]);
+    return weightedMeanSquaredError(tf.mul(prediction, rootWeight), tf.mul(target, rootWeight), weight);
+  }
   if (fusedSquaredErrorAvailable()) return fusedSquaredError(prediction, target, weight / prediction.size);
   return tf.mul(tf.mean(tf.square(tf.sub(prediction, target))), scalar(weight));
 }
 
 /**
- * The flow-matching loss `share · mean((v_θ(x_t, t) − (x1 − x0))²)` of clips already in tensors,
- * and its gradients.
+ * The flow-matching loss `share · mean_i(w_i · mean((v_θ(x_t, t) − (x1 − x0))²))` of clips already
+ * in tensors (w_i = 1 without loss weights), and its gradients.
  * @param model - the model; its weights are the variables differentiated.
  * @param tokens - clean clips x1 as tubelet tokens, `[clips, S, patchDim]`.
  * @param noise - x0, the same shape.
  * @param t - one time per clip (t = 0 noise).
  * @param share - the clips' fraction of the batch (1 for a whole batch).
+ * @param lossWeight - one loss weight per clip, or none.
  * @returns the loss and one gradient per weight, in the order of the model's params (tensors the caller owns).
  */
-export function flowMatchingGradients(model: Dit, tokens: tf.Tensor, noise: tf.Tensor, t: tf.Tensor1D, share: number): ShardGradients {
+export function flowMatchingGradients(
+  model: Dit,
+  tokens: tf.Tensor,
+  noise: tf.Tensor,
+  t: tf.Tensor1D,
+  share: number,
+  lossWeight?: tf.Tensor1D,
+): ShardGradients {
   return tf.tidy(() => {
     const { xt, velocity } = flowMatchingPair(tokens, noise, t);
     const weights = [...model.params.values()];
     // seeded by a kept 1, which tf.variableGrads would make (and webgpu upload) at every step
     const { value, grads } = tf.engine().gradients(
-      () => weightedMeanSquaredError(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity, share),
+      () => weightedMeanSquaredError(ditForwardTokens(model, xt as tf.Tensor3D, t), velocity, share, lossWeight),
       weights,
       scalar(1),
     );
@@ -91,9 +111,10 @@ export function flowMatchingGradients(model: Dit, tokens: tf.Tensor, noise: tf.T
 }
 
 /**
- * The clips of a shard as tensors of its shapes: tokens and noise `[clips, S, patchDim]`, t `[clips]`.
+ * The clips of a shard as tensors of its shapes: tokens and noise `[clips, S, patchDim]`, t and
+ * the loss weights, if any, `[clips]`.
  * @param model - the model the shapes are of.
- * @param shard - the clips, noise and times.
+ * @param shard - the clips, noise, times and loss weights.
  * @returns the values and shapes, in the order {@link flowMatchingGradients} takes them.
  */
 export function shardInputs(model: Dit, shard: BatchShard): { values: Float32Array; shape: number[] }[] {
@@ -103,12 +124,13 @@ export function shardInputs(model: Dit, shard: BatchShard): { values: Float32Arr
     { values: shard.tokens, shape },
     { values: shard.noise, shape },
     { values: shard.t, shape: [clips] },
+    ...(shard.lossWeight === undefined ? [] : [{ values: shard.lossWeight, shape: [clips] }]),
   ];
 }
 
 /**
- * The flow-matching loss of a shard, `share · mean((v_θ(x_t, t) − (x1 − x0))²)`, and its
- * gradients: weighted by their shares, the shards' losses and gradients add up to the batch's.
+ * The flow-matching loss of a shard, `share · mean_i(w_i · mean((v_θ(x_t, t) − (x1 − x0))²))`,
+ * and its gradients: weighted by their shares, the shards' losses and gradients add up to the batch's.
  * @param model - the model; its weights are the variables differentiated.
  * @param shard - the clips, noise and times.
  * @param share - the shard's fraction of the batch (1 for a whole batch).
@@ -116,8 +138,13 @@ export function shardInputs(model: Dit, shard: BatchShard): { values: Float32Arr
  */
 export function shardGradients(model: Dit, shard: BatchShard, share: number): ShardGradients {
   return tf.tidy(() => {
-    const [tokens, noise, t] = shardInputs(model, shard).map(({ values, shape }) => deviceTensor(values, shape)) as [tf.Tensor, tf.Tensor, tf.Tensor1D];
-    const { loss, grads } = flowMatchingGradients(model, tokens, noise, t, share);
+    const [tokens, noise, t, lossWeight] = shardInputs(model, shard).map(({ values, shape }) => deviceTensor(values, shape)) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor1D,
+      tf.Tensor1D | undefined,
+    ];
+    const { loss, grads } = flowMatchingGradients(model, tokens, noise, t, share, lossWeight);
     return { loss, grads };
   });
 }

@@ -1,13 +1,15 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRng } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../backend/index.js';
 import { type Config, presetConfig } from '../config/index.js';
-import { ditForward, param } from '../model/index.js';
+import { standardNormals } from '../data/index.js';
+import { ditForward, param, patchDim, tokenCount } from '../model/index.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
-import { splitBatch } from './gradients.js';
+import { shardGradients, splitBatch } from './gradients.js';
 import { GradientWorkers } from './parallel.js';
 import { NonFiniteLossError, Trainer } from './trainer.js';
 
@@ -116,6 +118,63 @@ describe('checkpoints', () => {
   });
 });
 
+describe('loss weights', () => {
+  test("a weighted batch's loss and gradients are each clip's alone, weighted", async () => {
+    await initBackend('cpu');
+    const trainer = new Trainer(tinyConfig());
+    const { model } = trainer;
+    const clips = 3;
+    const clipSize = tokenCount(model.config) * patchDim(model.config);
+    const rng = createRng(7);
+    const batch = {
+      tokens: standardNormals(rng, clips * clipSize),
+      noise: standardNormals(rng, clips * clipSize),
+      t: Float32Array.from([0.2, 0.5, 0.9]),
+      lossWeight: Float32Array.from([0.5, 2, 3]),
+    };
+    const weighted = shardGradients(model, batch, 1);
+    let loss = 0;
+    const grads = weighted.grads.map((g) => new Float64Array(g.size));
+    for (const [i, { shard }] of splitBatch(batch, clips).entries()) {
+      const alone = shardGradients(model, { tokens: shard.tokens, noise: shard.noise, t: shard.t }, 1 / clips);
+      const w = batch.lossWeight[i]!;
+      loss += w * alone.loss.dataSync()[0]!;
+      alone.grads.forEach((g, k) => {
+        const values = g.dataSync();
+        for (let j = 0; j < values.length; j++) grads[k]![j]! += w * values[j]!;
+      });
+      tf.dispose([alone.loss, ...alone.grads]);
+    }
+    expect(Math.abs(weighted.loss.dataSync()[0]! - loss)).toBeLessThan(1e-6 * loss);
+    weighted.grads.forEach((g, k) => {
+      const values = g.dataSync();
+      for (let j = 0; j < values.length; j++) expect(Math.abs(values[j]! - grads[k]![j]!)).toBeLessThan(1e-5 + 1e-4 * Math.abs(grads[k]![j]!));
+    });
+    tf.dispose([weighted.loss, ...weighted.grads]);
+    // its constants were kept by the first run: a second one leaves nothing behind
+    const before = tf.memory().numTensors;
+    const again = shardGradients(model, batch, 1);
+    tf.dispose([again.loss, ...again.grads]);
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose();
+  });
+
+  test("the trainer weighs each clip by train.lossWeight of its time, and 'none' is the unweighted loss", async () => {
+    await initBackend('cpu');
+    const unweighted = new Trainer(tinyConfig());
+    const none = new Trainer(tinyConfig({ lossWeight: 'none' }));
+    const cosmap = new Trainer(tinyConfig({ lossWeight: 'cosmap' }));
+    const a = await unweighted.trainStep();
+    expect((await none.trainStep()).loss).toBe(a.loss);
+    // cosmap weighs every time by 2/(π(1 − 2σ + 2σ²)) ∈ [2/π, 4/π]: the loss changes, within those bounds
+    const b = await cosmap.trainStep();
+    expect(b.loss).not.toBe(a.loss);
+    expect(b.loss).toBeGreaterThan((2 / Math.PI) * a.loss * 0.999);
+    expect(b.loss).toBeLessThan((4 / Math.PI) * a.loss * 1.001);
+    for (const t of [unweighted, none, cosmap]) t.dispose();
+  });
+});
+
 describe('a batch shared by threads', () => {
   test('splitBatch cuts consecutive shards whose shares add up to 1', () => {
     const batch = { tokens: Float32Array.from({ length: 10 }, (_, i) => i), noise: new Float32Array(10), t: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]) };
@@ -149,6 +208,19 @@ describe('a batch shared by threads', () => {
       let worst = 0;
       for (let i = 0; i < w1.length; i++) worst = Math.max(worst, Math.abs(w1[i]! - w2[i]!));
       expect(worst).toBeLessThan(1e-5);
+      one.dispose();
+      two.dispose();
+    });
+
+    test('with loss weights, two threads train like one', async () => {
+      const config = tinyConfig({ lossWeight: 'sigma_sqrt' });
+      const one = new Trainer(config);
+      const two = new Trainer({ ...config, train: { ...config.train, threads: 2 } });
+      for (let i = 0; i < 3; i++) {
+        const a = await one.trainStep();
+        const b = await two.trainStep();
+        expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-5 * a.loss);
+      }
       one.dispose();
       two.dispose();
     });

@@ -1,4 +1,4 @@
-import { createRng, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
+import { createRng, lossWeight, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { ReplayedWork } from '../backend/index.js';
 import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
@@ -67,8 +67,8 @@ export class Trainer {
   private completed = 0;
   private workers: Promise<GradientWorkers> | undefined;
   /** A step's gradients, loss and norm, replayed from a recording on webgpu. */
-  private readonly recordedGradients = new ReplayedWork(([tokens, noise, t]) => {
-    const gradients = flowMatchingGradients(this.model, tokens!, noise!, t as tf.Tensor1D, 1);
+  private readonly recordedGradients = new ReplayedWork(([tokens, noise, t, lossWeight]) => {
+    const gradients = flowMatchingGradients(this.model, tokens!, noise!, t as tf.Tensor1D, 1, lossWeight as tf.Tensor1D | undefined);
     return [lossAndNorm(gradients), ...gradients.grads];
   });
 
@@ -107,7 +107,9 @@ export class Trainer {
     const tokens = patchifyValues(clipBatch(this.data, indices), batchSize, this.config.model);
     const noise = standardNormals(this.rng, tokens.length);
     const t = Float32Array.from(sampleTimesteps(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified }));
-    return { tokens, noise, t };
+    const scheme = this.config.train.lossWeight;
+    if (scheme === 'none') return { tokens, noise, t };
+    return { tokens, noise, t, lossWeight: t.map((time) => lossWeight(scheme, time)) };
   }
 
   /** The worker threads that share each batch with this one, started on first use; none for one thread. */
@@ -118,7 +120,8 @@ export class Trainer {
   }
 
   /**
-   * One optimisation step: loss `mean((v_θ(x_t, t) − (x1 − x0))²)`, clipped AdamW update, EMA.
+   * One optimisation step: loss `mean_i(w_i · mean((v_θ(x_t, t) − (x1 − x0))²))` with w_i the
+   * `train.lossWeight` of clip i's time (1 for `none`), clipped AdamW update, EMA.
    * The loss is read asynchronously (webgpu cannot read GPU data synchronously in Node); the
    * update is applied only after it has been read and checked. Await each step before starting
    * the next: a step started earlier would compute its gradient from the weights before this update.
