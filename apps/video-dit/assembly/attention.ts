@@ -1,16 +1,15 @@
-// AssemblyScript, compiled by scripts/build-attention-wasm.mjs into src/kernels/attention-wasm.generated.ts.
-//
+import { expNonPositive } from './exp';
+import { base } from './layout';
+
 // The fused attention of src/kernels/attention.ts for the wasm backend, f32x4 over headDim. The
 // caller copies the tensors, `[batch, tokens, heads, headDim]` each, one after another from
-// `base()` (each starting on a 16-byte boundary), calls `forward` or `backward`, and copies the
-// results that follow them back out.
+// `base()` (each starting on a 16-byte boundary), calls `attentionForward` or `attentionBackward`,
+// and copies the results that follow them back out.
 //
 // Each (batch, head) block is first gathered into contiguous rows padded with zeros to D4 (headDim
 // rounded up to 4) and T4 (tokens rounded up to 4): a zero lane adds nothing to a dot product or
 // an update, so every loop runs whole vectors, and scores come four keys at a time, which lets
 // their exponentials be one vector too. A padded key's weight is masked to 0.
-
-const ROW_ALIGN: i32 = 16;
 
 let tokens: i32 = 0;
 let heads: i32 = 0;
@@ -19,17 +18,12 @@ let t4: i32 = 0;
 let rowBytes: i32 = 0; // bytes of a padded row
 let tailMask: v128 = i32x4.splat(-1); // lanes of the last chunk of keys that are real keys
 
-/** Where the caller's tensors start: the first 16-byte boundary past the module's static data. */
-export function base(): usize {
-  return (__heap_base + ROW_ALIGN - 1) & ~(ROW_ALIGN - 1);
-}
-
 function roundUp4(n: i32): i32 {
   return (n + 3) & ~3;
 }
 
 /** Bytes from base() that a call needs: `tensors` tensors of the shape and the block scratch. */
-export function bytesNeeded(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, tensors: i32): usize {
+export function attentionBytesNeeded(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, tensors: i32): usize {
   const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
   const blockBytes = <usize>roundUp4(tokensIn) * roundUp4(headDimIn) * 4;
   const scoreBytes = <usize>tokensIn * roundUp4(tokensIn) * 4;
@@ -101,28 +95,6 @@ function horizontalSum(x: v128): f32 {
 }
 
 /**
- * e^x for x ≤ 0 (a score less its row's maximum), to a few ulp: x = n·ln2 + r with |r| ≤ ln2/2,
- * e^r by a degree-7 polynomial (minimax coefficients of the common single-precision expf), 2^n
- * written into the exponent. Below −87 the result would be subnormal; it is clamped there, ~1e-38.
- */
-function expNonPositive(x: v128): v128 {
-  const clamped = f32x4.max(x, f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(clamped, f32x4.splat(Mathf.LOG2E)));
-  // ln2 in two parts, so that n·ln2 loses nothing for |n| ≤ 126
-  let r = f32x4.sub(clamped, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.add(r, f32x4.mul(n, f32x4.splat(2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const twoToN = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, twoToN);
-}
-
-/**
  * The softmax row of query row `q` (already scaled) against the block's keys, into `p` (T4 floats,
  * padded keys 0): two passes over the stored scores, the maximum first.
  */
@@ -191,7 +163,7 @@ function weightedRows(out: usize, w: usize, weightStride: usize, rows: usize, co
 }
 
 /** o of q, k, v at base(), written after them. */
-export function forward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
+export function attentionForward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
   setShape(tokensIn, headsIn, headDimIn);
   const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
   const q = base();
@@ -224,7 +196,7 @@ export function forward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32,
  * block, so that dQ = scale·Σ dS·K sums over a query's row and dK = scale·Σ dS·Q (Q gathered
  * already scaled) and dV = Σ P·dO over a key's column, each into locals.
  */
-export function backward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
+export function attentionBackward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
   setShape(tokensIn, headsIn, headDimIn);
   const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
   const q = base();

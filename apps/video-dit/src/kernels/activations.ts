@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuValues, runElementwise, wasmViews } from './elementwise.js';
+import { simdGelu, simdGeluGrad } from './simd-wasm.js';
 
 /*
  * The model's activations, one elementwise kernel each way (composed, GELU was eight kernels
@@ -8,7 +9,9 @@ import { cpuValues, runElementwise, wasmViews } from './elementwise.js';
  *   GELU, tanh approximation: x·σ(2u), u = √(2/π)·(x + 0.044715·x³) (the same as 0.5·x·(1 + tanh u)),
  *     derivative σ(2u) + x·σ(2u)·(1 − σ(2u))·2u';
  *   SiLU: x·σ(x), derivative σ(x)·(1 + x·(1 − σ(x))).
- * cpu and wasm: JS loops in float64; webgpu: one elementwise program each way.
+ * cpu: JS loops in float64; wasm: GELU in f32x4 in our SIMD module (assembly/activations.ts;
+ * the JS loop's Math.exp per element made GELU a quarter of a small step), SiLU, on a few rows
+ * per clip only, in the JS loop; webgpu: one elementwise program each way.
  */
 
 export const GELU_KERNEL = 'FlowditGelu';
@@ -23,6 +26,8 @@ interface Activation {
   forward(x: Float32Array, y: Float32Array): void;
   /** dx = dy·f'(x) over every element, in JS. */
   backward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** The same two in SIMD wasm, for the wasm backend, where there are. */
+  simd?: Pick<Activation, 'forward' | 'backward'>;
   /** f(X[i]) and f'(X[i]) as WGSL f32 expressions. */
   wgslValue: string;
   wgslSlope: string;
@@ -49,6 +54,7 @@ const ACTIVATIONS: readonly Activation[] = [
         dx[i] = dy[i]! * (s + v * s * (1 - s) * C1 * (1 + 3 * C2 * v * v));
       }
     },
+    simd: { forward: simdGelu, backward: simdGeluGrad },
     wgslValue: `X[i] * ${WGSL_GELU_SIGMOID}`,
     wgslSlope: `${WGSL_GELU_SIGMOID} + X[i] * ${WGSL_GELU_SIGMOID} * (1.0 - ${WGSL_GELU_SIGMOID}) * ${C1} * (1.0 + ${3 * C2} * X[i] * X[i])`,
   },
@@ -77,6 +83,7 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 function kernelsOf(f: Activation): Record<'cpu' | 'wasm' | 'webgpu', { forward(args: KernelArgs): tf.TensorInfo; backward(args: KernelArgs): tf.TensorInfo }> {
   const key = f.kernel.toLowerCase();
+  const onWasm = f.simd ?? f;
   return {
     cpu: {
       forward: ({ inputs, backend }) => {
@@ -95,12 +102,12 @@ function kernelsOf(f: Activation): Record<'cpu' | 'wasm' | 'webgpu', { forward(a
     wasm: {
       forward: ({ inputs, backend }) => {
         const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!], [inputs.x!.shape]);
-        f.forward(inputViews[0]!, outputViews[0]!);
+        onWasm.forward(inputViews[0]!, outputViews[0]!);
         return outputs[0]!;
       },
       backward: ({ inputs, backend }) => {
         const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!, inputs.dy!], [inputs.x!.shape]);
-        f.backward(inputViews[0]!, inputViews[1]!, outputViews[0]!);
+        onWasm.backward(inputViews[0]!, inputViews[1]!, outputViews[0]!);
         return outputs[0]!;
       },
     },

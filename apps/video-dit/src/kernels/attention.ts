@@ -1,7 +1,7 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmBackwardKernel, wasmForwardKernel } from './attention-wasm.js';
 import { cpuValues, runInvocations } from './elementwise.js';
+import { wasmBackwardKernel, wasmForwardKernel } from './simd-wasm.js';
 
 /*
  * Self-attention softmax(q·kᵀ·scale)·v of every head in one kernel each way, on q, k and v as the
@@ -15,7 +15,7 @@ import { cpuValues, runInvocations } from './elementwise.js';
  * webgpu: one program per query or key row; forward one dispatch, backward four (statistics, dQ,
  * dK, dV), each within the smallest storage-buffer limit WebGPU allows. cpu: the same loops in JS,
  * accumulating in float64. wasm: a SIMD module of our own (assembly/attention.ts, driven by
- * attention-wasm.ts), f32x4 over headDim, each row's scores kept whole rather than online. A JS
+ * simd-wasm.ts), f32x4 over headDim, each row's scores kept whole rather than online. A JS
  * loop there was slower than the composed ops (wasm's batched product is a scalar kernel); the
  * module is about 3× faster than them.
  */
