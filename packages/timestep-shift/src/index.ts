@@ -41,3 +41,5 @@ export {
   shiftT,
   stretchToTerminal,
 } from './shift.js';
+export type { FlowUniPC, FlowUniPCOptions, StochasticEulerOptions, VelocityField } from './solvers.js';
+export { eulerStep, flowUniPC, heunStep, stochasticEulerStep } from './solvers.js';
