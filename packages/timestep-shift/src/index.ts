@@ -27,13 +27,15 @@ export {
   trainingTableLookup,
   wanSchedule,
 } from './schedules.js';
-export type { CalculateShiftOptions, ShiftPreset, ShiftPresetName, TimeShiftOptions } from './shift.js';
+export type { CalculateShiftOptions, MuPreset, MuPresetName, ShiftPreset, ShiftPresetName, TimeShiftOptions } from './shift.js';
 export {
   calculateShift,
   exponentialTimeShift,
   inverseShiftSigma,
   inverseShiftT,
   linearTimeShift,
+  MU_PRESETS,
+  muPreset,
   resolutionShift,
   SHIFT_PRESETS,
   shiftPreset,

@@ -6,6 +6,8 @@ import {
   inverseShiftSigma,
   inverseShiftT,
   linearTimeShift,
+  MU_PRESETS,
+  muPreset,
   resolutionShift,
   SHIFT_PRESETS,
   shiftPreset,
@@ -156,6 +158,31 @@ describe('resolution rules', () => {
     expect(SHIFT_PRESETS['wan-480p'].shift).toBe(3);
     for (const preset of Object.values(SHIFT_PRESETS)) expect(preset.source.length).toBeGreaterThan(20);
     expect(shiftPreset('hunyuanvideo')).toBe(SHIFT_PRESETS.hunyuanvideo);
+  });
+
+  test('HunyuanVideo 1.5 trains at 3 and validates at 5; 17 is HunyuanVideo-I2V’s dynamic setting', () => {
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-train']).toMatchObject({ shift: 3, use: 'training' });
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-validation'].shift).toBe(5);
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-720p-t2v'].shift).toBe(9);
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-720p-i2v'].shift).toBe(7);
+    expect(SHIFT_PRESETS['hunyuanvideo-i2v-dynamic'].source).toContain('HunyuanVideo-I2V README.md');
+  });
+
+  test('Wan2.2 experts switch at σ 0.875 (text-to-video) and 0.9 (image-to-video)', () => {
+    expect(1 - SHIFT_PRESETS['wan2.2-t2v'].boundaryT!).toBe(0.875);
+    expect(1 - SHIFT_PRESETS['wan2.2-i2v'].boundaryT!).toBeCloseTo(0.9, 15);
+    expect(SHIFT_PRESETS.sd3.boundaryT).toBeUndefined();
+  });
+
+  test('μ presets put μ on their anchors', () => {
+    for (const [name, anchors] of Object.entries(MU_PRESETS)) {
+      expect(calculateShift(anchors.baseSeqLen, anchors)).toBeCloseTo(anchors.baseShift, 14);
+      expect(calculateShift(anchors.maxSeqLen, anchors)).toBeCloseTo(anchors.maxShift, 14);
+      expect(muPreset(name)).toBe(anchors);
+    }
+    expect(MU_PRESETS['qwen-image']).toMatchObject({ maxSeqLen: 8192, maxShift: 0.9, shiftTerminal: 0.02 });
+    expect(MU_PRESETS['ltx-2']).toMatchObject({ baseSeqLen: 1024, baseShift: 0.95, maxShift: 2.05 });
+    expect(() => muPreset('qwen')).toThrow(new RangeError('preset must be one of "flux", "qwen-image", "ltx-2", got "qwen"'));
   });
 });
 
