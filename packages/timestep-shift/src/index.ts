@@ -1,8 +1,8 @@
 export type { TimeConvention } from './convention.js';
 export type { DistributionOptions, DistributionSpec, TimestepDistribution } from './distributions.js';
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
-export type { LossWeighting } from './loss-weights.js';
-export { lossWeight } from './loss-weights.js';
+export type { BellWeightOptions, LossWeighting, SnrWeightOptions } from './loss-weights.js';
+export { bellWeight, debiasedWeight, densityRatioWeight, flowSnr, lossWeight, minSnrWeight } from './loss-weights.js';
 export { erfc, normalCdf, normalPdf, normalQuantile } from './normal.js';
 export type { Rng } from './rng.js';
 export { createRng, restoreRng } from './rng.js';

@@ -56,8 +56,8 @@ describe('README', () => {
     expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
   });
 
-  test('has the core, tfjs, μ preset and solver examples', () => {
-    expect(examples).toHaveLength(4);
+  test('has the core, tfjs, μ preset, loss weight and solver examples', () => {
+    expect(examples).toHaveLength(5);
     expect(examples[1]).toContain("from '@flowdit/timestep-shift/tfjs'");
   });
 
