@@ -10,6 +10,7 @@ export type { SampleOptions } from './sampling.js';
 export { sampleTimesteps } from './sampling.js';
 export type {
   FlowMatchEulerOptions,
+  Flux2ScheduleOptions,
   FluxScheduleOptions,
   Schedule,
   ScheduleIn,
@@ -22,6 +23,7 @@ export type {
 export {
   flowMatchEulerSchedule,
   flowMatchTrainingTable,
+  flux2Schedule,
   fluxSchedule,
   hunyuanVideoSchedule,
   trainingTableLookup,
@@ -31,6 +33,7 @@ export type { CalculateShiftOptions, MuPreset, MuPresetName, ShiftPreset, ShiftP
 export {
   calculateShift,
   exponentialTimeShift,
+  flux2Mu,
   inverseShiftSigma,
   inverseShiftT,
   linearTimeShift,

@@ -3,6 +3,7 @@ import { maxAbsDiff } from '../test/fixtures.js';
 import {
   flowMatchEulerSchedule,
   flowMatchTrainingTable,
+  flux2Schedule,
   fluxSchedule,
   hunyuanVideoSchedule,
   wanSchedule,
@@ -183,6 +184,8 @@ describe('bad input', () => {
     ['two respacings', () => flowMatchEulerSchedule(4, { useKarrasSigmas: true, useBetaSigmas: true }), /only one of useKarrasSigmas, useExponentialSigmas and useBetaSigmas can be true, got useKarrasSigmas and useBetaSigmas/],
     ['invertSigmas in sigma', () => flowMatchEulerSchedule(4, { invertSigmas: true, convention: 'sigma' }), /invertSigmas returns diffusers' inverted sigmas, which are t = 1 − σ: use convention 't', got "sigma"/],
     ['options a number', () => hunyuanVideoSchedule(50, 7 as never), /options must be an object such as \{ convention: 't' \}, got 7/],
+    ['flux2 seqLen 0', () => flux2Schedule(4, { seqLen: 0 }), /seqLen must be a finite number > 0, got 0/],
+    ['flux2 without options', () => flux2Schedule(4, null as never), /options must be an object with seqLen \(the image token count\), got null/],
     ['flux without options', () => fluxSchedule(4, undefined as never), /options must be an object with seqLen \(the image or video token count\), got undefined/],
   ])('%s', (_, run, message) => {
     expect(run).toThrow(message);

@@ -1,7 +1,7 @@
 import { betaQuantile } from './beta.js';
 import type { TimeConvention } from './convention.js';
 import { assertConvention } from './convention.js';
-import { calculateShift } from './shift.js';
+import { calculateShift, flux2Mu } from './shift.js';
 import { assertFinite, assertInteger, assertPositive, assertUnit, describe } from './validate.js';
 
 // Reference implementations round to float32 at known points (numpy/torch float32 arrays).
@@ -207,20 +207,54 @@ export function fluxSchedule<C extends TimeConvention = 't'>(steps: number, opti
     throw new TypeError(`options must be an object with seqLen (the image or video token count), got ${describe(options)}`);
   }
   const convention = checkSchedule(steps, options) as C;
-  const round = roundingFor(options.referenceRounding);
   const mu = calculateShift(options.seqLen, {
     baseShift: options.baseShift ?? 0.5,
     maxShift: options.maxShift ?? 1.15,
     ...(options.maxMu === undefined ? {} : { maxMu: options.maxMu }),
   });
+  return timeShiftedLinspace(steps, options.shift === false ? undefined : mu, convention, options.referenceRounding);
+}
+
+// Flux's and FLUX.2's `get_schedule`: torch.linspace(1, 0, N + 1), then (with μ) the exponential time shift, in float32.
+function timeShiftedLinspace<C extends TimeConvention>(
+  steps: number,
+  mu: number | undefined,
+  convention: C,
+  referenceRounding: boolean | undefined,
+): ScheduleIn<C> {
+  const round = roundingFor(referenceRounding);
   let sigmas = torchLinspace(1, 0, steps + 1, round);
-  if (options.shift !== false) {
+  if (mu !== undefined) {
     const scale = round(Math.exp(mu));
     // torch evaluates `e^μ / w` as reciprocal(w)·e^μ; 1/0 = ∞ maps sigma 0 to 0.
     sigmas = sigmas.map((sigma) => round(round(1 / round(scale + round(round(1 / sigma) - 1))) * scale));
   }
   const timesteps = sigmas.subarray(0, steps).map((sigma) => round(sigma * 1000));
   return scheduleIn(convention, sigmas, timesteps, 1000);
+}
+
+/** Options of {@link flux2Schedule}. */
+export interface Flux2ScheduleOptions<C extends TimeConvention = TimeConvention> extends ScheduleOptions<C> {
+  /** Image token count L that sets μ with the step count (see `flux2Mu`). */
+  seqLen: number;
+}
+
+/**
+ * black-forest-labs/flux2 `get_schedule(num_steps, image_seq_len)`: `torch.linspace(1, 0, N + 1)`
+ * and the exponential time shift with μ = `flux2Mu(seqLen, N)`, in float32, bit for bit; the
+ * timesteps are `sigma·1000` in float32.
+ * @param steps - N, an integer >= 1.
+ * @param options - `seqLen`, `convention` (default 't'), `referenceRounding`.
+ * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
+ * @throws {RangeError} when given steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is not an object.
+ */
+export function flux2Schedule<C extends TimeConvention = 't'>(steps: number, options: Flux2ScheduleOptions<C>): ScheduleIn<C> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with seqLen (the image token count), got ${describe(options)}`);
+  }
+  const convention = checkSchedule(steps, options) as C;
+  return timeShiftedLinspace(steps, flux2Mu(options.seqLen, steps), convention, options.referenceRounding);
 }
 
 /** Constructor and `set_timesteps` options of diffusers' `FlowMatchEulerDiscreteScheduler`. */

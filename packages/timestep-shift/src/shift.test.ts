@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   calculateShift,
   exponentialTimeShift,
+  flux2Mu,
   inverseShiftSigma,
   inverseShiftT,
   linearTimeShift,
@@ -201,6 +202,7 @@ describe('bad input', () => {
     ['mu 800', () => exponentialTimeShift(0.5, 800), /mu must be a finite number in \[-700, 700\].*got 800/],
     ['linear mu 0', () => linearTimeShift(0.5, 0), /mu must be a finite number > 0, got 0/],
     ['unknown convention', () => exponentialTimeShift(0.5, 1, { convention: 'tau' as 't' }), /convention must be 't' or 'sigma', got "tau"/],
+    ['flux2Mu steps 0', () => flux2Mu(256, 0), /steps must be a finite number > 0, got 0/],
     ['unknown preset', () => shiftPreset('wan-1080p'), /preset must be one of "sd3", .*got "wan-1080p"/],
     ['terminal 0 in t', () => stretchToTerminal([0.5], 0, 't'), /terminal must be in \(0, 1\] in the t convention, got 0/],
   ])('%s', (_, run, message) => {

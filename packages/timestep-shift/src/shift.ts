@@ -123,6 +123,31 @@ export function calculateShift(seqLen: number, options: CalculateShiftOptions = 
   return Math.min(mu, maxMu);
 }
 
+/**
+ * FLUX.2's μ (black-forest-labs/flux2 `compute_empirical_mu`), which depends on the step count:
+ * past 4300 tokens `μ = 0.00016927·L + 0.45666666`; below, the line in N through that value at
+ * 200 steps and `8.73809524e-05·L + 1.89833333` at 10 steps. Evaluated in the same order, so the
+ * float64 result is bit-identical. The shift is e^μ.
+ * @param seqLen - the image token count L, > 0.
+ * @param steps - the step count N, > 0.
+ * @returns μ.
+ * @throws {RangeError} when `seqLen` or `steps` is not finite and > 0.
+ */
+export function flux2Mu(seqLen: number, steps: number): number {
+  assertPositive('seqLen', seqLen);
+  assertPositive('steps', steps);
+  const a1 = 8.73809524e-5;
+  const b1 = 1.89833333;
+  const a2 = 0.00016927;
+  const b2 = 0.45666666;
+  if (seqLen > 4300) return a2 * seqLen + b2;
+  const mu200 = a2 * seqLen + b2;
+  const mu10 = a1 * seqLen + b1;
+  const slope = (mu200 - mu10) / 190.0;
+  const intercept = mu200 - 200.0 * slope;
+  return slope * steps + intercept;
+}
+
 /** Options of the time-shift functions. */
 export interface TimeShiftOptions {
   /** Exponent γ on `(1/σ − 1)` (default 1, the only value diffusers and Flux use). */

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { flowMatchEulerSchedule, hunyuanVideoSchedule, wanSchedule } from '../src/index.js';
+import { flowMatchEulerSchedule, flux2Mu, flux2Schedule, hunyuanVideoSchedule, wanSchedule } from '../src/index.js';
 import { maxAbsDiff, readFixture } from './fixtures.js';
 
-// Fixtures 7 and 8 (see test/fixtures/README.md): diffusers' sigma options, and the model
-// timesteps of HunyuanVideo and Wan2.1 next to their sigmas.
+// Fixtures 7, 8 and 11 (see test/fixtures/README.md): diffusers' sigma options, the model
+// timesteps of HunyuanVideo and Wan2.1 next to their sigmas, and FLUX.2's schedule.
 
 interface OptionCase {
   label: string;
@@ -91,5 +91,27 @@ describe('fixture 8: model timesteps next to the sigmas', () => {
     expect(Array.from(out.sigmas)).toEqual(c.outputs.sigmas);
     expect(Array.from(out.timesteps)).toEqual(c.outputs.timesteps);
     expect(out.timesteps[0]).toBe(999);
+  });
+});
+
+interface Flux2Fixture {
+  compute_empirical_mu: { image_seq_len: number; num_steps: number; mu: number }[];
+  get_schedule: { call: string; inputs: { num_steps: number; image_seq_len: number }; mu: number; outputs: { timesteps: number[] } }[];
+}
+const flux2 = readFixture<Flux2Fixture>('11_flux2_schedule.json');
+
+describe('fixture 11: FLUX.2 compute_empirical_mu and get_schedule', () => {
+  test.each(flux2.compute_empirical_mu.map((row) => [row.image_seq_len, row.num_steps, row] as const))(
+    'flux2Mu(%i, %i) is bit-identical',
+    (seqLen, steps, row) => {
+      expect(flux2Mu(seqLen, steps)).toBe(row.mu);
+    },
+  );
+
+  test.each(flux2.get_schedule.map((c) => [c.call, c] as const))('%s bit for bit', (_, c) => {
+    const { num_steps: steps, image_seq_len: seqLen } = c.inputs;
+    expect(Array.from(flux2Schedule(steps, { seqLen, convention: 'sigma' }).sigmas)).toEqual(c.outputs.timesteps);
+    const float64 = flux2Schedule(steps, { seqLen, referenceRounding: false });
+    expect(maxAbsDiff(float64.times, c.outputs.timesteps.map((sigma) => 1 - sigma))).toBeLessThan(1e-6);
   });
 });
