@@ -371,7 +371,7 @@ export const MU_PRESETS: Readonly<Record<MuPresetName, MuPreset>> = Object.freez
     maxShift: 2.05,
     shiftTerminal: 0.1,
     source:
-      'Lightricks/LTX-2 packages/ltx-core/src/ltx_core/components/schedulers.py LTX2Scheduler.execute: anchors 1024 and 4096 tokens, base_shift 0.95, max_shift 2.05, stretched to terminal 0.1; ltx-trainer timestep_samplers.py uses the same line for training',
+      'Lightricks/LTX-2 packages/ltx-core/src/ltx_core/components/schedulers.py LTX2Scheduler.execute: anchors 1024 and 4096 tokens, base_shift 0.95, max_shift 2.05, stretched to terminal 0.1; ltx-trainer timestep_samplers.py uses the same line for training, and Lightricks/LTX-Video ltx_video/schedulers/rf.py get_normal_shift; neither caps μ',
   }),
 });
 

@@ -1,9 +1,17 @@
 import { describe, expect, test } from 'vitest';
-import { flowMatchEulerSchedule, flux2Mu, flux2Schedule, hunyuanVideoSchedule, wanSchedule } from '../src/index.js';
+import {
+  calculateShift,
+  flowMatchEulerSchedule,
+  flux2Mu,
+  flux2Schedule,
+  hunyuanVideoSchedule,
+  MU_PRESETS,
+  wanSchedule,
+} from '../src/index.js';
 import { maxAbsDiff, readFixture } from './fixtures.js';
 
 // Fixtures 7, 8 and 11 (see test/fixtures/README.md): diffusers' sigma options, the model
-// timesteps of HunyuanVideo and Wan2.1 next to their sigmas, and FLUX.2's schedule.
+// timesteps of HunyuanVideo and Wan2.1 next to their sigmas, FLUX.2's schedule, LTX's μ (12).
 
 interface OptionCase {
   label: string;
@@ -113,5 +121,12 @@ describe('fixture 11: FLUX.2 compute_empirical_mu and get_schedule', () => {
     expect(Array.from(flux2Schedule(steps, { seqLen, convention: 'sigma' }).sigmas)).toEqual(c.outputs.timesteps);
     const float64 = flux2Schedule(steps, { seqLen, referenceRounding: false });
     expect(maxAbsDiff(float64.times, c.outputs.timesteps.map((sigma) => 1 - sigma))).toBeLessThan(1e-6);
+  });
+});
+
+describe('fixture 12: LTX-Video get_normal_shift', () => {
+  const rows = readFixture<{ get_normal_shift: { n_tokens: number; mu: number }[] }>('12_ltx_mu.json').get_normal_shift;
+  test.each(rows.map((row) => [row.n_tokens, row] as const))('calculateShift(%i, MU_PRESETS.ltx-2) is bit-identical', (tokens, row) => {
+    expect(calculateShift(tokens, MU_PRESETS['ltx-2'])).toBe(row.mu);
   });
 });
