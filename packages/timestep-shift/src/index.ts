@@ -1,8 +1,8 @@
 export type { TimeConvention } from './convention.js';
 export type { DistributionOptions, DistributionSpec, TimestepDistribution } from './distributions.js';
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
-export type { LossWeighting } from './loss-weights.js';
-export { lossWeight } from './loss-weights.js';
+export type { BellWeightOptions, LossWeighting, SnrWeightOptions } from './loss-weights.js';
+export { bellWeight, debiasedWeight, densityRatioWeight, flowSnr, lossWeight, minSnrWeight } from './loss-weights.js';
 export { erfc, normalCdf, normalPdf, normalQuantile } from './normal.js';
 export type { Rng } from './rng.js';
 export { createRng, restoreRng } from './rng.js';
@@ -10,6 +10,7 @@ export type { SampleOptions } from './sampling.js';
 export { sampleTimesteps } from './sampling.js';
 export type {
   FlowMatchEulerOptions,
+  Flux2ScheduleOptions,
   FluxScheduleOptions,
   Schedule,
   ScheduleIn,
@@ -22,18 +23,22 @@ export type {
 export {
   flowMatchEulerSchedule,
   flowMatchTrainingTable,
+  flux2Schedule,
   fluxSchedule,
   hunyuanVideoSchedule,
   trainingTableLookup,
   wanSchedule,
 } from './schedules.js';
-export type { CalculateShiftOptions, ShiftPreset, ShiftPresetName, TimeShiftOptions } from './shift.js';
+export type { CalculateShiftOptions, MuPreset, MuPresetName, ShiftPreset, ShiftPresetName, TimeShiftOptions } from './shift.js';
 export {
   calculateShift,
   exponentialTimeShift,
+  flux2Mu,
   inverseShiftSigma,
   inverseShiftT,
   linearTimeShift,
+  MU_PRESETS,
+  muPreset,
   resolutionShift,
   SHIFT_PRESETS,
   shiftPreset,
@@ -41,3 +46,5 @@ export {
   shiftT,
   stretchToTerminal,
 } from './shift.js';
+export type { FlowUniPC, FlowUniPCOptions, StochasticEulerOptions, VelocityField } from './solvers.js';
+export { eulerStep, flowUniPC, heunStep, stochasticEulerStep } from './solvers.js';

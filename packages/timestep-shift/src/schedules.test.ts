@@ -3,6 +3,7 @@ import { maxAbsDiff } from '../test/fixtures.js';
 import {
   flowMatchEulerSchedule,
   flowMatchTrainingTable,
+  flux2Schedule,
   fluxSchedule,
   hunyuanVideoSchedule,
   wanSchedule,
@@ -152,6 +153,23 @@ describe('one shape for every schedule', () => {
   });
 });
 
+describe('flowMatchEulerSchedule respacings', () => {
+  test.each(['useKarrasSigmas', 'useExponentialSigmas', 'useBetaSigmas'] as const)('%s keeps the first and last step and stays decreasing', (name) => {
+    const plain = flowMatchEulerSchedule(12, { shift: 3, convention: 'sigma' }).sigmas;
+    const { sigmas } = flowMatchEulerSchedule(12, { shift: 3, convention: 'sigma', [name]: true });
+    expect(sigmas[0]).toBe(plain[0]);
+    expect(Math.abs(sigmas[11]! - plain[11]!)).toBeLessThan(1e-7);
+    for (let i = 1; i < sigmas.length; i++) expect(sigmas[i]).toBeLessThan(sigmas[i - 1]!);
+  });
+
+  test('invertSigmas gives the t schedule up to float32 rounding', () => {
+    const plain = flowMatchEulerSchedule(8, { shift: 3 });
+    const inverted = flowMatchEulerSchedule(8, { shift: 3, invertSigmas: true });
+    expect(maxAbsDiff(inverted.times, plain.times)).toBeLessThan(1e-7);
+    expect(maxAbsDiff(inverted.timesteps, plain.timesteps)).toBeLessThan(1e-4);
+  });
+});
+
 describe('bad input', () => {
   test.each([
     ['steps 0', () => hunyuanVideoSchedule(0, { convention: 't' }), /steps must be an integer >= 1, got 0/],
@@ -163,7 +181,11 @@ describe('bad input', () => {
     ['sigmas out of range', () => flowMatchEulerSchedule(2, { sigmas: [1, 1.5], convention: 't' }), /sigmas\[1\] must be a number in \[0, 1\], got 1.5/],
     ['sigmas and times', () => flowMatchEulerSchedule(2, { sigmas: [1], times: [0], convention: 't' }), /either sigmas or times/],
     ['shiftTerminal 1', () => flowMatchEulerSchedule(2, { shiftTerminal: 1, convention: 't' }), /shiftTerminal must be a sigma in \[0, 1\), got 1/],
+    ['two respacings', () => flowMatchEulerSchedule(4, { useKarrasSigmas: true, useBetaSigmas: true }), /only one of useKarrasSigmas, useExponentialSigmas and useBetaSigmas can be true, got useKarrasSigmas and useBetaSigmas/],
+    ['invertSigmas in sigma', () => flowMatchEulerSchedule(4, { invertSigmas: true, convention: 'sigma' }), /invertSigmas returns diffusers' inverted sigmas, which are t = 1 − σ: use convention 't', got "sigma"/],
     ['options a number', () => hunyuanVideoSchedule(50, 7 as never), /options must be an object such as \{ convention: 't' \}, got 7/],
+    ['flux2 seqLen 0', () => flux2Schedule(4, { seqLen: 0 }), /seqLen must be a finite number > 0, got 0/],
+    ['flux2 without options', () => flux2Schedule(4, null as never), /options must be an object with seqLen \(the image token count\), got null/],
     ['flux without options', () => fluxSchedule(4, undefined as never), /options must be an object with seqLen \(the image or video token count\), got undefined/],
   ])('%s', (_, run, message) => {
     expect(run).toThrow(message);

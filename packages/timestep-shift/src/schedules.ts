@@ -1,6 +1,7 @@
+import { betaQuantile } from './beta.js';
 import type { TimeConvention } from './convention.js';
 import { assertConvention } from './convention.js';
-import { calculateShift } from './shift.js';
+import { calculateShift, flux2Mu } from './shift.js';
 import { assertFinite, assertInteger, assertPositive, assertUnit, describe } from './validate.js';
 
 // Reference implementations round to float32 at known points (numpy/torch float32 arrays).
@@ -206,20 +207,54 @@ export function fluxSchedule<C extends TimeConvention = 't'>(steps: number, opti
     throw new TypeError(`options must be an object with seqLen (the image or video token count), got ${describe(options)}`);
   }
   const convention = checkSchedule(steps, options) as C;
-  const round = roundingFor(options.referenceRounding);
   const mu = calculateShift(options.seqLen, {
     baseShift: options.baseShift ?? 0.5,
     maxShift: options.maxShift ?? 1.15,
     ...(options.maxMu === undefined ? {} : { maxMu: options.maxMu }),
   });
+  return timeShiftedLinspace(steps, options.shift === false ? undefined : mu, convention, options.referenceRounding);
+}
+
+// Flux's and FLUX.2's `get_schedule`: torch.linspace(1, 0, N + 1), then (with μ) the exponential time shift, in float32.
+function timeShiftedLinspace<C extends TimeConvention>(
+  steps: number,
+  mu: number | undefined,
+  convention: C,
+  referenceRounding: boolean | undefined,
+): ScheduleIn<C> {
+  const round = roundingFor(referenceRounding);
   let sigmas = torchLinspace(1, 0, steps + 1, round);
-  if (options.shift !== false) {
+  if (mu !== undefined) {
     const scale = round(Math.exp(mu));
     // torch evaluates `e^μ / w` as reciprocal(w)·e^μ; 1/0 = ∞ maps sigma 0 to 0.
     sigmas = sigmas.map((sigma) => round(round(1 / round(scale + round(round(1 / sigma) - 1))) * scale));
   }
   const timesteps = sigmas.subarray(0, steps).map((sigma) => round(sigma * 1000));
   return scheduleIn(convention, sigmas, timesteps, 1000);
+}
+
+/** Options of {@link flux2Schedule}. */
+export interface Flux2ScheduleOptions<C extends TimeConvention = TimeConvention> extends ScheduleOptions<C> {
+  /** Image token count L that sets μ with the step count (see `flux2Mu`). */
+  seqLen: number;
+}
+
+/**
+ * black-forest-labs/flux2 `get_schedule(num_steps, image_seq_len)`: `torch.linspace(1, 0, N + 1)`
+ * and the exponential time shift with μ = `flux2Mu(seqLen, N)`, in float32, bit for bit; the
+ * timesteps are `sigma·1000` in float32.
+ * @param steps - N, an integer >= 1.
+ * @param options - `seqLen`, `convention` (default 't'), `referenceRounding`.
+ * @returns N + 1 times (or sigmas) including the terminal (t = 1, or sigma = 0), and N timesteps.
+ * @throws {RangeError} when given steps < 1 or not an integer, a seqLen that is not finite and > 0, or an unknown convention.
+ * @throws {TypeError} when `options` is not an object.
+ */
+export function flux2Schedule<C extends TimeConvention = 't'>(steps: number, options: Flux2ScheduleOptions<C>): ScheduleIn<C> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with seqLen (the image token count), got ${describe(options)}`);
+  }
+  const convention = checkSchedule(steps, options) as C;
+  return timeShiftedLinspace(steps, flux2Mu(options.seqLen, steps), convention, options.referenceRounding);
 }
 
 /** Constructor and `set_timesteps` options of diffusers' `FlowMatchEulerDiscreteScheduler`. */
@@ -245,6 +280,24 @@ export interface FlowMatchEulerOptions<C extends TimeConvention = TimeConvention
   times?: ArrayLike<number>;
   /** `set_timesteps(mu=…)` for dynamic shifting. */
   mu?: number;
+  /**
+   * Constructor `use_karras_sigmas`: after the shift (and `shiftTerminal`), respace the N sigmas
+   * between the first and the last as `(σ_max^(1/7) + r·(σ_min^(1/7) − σ_max^(1/7)))^7`, r = 0 … 1 (Karras et al. 2022, ρ = 7).
+   */
+  useKarrasSigmas?: boolean;
+  /** Constructor `use_exponential_sigmas`: respace them evenly in ln σ, from σ_max to σ_min. */
+  useExponentialSigmas?: boolean;
+  /**
+   * Constructor `use_beta_sigmas`: respace them as `σ_min + Q(1 − r)·(σ_max − σ_min)` with Q the
+   * Beta(0.6, 0.6) quantile (Lee et al. 2024, "Beta sampling is all you need").
+   */
+  useBetaSigmas?: boolean;
+  /**
+   * Constructor `invert_sigmas` (Mochi): diffusers then holds `1 − σ`, which is t, in its sigmas
+   * (ending at 1) and `1000·(1 − σ)` in its timesteps. Only with `convention: 't'`, where the times
+   * and timesteps are those values bit for bit.
+   */
+  invertSigmas?: boolean;
   /** Token count to compute μ with `calculateShift` and the constructor's anchors, when `mu` is not given. */
   seqLen?: number;
 }
@@ -327,6 +380,9 @@ export function trainingTableLookup(
  * - dynamic shifting: exponential `e^μ/(e^μ + (1/σ − 1))` or linear `μ/(μ + (1/σ − 1))` time shift
  *   with `mu` (or μ from `seqLen`).
  * - `shiftTerminal`: the schedule is stretched so its last step lands there.
+ * - `useKarrasSigmas`, `useExponentialSigmas`, `useBetaSigmas`: the shifted steps respaced between
+ *   their first and last value; `invertSigmas` (t convention only): diffusers' inverted arrays.
+ * - diffusers' `stochastic_sampling` changes the step, not the schedule: it is `stochasticEulerStep`.
  * @param steps - N, an integer >= 1 (ignored in favour of the length of explicit sigmas/times, as diffusers does).
  * @param options - constructor and set_timesteps options (see {@link FlowMatchEulerOptions}).
  * @returns N + 1 sigmas (or times) with the terminal, and N timesteps.
@@ -350,6 +406,19 @@ export function flowMatchEulerSchedule<C extends TimeConvention = 't'>(
     throw new RangeError(`timeShiftType must be 'exponential' or 'linear', got ${describe(timeShiftType)}`);
   }
   const explicit = explicitSigmas(options);
+  const respacing = (['useKarrasSigmas', 'useExponentialSigmas', 'useBetaSigmas'] as const).filter(
+    (name) => options[name] === true,
+  );
+  if (respacing.length > 1) {
+    throw new RangeError(
+      `only one of useKarrasSigmas, useExponentialSigmas and useBetaSigmas can be true, got ${respacing.join(' and ')}`,
+    );
+  }
+  if (options.invertSigmas === true && convention !== 't') {
+    throw new RangeError(
+      `invertSigmas returns diffusers' inverted sigmas, which are t = 1 − σ: use convention 't', got ${describe(convention)}`,
+    );
+  }
 
   let mu = Number.NaN;
   if (dynamic) {
@@ -400,11 +469,44 @@ export function flowMatchEulerSchedule<C extends TimeConvention = 't'>(
     const scaleFactor = op(oneMinusLast / (1 - terminal));
     sigmas = sigmas.map((sigma) => op(1 - op(op(1 - sigma) / scaleFactor)));
   }
+  if (respacing.length === 1) sigmas = respaced(respacing[0]!, sigmas);
   const stepSigmas = sigmas.map((sigma) => round(sigma));
+  if (options.invertSigmas === true) {
+    // diffusers: `sigmas = 1.0 − sigmas` on the float32 tensor, timesteps from those, terminal 1.
+    const times = new Float64Array(stepSigmas.length + 1);
+    stepSigmas.forEach((sigma, i) => {
+      times[i] = round(1 - sigma);
+    });
+    times[stepSigmas.length] = 1;
+    const timeSteps = times.subarray(0, stepSigmas.length).map((t) => round(t * numTrain));
+    return { convention: 't', times, timesteps: timeSteps } as ScheduleIn<C>;
+  }
   const timesteps = stepSigmas.map((sigma) => round(sigma * numTrain));
   const withTerminal = new Float64Array(stepSigmas.length + 1);
   withTerminal.set(stepSigmas);
   return scheduleIn(convention, withTerminal, timesteps, numTrain);
+}
+
+// diffusers' `_convert_to_karras`, `_convert_to_exponential` and `_convert_to_beta` in float64,
+// between the first and the last of the shifted sigmas.
+function respaced(
+  kind: 'useKarrasSigmas' | 'useExponentialSigmas' | 'useBetaSigmas',
+  sigmas: Float64Array,
+): Float64Array {
+  const steps = sigmas.length;
+  const sigmaMax = sigmas[0]!;
+  const sigmaMin = sigmas[steps - 1]!;
+  const ramp = numpyLinspace(0, 1, steps);
+  if (kind === 'useKarrasSigmas') {
+    const rho = 7;
+    const minInvRho = sigmaMin ** (1 / rho);
+    const maxInvRho = sigmaMax ** (1 / rho);
+    return ramp.map((r) => (maxInvRho + r * (minInvRho - maxInvRho)) ** rho);
+  }
+  if (kind === 'useExponentialSigmas') {
+    return numpyLinspace(Math.log(sigmaMax), Math.log(sigmaMin), steps).map(Math.exp);
+  }
+  return ramp.map((r) => sigmaMin + betaQuantile(1 - r, 0.6, 0.6) * (sigmaMax - sigmaMin));
 }
 
 function explicitSigmas(options: FlowMatchEulerOptions): Float64Array | undefined {

@@ -3,9 +3,12 @@ import { describe, expect, test } from 'vitest';
 import {
   calculateShift,
   exponentialTimeShift,
+  flux2Mu,
   inverseShiftSigma,
   inverseShiftT,
   linearTimeShift,
+  MU_PRESETS,
+  muPreset,
   resolutionShift,
   SHIFT_PRESETS,
   shiftPreset,
@@ -157,6 +160,31 @@ describe('resolution rules', () => {
     for (const preset of Object.values(SHIFT_PRESETS)) expect(preset.source.length).toBeGreaterThan(20);
     expect(shiftPreset('hunyuanvideo')).toBe(SHIFT_PRESETS.hunyuanvideo);
   });
+
+  test('HunyuanVideo 1.5 trains at 3 and validates at 5; 17 is HunyuanVideo-I2V’s dynamic setting', () => {
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-train']).toMatchObject({ shift: 3, use: 'training' });
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-validation'].shift).toBe(5);
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-720p-t2v'].shift).toBe(9);
+    expect(SHIFT_PRESETS['hunyuanvideo-1.5-720p-i2v'].shift).toBe(7);
+    expect(SHIFT_PRESETS['hunyuanvideo-i2v-dynamic'].source).toContain('HunyuanVideo-I2V README.md');
+  });
+
+  test('Wan2.2 experts switch at σ 0.875 (text-to-video) and 0.9 (image-to-video)', () => {
+    expect(1 - SHIFT_PRESETS['wan2.2-t2v'].boundaryT!).toBe(0.875);
+    expect(1 - SHIFT_PRESETS['wan2.2-i2v'].boundaryT!).toBeCloseTo(0.9, 15);
+    expect(SHIFT_PRESETS.sd3.boundaryT).toBeUndefined();
+  });
+
+  test('μ presets put μ on their anchors', () => {
+    for (const [name, anchors] of Object.entries(MU_PRESETS)) {
+      expect(calculateShift(anchors.baseSeqLen, anchors)).toBeCloseTo(anchors.baseShift, 14);
+      expect(calculateShift(anchors.maxSeqLen, anchors)).toBeCloseTo(anchors.maxShift, 14);
+      expect(muPreset(name)).toBe(anchors);
+    }
+    expect(MU_PRESETS['qwen-image']).toMatchObject({ maxSeqLen: 8192, maxShift: 0.9, shiftTerminal: 0.02 });
+    expect(MU_PRESETS['ltx-2']).toMatchObject({ baseSeqLen: 1024, baseShift: 0.95, maxShift: 2.05 });
+    expect(() => muPreset('qwen')).toThrow(new RangeError('preset must be one of "flux", "qwen-image", "ltx-2", got "qwen"'));
+  });
 });
 
 describe('bad input', () => {
@@ -174,6 +202,7 @@ describe('bad input', () => {
     ['mu 800', () => exponentialTimeShift(0.5, 800), /mu must be a finite number in \[-700, 700\].*got 800/],
     ['linear mu 0', () => linearTimeShift(0.5, 0), /mu must be a finite number > 0, got 0/],
     ['unknown convention', () => exponentialTimeShift(0.5, 1, { convention: 'tau' as 't' }), /convention must be 't' or 'sigma', got "tau"/],
+    ['flux2Mu steps 0', () => flux2Mu(256, 0), /steps must be a finite number > 0, got 0/],
     ['unknown preset', () => shiftPreset('wan-1080p'), /preset must be one of "sd3", .*got "wan-1080p"/],
     ['terminal 0 in t', () => stretchToTerminal([0.5], 0, 't'), /terminal must be in \(0, 1\] in the t convention, got 0/],
   ])('%s', (_, run, message) => {

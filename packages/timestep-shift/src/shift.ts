@@ -123,6 +123,31 @@ export function calculateShift(seqLen: number, options: CalculateShiftOptions = 
   return Math.min(mu, maxMu);
 }
 
+/**
+ * FLUX.2's μ (black-forest-labs/flux2 `compute_empirical_mu`), which depends on the step count:
+ * past 4300 tokens `μ = 0.00016927·L + 0.45666666`; below, the line in N through that value at
+ * 200 steps and `8.73809524e-05·L + 1.89833333` at 10 steps. Evaluated in the same order, so the
+ * float64 result is bit-identical. The shift is e^μ.
+ * @param seqLen - the image token count L, > 0.
+ * @param steps - the step count N, > 0.
+ * @returns μ.
+ * @throws {RangeError} when `seqLen` or `steps` is not finite and > 0.
+ */
+export function flux2Mu(seqLen: number, steps: number): number {
+  assertPositive('seqLen', seqLen);
+  assertPositive('steps', steps);
+  const a1 = 8.73809524e-5;
+  const b1 = 1.89833333;
+  const a2 = 0.00016927;
+  const b2 = 0.45666666;
+  if (seqLen > 4300) return a2 * seqLen + b2;
+  const mu200 = a2 * seqLen + b2;
+  const mu10 = a1 * seqLen + b1;
+  const slope = (mu200 - mu10) / 190.0;
+  const intercept = mu200 - 200.0 * slope;
+  return slope * steps + intercept;
+}
+
 /** Options of the time-shift functions. */
 export interface TimeShiftOptions {
   /** Exponent γ on `(1/σ − 1)` (default 1, the only value diffusers and Flux use). */
@@ -208,6 +233,13 @@ export function stretchToTerminal(
 /** A documented shift value. */
 export interface ShiftPreset {
   readonly shift: number;
+  /** Whether the source uses it to sample training times or inference schedules. */
+  readonly use: 'training' | 'inference';
+  /**
+   * Wan2.2's switch between its two experts, in t (t = 0 noise): the high-noise expert runs while
+   * t < boundaryT, i.e. while Wan's timestep ≥ `boundary·1000` with σ boundary = 1 − boundaryT.
+   */
+  readonly boundaryT?: number;
   readonly source: string;
 }
 
@@ -215,44 +247,146 @@ export interface ShiftPreset {
 export type ShiftPresetName =
   | 'sd3'
   | 'hunyuanvideo'
-  | 'hunyuanvideo-fast'
+  | 'hunyuanvideo-i2v-stable'
+  | 'hunyuanvideo-i2v-dynamic'
+  | 'hunyuanvideo-1.5-train'
+  | 'hunyuanvideo-1.5-validation'
+  | 'hunyuanvideo-1.5-480p'
+  | 'hunyuanvideo-1.5-720p-t2v'
+  | 'hunyuanvideo-1.5-720p-i2v'
   | 'wan-720p'
   | 'wan-480p'
   | 'wan-flf2v'
-  | 'wan2.2-t2v';
+  | 'wan2.2-t2v'
+  | 'wan2.2-i2v'
+  | 'z-image-turbo';
 
-/** Shift values used by published models, each with where it comes from. */
+const preset = (shift: number, use: ShiftPreset['use'], source: string, boundaryT?: number): ShiftPreset =>
+  Object.freeze(boundaryT === undefined ? { shift, use, source } : { shift, use, boundaryT, source });
+
+/** Shift values used by published models, each with the file it comes from. */
 export const SHIFT_PRESETS: Readonly<Record<ShiftPresetName, ShiftPreset>> = Object.freeze({
-  sd3: Object.freeze({
-    shift: 3.0,
-    source: 'SD3 paper (Esser et al. 2024, arXiv 2403.03206) §5.3.2: shift 3.0 at 1024², training and sampling; diffusers SD3 scheduler config shift 3.0',
+  sd3: preset(
+    3.0,
+    'inference',
+    'SD3 paper (Esser et al. 2024, arXiv 2403.03206) §5.3.2: shift 3.0 at 1024², training and sampling; diffusers SD3 scheduler config shift 3.0',
+  ),
+  hunyuanvideo: preset(7.0, 'inference', 'Tencent-Hunyuan/HunyuanVideo hyvideo/config.py: --flow-shift default 7.0 (--infer-steps default 50)'),
+  'hunyuanvideo-i2v-stable': preset(
+    7.0,
+    'inference',
+    'Tencent-Hunyuan/HunyuanVideo-I2V README.md: --flow-shift 7.0 with --i2v-stability for a more stable video (50 steps)',
+  ),
+  'hunyuanvideo-i2v-dynamic': preset(
+    17.0,
+    'inference',
+    'Tencent-Hunyuan/HunyuanVideo-I2V README.md: --flow-shift 17.0 with --i2v-stability unset for a more dynamic video (--infer-steps 50)',
+  ),
+  'hunyuanvideo-1.5-train': preset(
+    3.0,
+    'training',
+    'Tencent-Hunyuan/HunyuanVideo-1.5 train.py: train_timestep_shift 3.0 on snr_type lognorm (sigmoid of N(0, 1))',
+  ),
+  'hunyuanvideo-1.5-validation': preset(
+    5.0,
+    'inference',
+    'Tencent-Hunyuan/HunyuanVideo-1.5 train.py: validation_timestep_shift 5.0 (the validation videos during training)',
+  ),
+  'hunyuanvideo-1.5-480p': preset(
+    5.0,
+    'inference',
+    "Tencent-Hunyuan/HunyuanVideo-1.5 hyvideo/commons/__init__.py PIPELINE_CONFIGS: flow_shift 5.0 for '480p_t2v' and '480p_i2v'",
+  ),
+  'hunyuanvideo-1.5-720p-t2v': preset(
+    9.0,
+    'inference',
+    "Tencent-Hunyuan/HunyuanVideo-1.5 hyvideo/commons/__init__.py PIPELINE_CONFIGS: flow_shift 9.0 for '720p_t2v'",
+  ),
+  'hunyuanvideo-1.5-720p-i2v': preset(
+    7.0,
+    'inference',
+    "Tencent-Hunyuan/HunyuanVideo-1.5 hyvideo/commons/__init__.py PIPELINE_CONFIGS: flow_shift 7.0 for '720p_i2v'",
+  ),
+  'wan-720p': preset(5.0, 'inference', 'Wan-Video/Wan2.1 generate.py: sample_shift 5.0 by default (text-to-video, 720p image-to-video)'),
+  'wan-480p': preset(3.0, 'inference', 'Wan-Video/Wan2.1 generate.py: sample_shift 3.0 for image-to-video at 832*480'),
+  'wan-flf2v': preset(16.0, 'inference', 'Wan-Video/Wan2.1 generate.py: sample_shift 16 for first-last-frame-to-video and VACE'),
+  'wan2.2-t2v': preset(
+    12.0,
+    'inference',
+    'Wan-Video/Wan2.2 wan/configs/wan_t2v_A14B.py: sample_shift 12.0, 40 steps, boundary 0.875 (the high-noise expert while timestep >= 875)',
+    0.125,
+  ),
+  'wan2.2-i2v': preset(
+    5.0,
+    'inference',
+    'Wan-Video/Wan2.2 wan/configs/wan_i2v_A14B.py: sample_shift 5.0, 40 steps, boundary 0.900 (the high-noise expert while timestep >= 900)',
+    0.1,
+  ),
+  'z-image-turbo': preset(
+    3.0,
+    'inference',
+    'ostris/ai-toolkit extensions_built_in/diffusion_models/z_image/z_image.py scheduler_config (Tongyi-MAI/Z-Image-Turbo): shift 3.0, no dynamic shifting; musubi-tuner docs/zimage.md: --flow_shift defaults to 3.0',
+  ),
+});
+
+/** A resolution-dependent μ rule: μ on the line through two token counts (see {@link calculateShift}). */
+export interface MuPreset {
+  readonly baseSeqLen: number;
+  readonly maxSeqLen: number;
+  readonly baseShift: number;
+  readonly maxShift: number;
+  /** The sigma the schedule is stretched to end at (diffusers `shift_terminal`), if any. */
+  readonly shiftTerminal?: number;
+  readonly source: string;
+}
+
+/** Names of the μ presets. */
+export type MuPresetName = 'flux' | 'qwen-image' | 'ltx-2';
+
+/**
+ * μ rules of published models: pass one to {@link calculateShift} (its anchors are the options'
+ * names) and its `shiftTerminal` to `flowMatchEulerSchedule`.
+ */
+export const MU_PRESETS: Readonly<Record<MuPresetName, MuPreset>> = Object.freeze({
+  flux: Object.freeze({
+    baseSeqLen: 256,
+    maxSeqLen: 4096,
+    baseShift: 0.5,
+    maxShift: 1.15,
+    source: 'black-forest-labs/flux src/flux/sampling.py get_schedule (base_shift 0.5, max_shift 1.15 at 256 and 4096 tokens); diffusers calculate_shift defaults',
   }),
-  hunyuanvideo: Object.freeze({
-    shift: 7.0,
-    source: 'Tencent/HunyuanVideo sample_video.py --flow-shift 7.0 (50 inference steps)',
-  }),
-  'hunyuanvideo-fast': Object.freeze({
-    shift: 17.0,
+  'qwen-image': Object.freeze({
+    baseSeqLen: 256,
+    maxSeqLen: 8192,
+    baseShift: 0.5,
+    maxShift: 0.9,
+    shiftTerminal: 0.02,
     source:
-      'Tencent-Hunyuan/HunyuanVideo-I2V README: --flow-shift 17.0 for more dynamic video at 50 steps (7.0 with --i2v-stability); FastVideo uses 17 for its few-step distilled HunyuanVideo',
+      'Qwen-Image scheduler config as copied in kohya-ss/musubi-tuner src/musubi_tuner/qwen_image/qwen_image_utils.py get_scheduler and ostris/ai-toolkit extensions_built_in/diffusion_models/qwen_image/qwen_image.py: base_image_seq_len 256, max_image_seq_len 8192, base_shift 0.5, max_shift 0.9, shift_terminal 0.02, exponential',
   }),
-  'wan-720p': Object.freeze({
-    shift: 5.0,
-    source: 'Wan-Video/Wan2.1 generate.py: sample_shift 5.0 for text-to-video at 720p',
-  }),
-  'wan-480p': Object.freeze({
-    shift: 3.0,
-    source: 'Wan-Video/Wan2.1 generate.py: sample_shift 3.0 for image-to-video at 480p',
-  }),
-  'wan-flf2v': Object.freeze({
-    shift: 16.0,
-    source: 'Wan-Video/Wan2.1 generate.py: sample_shift 16 for first-last-frame-to-video',
-  }),
-  'wan2.2-t2v': Object.freeze({
-    shift: 12.0,
-    source: 'Wan-Video/Wan2.2 t2v-A14B config: sample_shift 12.0',
+  'ltx-2': Object.freeze({
+    baseSeqLen: 1024,
+    maxSeqLen: 4096,
+    baseShift: 0.95,
+    maxShift: 2.05,
+    shiftTerminal: 0.1,
+    source:
+      'Lightricks/LTX-2 packages/ltx-core/src/ltx_core/components/schedulers.py LTX2Scheduler.execute: anchors 1024 and 4096 tokens, base_shift 0.95, max_shift 2.05, stretched to terminal 0.1; ltx-trainer timestep_samplers.py uses the same line for training, and Lightricks/LTX-Video ltx_video/schedulers/rf.py get_normal_shift; neither caps μ',
   }),
 });
+
+/**
+ * Looks up a μ preset by name, with a clear error for a typo.
+ * @param name - one of the keys of {@link MU_PRESETS}.
+ * @returns the preset's anchors, terminal and source.
+ * @throws {RangeError} when `name` is not a preset.
+ */
+export function muPreset(name: string): MuPreset {
+  if (!Object.hasOwn(MU_PRESETS, name)) {
+    throw new RangeError(`preset must be one of ${Object.keys(MU_PRESETS).map(describe).join(', ')}, got ${describe(name)}`);
+  }
+  return MU_PRESETS[name as MuPresetName];
+}
 
 /**
  * Looks up a preset by name, with a clear error for a typo.

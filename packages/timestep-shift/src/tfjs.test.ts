@@ -4,7 +4,16 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { timestepDistribution } from './distributions.js';
 import { createRng } from './rng.js';
 import { sampleTimesteps } from './sampling.js';
-import { flowMatchingPair, timestepTensor } from './tfjs.js';
+import { wanSchedule } from './schedules.js';
+import { eulerStep, flowUniPC, heunStep, stochasticEulerStep } from './solvers.js';
+import {
+  eulerStepTensor,
+  flowMatchingPair,
+  flowUniPCTensor,
+  heunStepTensor,
+  stochasticEulerStepTensor,
+  timestepTensor,
+} from './tfjs.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -71,6 +80,84 @@ describe('flowMatchingPair', () => {
       );
       expect(() => flowMatchingPair(data, tf.zeros([2, 3]), tf.zeros([3]) as tf.Tensor1D)).toThrow(
         't must have shape [2] (one time per batch item), got [3]',
+      );
+    });
+  });
+});
+
+describe('solver steps on tensors', () => {
+  const xs = [0.5, -1, 2, 0.25, -0.75, 1.5];
+  const vs = [1, 0.25, -0.5, 2, -1, 0.125];
+  const noise = [0.3, -0.2, 1.1, -1.4, 0.6, 0.05];
+  // The float32 tensors against the float64 arrays: a few float32 roundings.
+  const expectClose = (tensor: tf.Tensor, expected: ArrayLike<number>) => {
+    Array.from(tensor.dataSync()).forEach((value, i) => {
+ expect(Math.abs(value - expected[i]!)).toBeLessThan(2e-6);
+});
+  };
+  const field = (x: Float64Array, t: number) => x.map((value) => -0.5 * value + t);
+  const tensorField = (x: tf.Tensor, t: number) => tf.tidy(() => tf.add(tf.mul(x, -0.5), t));
+
+  test('Euler, stochastic Euler and Heun agree with the array steps and leave only their result', () => {
+    const x = tf.tensor2d(xs, [2, 3]);
+    const v = tf.tensor2d(vs, [2, 3]);
+    const eps = tf.tensor2d(noise, [2, 3]);
+    const before = tf.memory().numTensors;
+    const euler = eulerStepTensor(x, v, 0.2, 0.45);
+    const stochastic = stochasticEulerStepTensor(x, v, 0.2, 0.45, eps, { eta: 0.6 });
+    const heun = heunStepTensor(x, 0.2, 0.45, tensorField);
+    expect(tf.memory().numTensors).toBe(before + 3);
+    expectClose(euler, eulerStep(xs, vs, 0.2, 0.45));
+    expectClose(stochastic, stochasticEulerStep(xs, vs, 0.2, 0.45, noise, { eta: 0.6 }));
+    expectClose(heun, heunStep(xs, 0.2, 0.45, field));
+    tf.dispose([x, v, eps, euler, stochastic, heun]);
+  });
+
+  test('flow UniPC agrees with the array run and disposes its state after the last step', () => {
+    const { times } = wanSchedule(6, { shift: 5 });
+    const run = flowUniPC(times, { order: 3 });
+    const tensors = flowUniPCTensor(times, { order: 3 });
+    const before = tf.memory().numTensors;
+    let x: Float64Array = Float64Array.from(xs);
+    let xt: tf.Tensor = tf.tensor1d(xs);
+    for (let i = 0; i < 6; i++) {
+      const t = times[i]!;
+      x = run.step(x, field(x, t));
+      const v = tensorField(xt, t);
+      const next = tensors.step(xt, v);
+      tf.dispose([xt, v]);
+      xt = next;
+      expectClose(xt, x);
+    }
+    expect(tf.memory().numTensors).toBe(before + 1);
+    xt.dispose();
+  });
+
+  test('a run stopped early releases its state with dispose()', () => {
+    const before = tf.memory().numTensors;
+    const run = flowUniPCTensor(wanSchedule(6).times);
+    const x = tf.ones([4]);
+    const v = tf.zeros([4]);
+    const next = run.step(x, v);
+    run.dispose();
+    tf.dispose([x, v, next]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('shapes that differ throw, naming the argument', () => {
+    tf.tidy(() => {
+      const x = tf.zeros([2, 3]);
+      expect(() => eulerStepTensor(x, tf.zeros([3]), 0, 1)).toThrow(
+        new RangeError('velocity must have the shape of x [2, 3], got [3]'),
+      );
+      expect(() => stochasticEulerStepTensor(x, x, 0, 1, tf.zeros([2]))).toThrow(
+        new RangeError('noise must have the shape of x [2, 3], got [2]'),
+      );
+      expect(() => heunStepTensor(x, 0, 0.5, () => tf.zeros([1]))).toThrow(
+        new RangeError('velocity(x, t) must have the shape of x [2, 3], got [1]'),
+      );
+      expect(() => flowUniPCTensor([0, 1]).step(x, tf.zeros([6]))).toThrow(
+        new RangeError('velocity must have the shape of x [2, 3], got [6]'),
       );
     });
   });

@@ -56,8 +56,8 @@ describe('README', () => {
     expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
   });
 
-  test('has the core example and the tfjs example', () => {
-    expect(examples).toHaveLength(2);
+  test('has the core, tfjs, μ preset, loss weight and solver examples', () => {
+    expect(examples).toHaveLength(5);
     expect(examples[1]).toContain("from '@flowdit/timestep-shift/tfjs'");
   });
 
@@ -88,6 +88,17 @@ describe('README', () => {
     expect(readme).toContain(
       `const { times } = hunyuanVideoSchedule(50, { shift: 7 }); // ${times.length} times, times[0] = ${times[0]}, times[50] = ${times[50]}\n`,
     );
+  });
+
+  test('the solver example reaches the data, as its last line says', async () => {
+    const solver = examples.find((code) => code.includes('flowUniPC'))!;
+    const captured: Record<string, Float64Array> = {};
+    await runExample(`${solver}\nglobalThis.__solverExample = { x, y };`);
+    Object.assign(captured, (globalThis as unknown as { __solverExample: Record<string, Float64Array> }).__solverExample);
+    for (const values of [captured.x!, captured.y!]) {
+      expect(values[0]).toBeCloseTo(1.5, 12);
+      expect(values[1]).toBeCloseTo(-0.5, 12);
+    }
   });
 
   test('calculateShift returns μ, and the shift the README names is e^μ', () => {
