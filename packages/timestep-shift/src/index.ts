@@ -46,5 +46,5 @@ export {
   shiftT,
   stretchToTerminal,
 } from './shift.js';
-export type { FlowUniPC, FlowUniPCOptions, StochasticEulerOptions, VelocityField } from './solvers.js';
-export { eulerStep, flowUniPC, heunStep, stochasticEulerStep } from './solvers.js';
+export type { FlowUniPC, FlowUniPCOptions, StepCoefficients, StochasticEulerOptions, VelocityField } from './solvers.js';
+export { eulerStep, flowUniPC, heunStep, stochasticEulerCoefficients, stochasticEulerStep } from './solvers.js';

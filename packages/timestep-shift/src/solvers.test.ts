@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { hunyuanVideoSchedule, wanSchedule } from './schedules.js';
-import { eulerStep, flowUniPC, heunStep, stochasticEulerStep } from './solvers.js';
+import { eulerStep, flowUniPC, heunStep, stochasticEulerCoefficients, stochasticEulerStep } from './solvers.js';
 
 const x = Float64Array.of(0.5, -1, 2);
 const v = Float64Array.of(1, 0.25, -0.5);
@@ -53,6 +53,29 @@ describe('stochasticEulerStep', () => {
     ['noise of another length', () => stochasticEulerStep(x, v, 0, 0.5, [1]), /noise must hold as many values as x \(3\), got 1/],
   ])('%s throws', (_, run, message) => {
     expect(run).toThrow(message);
+  });
+});
+
+describe('stochasticEulerCoefficients', () => {
+  test('a·x + b·v + c·ε is the stochastic Euler step, and η = 0 gives the Euler step (1, tNext − t, 0)', () => {
+    fc.assert(
+      fc.property(values, time, time, fc.double({ min: 0, max: 1, noNaN: true }), (xs, t, tNext, eta) => {
+        const vs = xs.map((value) => 0.5 - value);
+        const noise = xs.map((value) => value * 3 + 1);
+        const c = stochasticEulerCoefficients(t, tNext, { eta });
+        stochasticEulerStep(xs, vs, t, tNext, noise, { eta }).forEach((value, i) => {
+          expect(c.x * xs[i]! + c.velocity * vs[i]! + c.noise * noise[i]!).toBeCloseTo(value, 12);
+        });
+      }),
+    );
+    const euler = stochasticEulerCoefficients(0.25, 0.75, { eta: 0 });
+    expect([euler.x, euler.velocity, euler.noise]).toEqual([1, 0.5, 0]);
+  });
+
+  test('bad times and η are named', () => {
+    expect(() => stochasticEulerCoefficients(-0.1, 0.5)).toThrow(/t must be/);
+    expect(() => stochasticEulerCoefficients(0.1, 1.5)).toThrow(/tNext must be/);
+    expect(() => stochasticEulerCoefficients(0.1, 0.5, { eta: -1 })).toThrow(/eta must be a number in \[0, 1\]/);
   });
 });
 

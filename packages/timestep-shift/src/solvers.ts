@@ -111,6 +111,35 @@ export function renoising(options: StochasticEulerOptions): { kept: number; fres
   return { kept: Math.sqrt(1 - eta * eta), fresh: eta };
 }
 
+/** A first-order step written as one linear combination: `x' = x·x + velocity·v + noise·ε`. */
+export interface StepCoefficients {
+  /** The weight of the current sample. */
+  readonly x: number;
+  /** The weight of the velocity v = dx/dt (data − noise). */
+  readonly velocity: number;
+  /** The weight of fresh standard normal noise ε (0 for a deterministic step). */
+  readonly noise: number;
+}
+
+/**
+ * The {@link stochasticEulerStep} from t to tNext as three numbers, so that a step whose work is
+ * recorded once (a captured GPU graph) takes new times as data rather than as new constants:
+ * `x' = a·x + b·v + c·ε` with `a = tNext + (1 − tNext)·√(1 − η²)`,
+ * `b = tNext·(1 − t) − (1 − tNext)·√(1 − η²)·t` and `c = (1 − tNext)·η`. With η = 0 it is the
+ * {@link eulerStep}: a = 1, b = tNext − t, c = 0. Equal to the step up to float rounding.
+ * @param t - the current time in [0, 1] (t = 0 is noise).
+ * @param tNext - the time to step to, in [0, 1].
+ * @param options - `eta` (default 1, as in {@link stochasticEulerStep}).
+ * @returns the coefficients, in float64.
+ * @throws {RangeError} when t or tNext is outside [0, 1], or η is outside [0, 1].
+ */
+export function stochasticEulerCoefficients(t: number, tNext: number, options: StochasticEulerOptions = {}): StepCoefficients {
+  assertUnit('t', t);
+  assertUnit('tNext', tNext);
+  const { kept, fresh } = renoising(options);
+  return { x: tNext + (1 - tNext) * kept, velocity: tNext * (1 - t) - (1 - tNext) * kept * t, noise: (1 - tNext) * fresh };
+}
+
 /**
  * One Heun step (second order, two evaluations): `v1 = v(x, t)`, the Euler guess
  * `x̃ = x + (tNext − t)·v1`, `v2 = v(x̃, tNext)`, then `x + (tNext − t)·(v1 + v2)/2`. A step that

@@ -5,12 +5,13 @@ import { timestepDistribution } from './distributions.js';
 import { createRng } from './rng.js';
 import { sampleTimesteps } from './sampling.js';
 import { wanSchedule } from './schedules.js';
-import { eulerStep, flowUniPC, heunStep, stochasticEulerStep } from './solvers.js';
+import { eulerStep, flowUniPC, heunStep, stochasticEulerCoefficients, stochasticEulerStep } from './solvers.js';
 import {
   eulerStepTensor,
   flowMatchingPair,
   flowUniPCTensor,
   heunStepTensor,
+  linearStepTensor,
   stochasticEulerStepTensor,
   timestepTensor,
 } from './tfjs.js';
@@ -111,6 +112,29 @@ describe('solver steps on tensors', () => {
     expectClose(stochastic, stochasticEulerStep(xs, vs, 0.2, 0.45, noise, { eta: 0.6 }));
     expectClose(heun, heunStep(xs, 0.2, 0.45, field));
     tf.dispose([x, v, eps, euler, stochastic, heun]);
+  });
+
+  test('a step from its coefficients as a tensor is the stochastic or plain Euler step, and leaves only its result', () => {
+    const x = tf.tensor2d(xs, [2, 3]);
+    const v = tf.tensor2d(vs, [2, 3]);
+    const eps = tf.tensor2d(noise, [2, 3]);
+    const c = stochasticEulerCoefficients(0.2, 0.45, { eta: 0.6 });
+    const withNoise = tf.tensor1d([c.x, c.velocity, c.noise]);
+    const plain = stochasticEulerCoefficients(0.2, 0.45, { eta: 0 });
+    const withoutNoise = tf.tensor1d([plain.x, plain.velocity]);
+    const before = tf.memory().numTensors;
+    const stochastic = linearStepTensor(x, v, withNoise, eps);
+    const euler = linearStepTensor(x, v, withoutNoise);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expectClose(stochastic, stochasticEulerStep(xs, vs, 0.2, 0.45, noise, { eta: 0.6 }));
+    expectClose(euler, eulerStep(xs, vs, 0.2, 0.45));
+    expect(() => linearStepTensor(x, v, withNoise)).toThrow(
+      new RangeError('coefficients must be a 1-D tensor of 2 values ([a, b] without noise), got shape [3]'),
+    );
+    expect(() => linearStepTensor(x, v, withoutNoise, eps)).toThrow(
+      new RangeError('coefficients must be a 1-D tensor of 3 values ([a, b, c] with noise), got shape [2]'),
+    );
+    tf.dispose([x, v, eps, withNoise, withoutNoise, stochastic, euler]);
   });
 
   test('flow UniPC agrees with the array run and disposes its state after the last step', () => {

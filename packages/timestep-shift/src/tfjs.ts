@@ -117,6 +117,34 @@ export function stochasticEulerStepTensor(
 }
 
 /**
+ * A first-order step from its coefficients, `x' = a·x + b·v (+ c·ε)`, with `[a, b]` or `[a, b, c]`
+ * from {@link stochasticEulerCoefficients} in a float32 tensor: where a step's work is recorded
+ * once and replayed (a captured WebGPU graph), the times then change as data, with no constant
+ * made per step. t convention (t = 0 noise), v = dx/dt = data − noise.
+ * @param x - the sample at time t.
+ * @param velocity - v(x, t), the shape of `x`.
+ * @param coefficients - `[a, b]` for a deterministic step, `[a, b, c]` with `noise`.
+ * @param noise - fresh standard normal noise ε, the shape of `x`; only with three coefficients.
+ * @returns the sample at tNext, a new tensor the caller owns.
+ * @throws {RangeError} when the shapes differ, or the coefficients are not 2 values without noise or 3 with it.
+ */
+export function linearStepTensor(x: tf.Tensor, velocity: tf.Tensor, coefficients: tf.Tensor, noise?: tf.Tensor): tf.Tensor {
+  assertSameShape('velocity', velocity, x);
+  const count = noise === undefined ? 2 : 3;
+  if (coefficients.rank !== 1 || coefficients.size !== count) {
+    throw new RangeError(
+      `coefficients must be a 1-D tensor of ${count} values (${noise === undefined ? '[a, b] without noise' : '[a, b, c] with noise'}), got shape [${coefficients.shape.join(', ')}]`,
+    );
+  }
+  if (noise !== undefined) assertSameShape('noise', noise, x);
+  return tf.tidy(() => {
+    const at = (k: number) => tf.slice(coefficients, [k], [1]);
+    const step = tf.add(tf.mul(x, at(0)), tf.mul(velocity, at(1)));
+    return noise === undefined ? step : tf.add(step, tf.mul(noise, at(2)));
+  });
+}
+
+/**
  * {@link heunStep} on tensors: `x + (tNext − t)·(v(x, t) + v(x̃, tNext))/2` with the Euler guess x̃;
  * a step that ends on the data (tNext = 1) is the Euler guess alone.
  * @param x - the sample at time t.
