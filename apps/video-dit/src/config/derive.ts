@@ -1,4 +1,12 @@
-import { resolutionShift, type TimestepDistribution, timestepDistribution } from '@flowdit/timestep-shift';
+import {
+  bellWeight,
+  debiasedWeight,
+  lossWeight,
+  minSnrWeight,
+  resolutionShift,
+  type TimestepDistribution,
+  timestepDistribution,
+} from '@flowdit/timestep-shift';
 import type { VideoDataConfig } from '../data/index.js';
 import type { Config, TimestepConfig } from './schema.js';
 
@@ -35,6 +43,28 @@ export function samplingShift(config: Pick<Config, 'model' | 'timesteps' | 'samp
 export function trainingDistribution(timesteps: TimestepConfig, shift: number): TimestepDistribution {
   const { shift: _setting, basePixels: _basePixels, stratified: _stratified, ...spec } = timesteps;
   return timestepDistribution({ ...spec, shift });
+}
+
+/**
+ * Each clip's loss weight as a function of its time, from `train.lossWeight`.
+ * @param train - the train section.
+ * @returns the weight of a clip at time t (t = 0 noise), or undefined for `none` (every clip weighs 1).
+ */
+export function trainingLossWeight(train: Pick<Config['train'], 'lossWeight' | 'minSnrGamma'>): ((t: number) => number) | undefined {
+  switch (train.lossWeight) {
+    case 'none':
+      return undefined;
+    case 'min-snr':
+      return (t) => minSnrWeight(t, train.minSnrGamma);
+    case 'debiased':
+      return (t) => debiasedWeight(t);
+    case 'bell':
+      return (t) => bellWeight(t);
+    default: {
+      const scheme = train.lossWeight;
+      return (t) => lossWeight(scheme, t);
+    }
+  }
 }
 
 /**

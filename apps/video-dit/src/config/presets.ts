@@ -20,6 +20,7 @@ const TRAIN_DEFAULTS: Config['train'] = {
   validateEvery: 0,
   threads: 1,
   lossWeight: 'none',
+  minSnrGamma: 5,
   capture: 'auto',
 };
 

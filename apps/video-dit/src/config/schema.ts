@@ -90,10 +90,13 @@ const trainSchema = z.strictObject({
    */
   threads: positiveInt.max(64).default(1),
   /**
-   * Each clip's loss weight as a function of its time (the package's `lossWeight` schemes; `none`:
-   * every clip weighs 1). Missing in configs written before it existed.
+   * Each clip's loss weight as a function of its time, from the package: `sigma_sqrt` σ⁻², `cosmap`,
+   * `min-snr` min(SNR, γ)/SNR with γ = `minSnrGamma`, `debiased` 1/√SNR (SNR = (t/(1 − t))²),
+   * `bell` ai-toolkit's bell; `none`: every clip weighs 1. Missing in configs written before it existed.
    */
-  lossWeight: z.enum(['none', 'sigma_sqrt', 'cosmap']).default('none'),
+  lossWeight: z.enum(['none', 'sigma_sqrt', 'cosmap', 'min-snr', 'debiased', 'bell']).default('none'),
+  /** γ of `min-snr` (5 in Hang et al. 2023). */
+  minSnrGamma: z.number().positive().max(1e6).default(5),
   /**
    * 'auto': on webgpu a step's gradients are recorded once and replayed every later step with the
    * same shapes; 'off': every step runs op by op. Missing in configs written before it existed.

@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRng } from '@flowdit/timestep-shift';
+import { bellWeight, createRng, debiasedWeight, minSnrWeight } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../backend/index.js';
-import { type Config, presetConfig } from '../config/index.js';
+import { type Config, presetConfig, trainingLossWeight } from '../config/index.js';
 import { standardNormals } from '../data/index.js';
 import { ditForward, param, patchDim, tokenCount } from '../model/index.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
@@ -172,6 +172,16 @@ describe('loss weights', () => {
     expect(b.loss).toBeGreaterThan((2 / Math.PI) * a.loss * 0.999);
     expect(b.loss).toBeLessThan((4 / Math.PI) * a.loss * 1.001);
     for (const t of [unweighted, none, cosmap]) t.dispose();
+  });
+
+  test.each([
+    ['min-snr', (t: number) => minSnrWeight(t, 2)],
+    ['debiased', (t: number) => debiasedWeight(t)],
+    ['bell', (t: number) => bellWeight(t)],
+  ] as const)('%s weighs each clip by the package weight of its time', (scheme, weight) => {
+    const of = trainingLossWeight({ lossWeight: scheme, minSnrGamma: 2 })!;
+    for (const t of [0.05, 0.3, 0.5, 0.9]) expect(of(t)).toBe(weight(t));
+    expect(trainingLossWeight({ lossWeight: 'none', minSnrGamma: 2 })).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
-import { createRng, lossWeight, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
+import { createRng, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { ReplayedWork } from '../backend/index.js';
-import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
+import { type Config, dataConfig, trainingDistribution, trainingLossWeight, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
 import { AdamW, clipScale, globalNorm, learningRateAt } from './adamw.js';
@@ -62,6 +62,8 @@ export class Trainer {
   /** The resolved training shift (t convention). */
   readonly shift: number;
   readonly distribution: TimestepDistribution;
+  /** A clip's loss weight at its time, or undefined where every clip weighs 1. */
+  private readonly lossWeight: ((t: number) => number) | undefined;
   private readonly optimizer: AdamW;
   private rng: Rng;
   private completed = 0;
@@ -82,6 +84,7 @@ export class Trainer {
     this.data = dataConfig(config);
     this.shift = trainingShift(config);
     this.distribution = trainingDistribution(config.timesteps, this.shift);
+    this.lossWeight = trainingLossWeight(config.train);
     // The generator seed is offset so that weight init and data draws are independent streams.
     this.rng = createRng(config.train.seed + 0x5eed);
   }
@@ -107,9 +110,8 @@ export class Trainer {
     const tokens = patchifyValues(clipBatch(this.data, indices), batchSize, this.config.model);
     const noise = standardNormals(this.rng, tokens.length);
     const t = Float32Array.from(sampleTimesteps(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified }));
-    const scheme = this.config.train.lossWeight;
-    if (scheme === 'none') return { tokens, noise, t };
-    return { tokens, noise, t, lossWeight: t.map((time) => lossWeight(scheme, time)) };
+    if (this.lossWeight === undefined) return { tokens, noise, t };
+    return { tokens, noise, t, lossWeight: t.map(this.lossWeight) };
   }
 
   /** The worker threads that share each batch with this one, started on first use; none for one thread. */
