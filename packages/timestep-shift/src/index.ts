@@ -1,5 +1,12 @@
+export { logBeta, logGamma, regularizedIncompleteBeta } from './beta.js';
 export type { TimeConvention } from './convention.js';
-export type { DistributionOptions, DistributionSpec, TimestepDistribution } from './distributions.js';
+export type {
+  DistributionOptions,
+  DistributionSpec,
+  MixtureComponent,
+  RangeMode,
+  TimestepDistribution,
+} from './distributions.js';
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
 export type { LossWeighting } from './loss-weights.js';
 export { lossWeight } from './loss-weights.js';
@@ -41,3 +48,5 @@ export {
   shiftT,
   stretchToTerminal,
 } from './shift.js';
+export type { RoundRobinState, RoundRobinStream, StratifiedStream, StratifiedStreamState } from './stream.js';
+export { restoreStratifiedStream, roundRobinStream, stratifiedStream } from './stream.js';
