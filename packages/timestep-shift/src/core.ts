@@ -14,7 +14,8 @@ export interface Core {
  */
 export function shifted(core: Core, shift: number): Core {
   const forward = (t: number) => t / (t + shift * (1 - t));
-  const backward = (t: number) => (shift * t) / (1 + (shift - 1) * t);
+  // With α < 1 the map can round past 1 at t = 1; the law's functions take [0, 1] only.
+  const backward = (t: number) => Math.min(1, (shift * t) / (1 + (shift - 1) * t));
   return {
     pdf(t) {
       const denominator = 1 + (shift - 1) * t;
@@ -54,7 +55,7 @@ export function invertCdf(
   lo: number,
   hi: number,
 ): number {
-  if (!(hi > lo)) return lo;
+  if (!(hi > lo) || cdf(lo) >= p) return lo;
   let x = 0.5 * (lo + hi);
   // 2100 halvings reach the smallest subnormal from 1; Newton ends almost every search in < 10 steps.
   for (let iteration = 0; iteration < 2100; iteration++) {
