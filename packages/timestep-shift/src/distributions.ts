@@ -45,8 +45,8 @@ export type DistributionSpec =
   | ({ kind: 'ltx2'; tokens: number; std?: number; eps?: number; uniformShare?: number } & DistributionOptions)
   | ({ kind: 'discrete'; values: readonly number[] } & DistributionOptions)
   | ({ kind: 'knots'; density: readonly number[]; positions?: readonly number[] } & DistributionOptions)
-  | { kind: 'range'; of: DistributionSpec; tMin: number; tMax: number; mode?: RangeMode; convention?: TimeConvention }
-  | { kind: 'mixture'; components: readonly MixtureComponent[]; convention?: TimeConvention };
+  | ({ kind: 'range'; of: DistributionSpec; tMin: number; tMax: number; mode?: RangeMode } & DistributionOptions)
+  | ({ kind: 'mixture'; components: readonly MixtureComponent[] } & DistributionOptions);
 
 const KINDS = [
   'uniform',
@@ -198,11 +198,15 @@ function inConvention(tCore: Core, shift: number, convention: TimeConvention): C
   return convention === 't' ? core : mirrored(core);
 }
 
+/** The SD3 shift by α of a law already in `convention`: in sigma σ' = ασ/(1 + (α − 1)σ), the t map with 1/α. */
+function shiftedInConvention(core: Core, shift: number, convention: TimeConvention): Core {
+  if (shift === 1) return core;
+  return shifted(core, convention === 't' ? shift : 1 / shift);
+}
+
 /** A law given by its t form and its sigma form (the law of 1 − T), so sigma needs no mirroring. */
 function fromBothForms(tCore: Core, sigmaCore: Core, shift: number, convention: TimeConvention): Core {
-  // Shifting sigma by α is the t-form map with 1/α: σ' = ασ/(1 + (α − 1)σ).
-  if (convention === 't') return shift === 1 ? tCore : shifted(tCore, shift);
-  return shift === 1 ? sigmaCore : shifted(sigmaCore, 1 / shift);
+  return shiftedInConvention(convention === 't' ? tCore : sigmaCore, shift, convention);
 }
 
 function assertNumberList(name: string, values: unknown, minLength: number): asserts values is readonly number[] {
@@ -226,14 +230,6 @@ function resolveInner(name: string, spec: DistributionSpec, convention: TimeConv
     );
   }
   return resolveCore(spec, convention);
-}
-
-function assertNoShift(spec: DistributionSpec, where: string): void {
-  if ((spec as DistributionOptions).shift !== undefined) {
-    throw new RangeError(
-      `shift is not an option of a '${spec.kind}' spec, got ${describe((spec as DistributionOptions).shift)}: give it to ${where}`,
-    );
-  }
 }
 
 function resolveCore(spec: DistributionSpec, convention: TimeConvention): { core: Core; spec: DistributionSpec } {
@@ -343,7 +339,7 @@ function resolveCore(spec: DistributionSpec, convention: TimeConvention): { core
       };
     }
     case 'range': {
-      assertNoShift(spec, 'the law in `of`');
+      const shift = readShift(spec);
       const { tMin, tMax } = spec;
       assertUnit('tMin', tMin);
       assertUnit('tMax', tMax);
@@ -360,10 +356,13 @@ function resolveCore(spec: DistributionSpec, convention: TimeConvention): { core
         );
       }
       const core = mode === 'truncate' ? truncatedCore(inner.core, a, b) : rescaledCore(inner.core, a, b);
-      return { core, spec: { kind: 'range', of: Object.freeze(inner.spec), tMin, tMax, mode, convention } };
+      return {
+        core: shiftedInConvention(core, shift, convention),
+        spec: { kind: 'range', of: Object.freeze(inner.spec), tMin, tMax, mode, shift, convention },
+      };
     }
     case 'mixture': {
-      assertNoShift(spec, 'each component');
+      const shift = readShift(spec);
       const { components } = spec;
       if (!Array.isArray(components) || components.length === 0) {
         throw new RangeError(`components must be a non-empty array of { weight, spec }, got ${describeList(components)}`);
@@ -378,16 +377,18 @@ function resolveCore(spec: DistributionSpec, convention: TimeConvention): { core
       const total = weights.reduce((sum, weight) => sum + weight, 0);
       if (!(total > 0)) throw new RangeError(`the weights of components must not sum to 0, got ${describeList(weights)}`);
       const inner = components.map((component, i) => resolveInner(`components[${i}].spec`, component.spec, convention));
+      const core = mixtureCore(
+        inner.map((resolved) => resolved.core),
+        weights.map((weight) => weight / total),
+      );
       return {
-        core: mixtureCore(
-          inner.map((resolved) => resolved.core),
-          weights.map((weight) => weight / total),
-        ),
+        core: shiftedInConvention(core, shift, convention),
         spec: {
           kind: 'mixture',
           components: Object.freeze(
             inner.map((resolved, i) => Object.freeze({ weight: weights[i]!, spec: Object.freeze(resolved.spec) })),
           ),
+          shift,
           convention,
         },
       };
@@ -448,8 +449,8 @@ export function discreteValues(values: readonly number[], shift: number, convent
  * - `mixture`: Σ wᵢ·lawᵢ over `components` (weights divided by their sum); the quantile solves
  *   cdf(x) = p by a bracketed Newton–bisection, to float64 rounding.
  *
- * An optional `shift` applies the SD3 map on top, exactly (pdf by change of variables); `range` and
- * `mixture` take none (give it to their inner laws).
+ * An optional `shift` applies the SD3 map on top, exactly (pdf by change of variables); on a `range`
+ * or `mixture` it applies after the range or the mix (HunyuanVideo 1.5 rescales, then shifts).
  * @param spec - the distribution and its parameters; `convention` (default 't') picks t or sigma values.
  * @returns the distribution.
  * @throws {RangeError} when given an unknown kind or convention, std ≤ 0, a shift that is not finite and > 0,

@@ -236,8 +236,25 @@ describe('mixtures', () => {
         { weight: 0.7, spec: { kind: 'logit-normal', mean: 0, std: 1, shift: 3, convention: 't' } },
         { weight: 0.3, spec: { kind: 'uniform', shift: 1, convention: 't' } },
       ],
+      shift: 1,
       convention: 't',
     });
+  });
+
+  test('a shift on a mixture or a range applies after it, in either convention', () => {
+    const mixed = timestepDistribution({ ...hunyuan15, shift: 2 });
+    const inSigma = timestepDistribution({ ...hunyuan15, shift: 2, convention: 'sigma' });
+    const unshifted = timestepDistribution(hunyuan15);
+    const range = timestepDistribution({ kind: 'range', of: hunyuan15, tMin: 0.1, tMax: 0.9, mode: 'rescale', shift: 2 });
+    for (const t of [0.05, 0.3, 0.8]) {
+      const moved = t / (t + 2 * (1 - t));
+      expect(mixed.cdf(moved)).toBeCloseTo(unshifted.cdf(t), 14);
+      expect(inSigma.cdf(1 - moved)).toBeCloseTo(1 - unshifted.cdf(t), 13);
+      expect(range.quantile(unshifted.cdf(t))).toBeCloseTo(
+        ((0.1 + 0.8 * t) / (0.1 + 0.8 * t + 2 * (0.9 - 0.8 * t))),
+        13,
+      );
+    }
   });
 });
 
@@ -325,7 +342,7 @@ describe('bad input of the new laws', () => {
     ['range tMin −0.1', { kind: 'range', of: { kind: 'uniform' }, tMin: -0.1, tMax: 0.5 }, /tMin must be a number in \[0, 1\], got -0.1/],
     ['empty range', { kind: 'range', of: { kind: 'discrete', values: [0.9] }, tMin: 0.1, tMax: 0.2 }, /the range \[tMin, tMax\] = \[0.1, 0.2\] is empty: the law in `of` \(discrete\) puts probability 0 on it/],
     ['range mode', { kind: 'range', of: { kind: 'uniform' }, tMin: 0, tMax: 0.5, mode: 'clip' }, /mode must be 'truncate' or 'rescale', got "clip"/],
-    ['range with shift', { kind: 'range', of: { kind: 'uniform' }, tMin: 0, tMax: 0.5, shift: 3 }, /shift is not an option of a 'range' spec, got 3: give it to the law in `of`/],
+    ['range with shift 0', { kind: 'range', of: { kind: 'uniform' }, tMin: 0, tMax: 0.5, shift: 0 }, /shift must be a finite number > 0, got 0/],
     ['range of another convention', { kind: 'range', of: { kind: 'uniform', convention: 'sigma' }, tMin: 0, tMax: 0.5 }, /of.convention must be left out or equal the outer spec's "t".*got "sigma"/],
     ['mixture empty', { kind: 'mixture', components: [] }, /components must be a non-empty array of \{ weight, spec \}, got \[\]/],
     ['mixture negative weight', { kind: 'mixture', components: [{ weight: 1, spec: { kind: 'uniform' } }, { weight: -0.5, spec: { kind: 'uniform' } }] }, /components\[1\].weight must be a finite number >= 0, got -0.5/],

@@ -229,3 +229,41 @@ describe('laws_simpletuner_cubic_knots.json: SimpleTuner CubicSplineDistribution
     });
   });
 });
+
+interface HunyuanFixture {
+  cases: { snr_type: 'mix' | 'lognorm'; train_timestep_shift: number; n: number; sigma_grid: number[]; ecdf: number[] }[];
+}
+
+describe('laws_hunyuanvideo15_mix.json: HunyuanVideo 1.5 TimestepSampler and timestep_transform run unchanged', () => {
+  const { cases } = readFixture<HunyuanFixture>('laws_hunyuanvideo15_mix.json');
+  // Its sampler rescales into [1e-5, 1 − 1e-5] and then shifts; 'mix' is 70 % logit-normal, 30 % uniform.
+  const law = (snrType: 'mix' | 'lognorm', shift: number): DistributionSpec => ({
+    kind: 'range',
+    of:
+      snrType === 'mix'
+        ? {
+            kind: 'mixture',
+            components: [
+              { weight: 0.7, spec: { kind: 'logit-normal' } },
+              { weight: 0.3, spec: { kind: 'uniform' } },
+            ],
+          }
+        : { kind: 'logit-normal' },
+    tMin: 1e-5,
+    tMax: 1 - 1e-5,
+    mode: 'rescale',
+    shift,
+    convention: 'sigma',
+  });
+  const gapTo = (spec: DistributionSpec, c: HunyuanFixture['cases'][number]) => {
+    const dist = timestepDistribution(spec);
+    return Math.max(...c.sigma_grid.map((sigma, i) => Math.abs(dist.cdf(sigma) - c.ecdf[i]!)));
+  };
+
+  test.each(cases.map((c) => [c.snr_type, c] as const))("snr_type '%s' with shift 3: 10^6 reference draws follow the exact cdf", (snrType, c) => {
+    expect(gapTo(law(snrType, c.train_timestep_shift), c)).toBeLessThan(ksCritical(c.n));
+    // The other sampler, or the validation shift 5, is rejected by the same statistic.
+    expect(gapTo(law(snrType === 'mix' ? 'lognorm' : 'mix', c.train_timestep_shift), c)).toBeGreaterThan(ksCritical(c.n));
+    expect(gapTo(law(snrType, 5), c)).toBeGreaterThan(ksCritical(c.n));
+  });
+});
