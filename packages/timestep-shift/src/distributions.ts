@@ -445,7 +445,8 @@ export function discreteValues(values: readonly number[], shift: number, convent
  *   (default equally spaced from t = 0 to 1), normalised by its exact integral.
  * - `range`: the law `of` limited to [tMin, tMax] (in t): `mode: 'truncate'` (default) keeps its shape
  *   (conditioned on the range, drawn as quantile(F(a) + u·(F(b) − F(a)))), `'rescale'` maps the whole
- *   law affinely onto the range (t ↦ tMin + (tMax − tMin)·t).
+ *   law affinely onto the range (t ↦ tMin + (tMax − tMin)·t). Wan 2.2's experts split at σ = 0.875
+ *   (text-to-video; 0.9 image-to-video): its high-noise expert is `{ tMin: 0, tMax: 0.125 }`.
  * - `mixture`: Σ wᵢ·lawᵢ over `components` (weights divided by their sum); the quantile solves
  *   cdf(x) = p by a bracketed Newton–bisection, to float64 rounding.
  *

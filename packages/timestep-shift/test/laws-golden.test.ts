@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { DistributionSpec, Rng } from '../src/index.js';
-import { timestepDistribution } from '../src/index.js';
+import { calculateShift, timestepDistribution } from '../src/index.js';
 import { readFixture } from './fixtures.js';
 import { ksCritical } from './statistics.js';
 
@@ -90,15 +90,10 @@ interface MusubiFixture {
 }
 const musubi = readFixture<MusubiFixture>('laws_musubi_logsnr_range_qinglong.json');
 
-/** musubi's get_lin_function for a token count: μ on the line through (x1, y1) and (x2, y2). */
-const linearMu = (tokens: number, x1: number, y1: number, x2: number, y2: number) => {
-  const m = (y2 - y1) / (x2 - x1);
-  return m * tokens + (y1 - m * x1);
-};
-
 /** musubi-tuner's qinglong mixes, in this package's terms (weights from its decision thresholds). */
 function qinglong(sampling: 'qinglong_flux' | 'qinglong_qwen', tokens: number): DistributionSpec {
-  const mu = sampling === 'qinglong_flux' ? linearMu(tokens, 256, 0.5, 4096, 1.15) : linearMu(tokens, 256, 0.5, 8192, 0.9);
+  // musubi's get_lin_function(y1=0.5, y2=1.15) is Flux's μ line, calculateShift; qwen's ends at (8192, 0.9).
+  const mu = sampling === 'qinglong_flux' ? calculateShift(tokens) : calculateShift(tokens, { maxSeqLen: 8192, maxShift: 0.9 });
   const mid: DistributionSpec = { kind: 'logit-normal', mean: 0, std: 1, shift: Math.exp(mu) };
   const logsnr: DistributionSpec = { kind: 'logsnr', mean: 0, std: 1 };
   const logsnr2: DistributionSpec = { kind: 'logsnr', mean: 5.36, std: 1 };
