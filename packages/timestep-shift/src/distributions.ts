@@ -211,7 +211,8 @@ function fromBothForms(tCore: Core, sigmaCore: Core, shift: number, convention: 
 
 function assertNumberList(name: string, values: unknown, minLength: number): asserts values is readonly number[] {
   if (!Array.isArray(values) || values.length < minLength) {
-    throw new RangeError(`${name} must be an array of at least ${minLength} numbers, got ${describeList(values)}`);
+    const what = minLength === 1 ? 'a non-empty array of numbers' : `an array of at least ${minLength} numbers`;
+    throw new RangeError(`${name} must be ${what}, got ${describeList(values)}`);
   }
 }
 

@@ -328,7 +328,7 @@ describe('bad input of the new laws', () => {
     ['ltx2 without tokens', { kind: 'ltx2' }, /tokens must be a finite number > 0, got undefined/],
     ['ltx2 eps 1', { kind: 'ltx2', tokens: 1024, eps: 1 }, /eps must be a number in \[0, 1\), got 1/],
     ['ltx2 uniform share 1.5', { kind: 'ltx2', tokens: 1024, uniformShare: 1.5 }, /uniformShare must be a number in \[0, 1\], got 1.5/],
-    ['discrete empty', { kind: 'discrete', values: [] }, /values must be an array of at least 1 numbers, got \[\]/],
+    ['discrete empty', { kind: 'discrete', values: [] }, /values must be a non-empty array of numbers, got \[\]/],
     ['discrete value 1.2', { kind: 'discrete', values: [0.5, 1.2] }, /values\[1\] must be a number in \[0, 1\], got 1.2/],
     ['knots one value', { kind: 'knots', density: [1] }, /density must be an array of at least 2 numbers, got \[1\]/],
     ['knots negative', { kind: 'knots', density: [1, -2, 1] }, /density\[1\] must be a finite number >= 0, got -2/],
