@@ -262,3 +262,22 @@ describe('laws_hunyuanvideo15_mix.json: HunyuanVideo 1.5 TimestepSampler and tim
     expect(gapTo(law(snrType, 5), c)).toBeGreaterThan(ksCritical(c.n));
   });
 });
+
+interface PchipCase {
+  positions: number[];
+  density: number[];
+  t: number[];
+  pdf: number[];
+  cdf: number[];
+}
+
+describe('laws_knots_scipy_pchip.json: the knot density against scipy PchipInterpolator, uneven knots included', () => {
+  const { cases } = readFixture<{ cases: PchipCase[] }>('laws_knots_scipy_pchip.json');
+  test.each(cases.map((c) => [JSON.stringify(c.positions), c] as const))('positions %s', (_, c) => {
+    const dist = timestepDistribution({ kind: 'knots', density: c.density, positions: c.positions });
+    c.t.forEach((t, i) => {
+      expect(close(dist.pdf(t), c.pdf[i]!, 1e-13, 1e-15)).toBe(true);
+      expect(close(dist.cdf(t), c.cdf[i]!, 1e-13, 1e-15)).toBe(true);
+    });
+  });
+});
