@@ -51,6 +51,8 @@ export function mixtureCore(cores: readonly Core[], weights: readonly number[]):
     return sum;
   };
   const cdf = (x: number): number => {
+    // The normalised weights may sum to 1 − 2⁻⁵³: the whole law lies in [0, 1].
+    if (x >= 1) return 1;
     let sum = 0;
     for (let i = 0; i < cores.length; i++) if (weights[i]! > 0) sum += weights[i]! * cores[i]!.cdf(x);
     return Math.min(1, sum);

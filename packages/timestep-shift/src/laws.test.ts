@@ -210,6 +210,7 @@ describe('mixtures', () => {
         (list, p) => {
           const dist = timestepDistribution({ kind: 'mixture', components: list });
           expect(simpson(dist.pdf, 0, 1, 4000)).toBeCloseTo(1, 6);
+          expect(dist.cdf(1)).toBe(1);
           expect(Math.abs(dist.cdf(dist.quantile(p)) - p)).toBeLessThanOrEqual(1e-13);
         },
       ),
