@@ -120,7 +120,7 @@ describe('bad input', () => {
     ['mean NaN', { kind: 'logit-normal', mean: Number.NaN }, /mean must be a finite number, got NaN/],
     ['mode scale 1.8', { kind: 'mode', scale: 1.8 }, /scale must be in \[-1, 2\/\(π-2\) ≈ 1.751938\].*got 1.8/],
     ['mode scale −1.01', { kind: 'mode', scale: -1.01 }, /scale must be in \[-1, .*got -1.01/],
-    ['unknown kind', { kind: 'beta' }, /kind must be one of 'uniform', .*got "beta"/],
+    ['unknown kind', { kind: 'gamma' }, /kind must be one of 'uniform', .*'mixture', got "gamma"/],
     ['unknown convention', { kind: 'uniform', convention: 'tau' }, /convention must be 't' or 'sigma', got "tau"/],
   ])('%s', (_, spec, message) => {
     expect(() => timestepDistribution(spec as DistributionSpec)).toThrow(message);

@@ -1,5 +1,12 @@
+import { betaCore } from './beta.js';
+import { mixtureCore, rescaledCore, truncatedCore } from './composite.js';
 import type { TimeConvention } from './convention.js';
 import { assertConvention } from './convention.js';
+import type { Core } from './core.js';
+import { mirrored, shifted } from './core.js';
+import { discreteCore } from './discrete.js';
+import { knotsCore } from './knots.js';
+import { ltx2Mu, ltx2StretchedCores } from './ltx2.js';
 import { normalCdf, normalPdf, normalQuantile } from './normal.js';
 import type { Rng } from './rng.js';
 import { assertRng } from './rng.js';
@@ -13,13 +20,48 @@ export interface DistributionOptions {
   convention?: TimeConvention;
 }
 
-/** Which training-time distribution, with its parameters (all in the t convention, t = 0 noise). */
+/** One law of a `mixture` spec and its weight (≥ 0; the weights are divided by their sum). */
+export interface MixtureComponent {
+  weight: number;
+  /** The component's law; leave `convention` out (the mixture's applies) or give the mixture's. */
+  spec: DistributionSpec;
+}
+
+/** How a `range` spec limits a law to [tMin, tMax]. */
+export type RangeMode = 'truncate' | 'rescale';
+
+/**
+ * Which training-time distribution, with its parameters (all in the t convention, t = 0 noise;
+ * `convention` only picks the values pdf/cdf/quantile/sample take and return).
+ */
 export type DistributionSpec =
   | ({ kind: 'uniform' } & DistributionOptions)
   | ({ kind: 'logit-normal'; mean?: number; std?: number } & DistributionOptions)
   | { kind: 'shifted-logit-normal'; shift: number; std?: number; convention?: TimeConvention }
   | ({ kind: 'mode'; scale?: number } & DistributionOptions)
-  | ({ kind: 'cosmap' } & DistributionOptions);
+  | ({ kind: 'cosmap' } & DistributionOptions)
+  | ({ kind: 'beta'; alpha: number; beta: number } & DistributionOptions)
+  | ({ kind: 'logsnr'; mean?: number; std?: number } & DistributionOptions)
+  | ({ kind: 'ltx2'; tokens: number; std?: number; eps?: number; uniformShare?: number } & DistributionOptions)
+  | ({ kind: 'discrete'; values: readonly number[] } & DistributionOptions)
+  | ({ kind: 'knots'; density: readonly number[]; positions?: readonly number[] } & DistributionOptions)
+  | ({ kind: 'range'; of: DistributionSpec; tMin: number; tMax: number; mode?: RangeMode } & DistributionOptions)
+  | ({ kind: 'mixture'; components: readonly MixtureComponent[] } & DistributionOptions);
+
+const KINDS = [
+  'uniform',
+  'logit-normal',
+  'shifted-logit-normal',
+  'mode',
+  'cosmap',
+  'beta',
+  'logsnr',
+  'ltx2',
+  'discrete',
+  'knots',
+  'range',
+  'mixture',
+] as const;
 
 /** A distribution of training times on [0, 1] in a stated convention. */
 export interface TimestepDistribution {
@@ -34,14 +76,6 @@ export interface TimestepDistribution {
   /** The x with cdf(x) = p for p ∈ [0, 1]. */
   quantile(p: number): number;
   /** One draw from `rng` (from `createRng(seed)`); a TypeError names a missing one. */
-  sample(rng: Rng): number;
-}
-
-/** The t-convention core of a distribution; arguments are already validated. */
-interface Core {
-  pdf(t: number): number;
-  cdf(t: number): number;
-  quantile(p: number): number;
   sample(rng: Rng): number;
 }
 
@@ -151,96 +185,281 @@ function modeCore(scale: number): Core {
   };
 }
 
-function shifted(core: Core, shift: number): Core {
-  // t' = t / (t + α(1 − t)) and back t = α t' / (1 + (α − 1) t'); dt/dt' = α / (1 + (α − 1) t')².
-  const forward = (t: number) => t / (t + shift * (1 - t));
-  const backward = (t: number) => (shift * t) / (1 + (shift - 1) * t);
-  return {
-    pdf(t) {
-      const denominator = 1 + (shift - 1) * t;
-      return (core.pdf(backward(t)) * shift) / (denominator * denominator);
-    },
-    cdf: (t) => core.cdf(backward(t)),
-    quantile: (p) => forward(core.quantile(p)),
-    sample: (rng) => forward(core.sample(rng)),
-  };
+/** Reads `shift` (default 1) of a spec that takes one. */
+function readShift(spec: DistributionOptions): number {
+  const shift = spec.shift ?? 1;
+  assertPositive('shift', shift);
+  return shift;
 }
 
-function mirrored(core: Core): Core {
-  return {
-    pdf: (x) => core.pdf(1 - x),
-    cdf: (x) => 1 - core.cdf(1 - x),
-    quantile: (p) => 1 - core.quantile(1 - p),
-    sample: (rng) => 1 - core.sample(rng),
-  };
+/** A t-convention law with its SD3 shift, seen in `convention` (mirrored in sigma). */
+function inConvention(tCore: Core, shift: number, convention: TimeConvention): Core {
+  const core = shift === 1 ? tCore : shifted(tCore, shift);
+  return convention === 't' ? core : mirrored(core);
+}
+
+/** The SD3 shift by α of a law already in `convention`: in sigma σ' = ασ/(1 + (α − 1)σ), the t map with 1/α. */
+function shiftedInConvention(core: Core, shift: number, convention: TimeConvention): Core {
+  if (shift === 1) return core;
+  return shifted(core, convention === 't' ? shift : 1 / shift);
+}
+
+/** A law given by its t form and its sigma form (the law of 1 − T), so sigma needs no mirroring. */
+function fromBothForms(tCore: Core, sigmaCore: Core, shift: number, convention: TimeConvention): Core {
+  return shiftedInConvention(convention === 't' ? tCore : sigmaCore, shift, convention);
+}
+
+function assertNumberList(name: string, values: unknown, minLength: number): asserts values is readonly number[] {
+  if (!Array.isArray(values) || values.length < minLength) {
+    const what = minLength === 1 ? 'a non-empty array of numbers' : `an array of at least ${minLength} numbers`;
+    throw new RangeError(`${name} must be ${what}, got ${describeList(values)}`);
+  }
+}
+
+function describeList(values: unknown): string {
+  return Array.isArray(values) ? `[${values.map(describe).join(', ')}]` : describe(values);
+}
+
+/** An inner spec of a range or mixture: its convention, if given, must be the outer one. */
+function resolveInner(name: string, spec: DistributionSpec, convention: TimeConvention) {
+  if (typeof spec !== 'object' || spec === null) {
+    throw new TypeError(`${name} must be a distribution spec like { kind: 'logit-normal' }, got ${describe(spec)}`);
+  }
+  if (spec.convention !== undefined && spec.convention !== convention) {
+    throw new RangeError(
+      `${name}.convention must be left out or equal the outer spec's ${describe(convention)} (tMin, tMax and every parameter are in t), got ${describe(spec.convention)}`,
+    );
+  }
+  return resolveCore(spec, convention);
 }
 
 function resolveCore(spec: DistributionSpec, convention: TimeConvention): { core: Core; spec: DistributionSpec } {
   const kind = (spec as { kind?: unknown }).kind;
   switch (spec.kind) {
     case 'logit-normal':
-    case 'shifted-logit-normal': {
+    case 'shifted-logit-normal':
+    case 'logsnr': {
       const std = spec.std ?? 1;
       assertPositive('std', std);
       let mean: number;
+      let scale = std;
       let full: DistributionSpec;
-      if (spec.kind === 'logit-normal') {
-        mean = spec.mean ?? 0;
-        assertFinite('mean', mean);
-        const shift = spec.shift ?? 1;
-        assertPositive('shift', shift);
-        full = { kind: 'logit-normal', mean, std, shift, convention };
-        // Shifting a logit-normal moves its location exactly: logit(t') = logit(t) − ln α.
-        mean -= Math.log(shift);
-      } else {
+      if (spec.kind === 'shifted-logit-normal') {
         assertPositive('shift', spec.shift);
         full = { kind: 'shifted-logit-normal', shift: spec.shift, std, convention };
         mean = -Math.log(spec.shift);
+      } else {
+        mean = spec.mean ?? 0;
+        assertFinite('mean', mean);
+        const shift = readShift(spec);
+        full = { kind: spec.kind, mean, std, shift, convention };
+        // log-SNR λ ~ N(m, s²) with σ = sigmoid(−λ/2): t = sigmoid(λ/2), so logit(t) ~ N(m/2, (s/2)²).
+        if (spec.kind === 'logsnr') {
+          mean /= 2;
+          scale = std / 2;
+        }
+        // Shifting a logit-normal moves its location exactly: logit(t') = logit(t) − ln α.
+        mean -= Math.log(shift);
       }
       // In sigma, 1 − T is logit-normal with the opposite location: no mirroring round-off.
-      return { core: logitNormalCore(convention === 't' ? mean : -mean, std), spec: full };
+      return { core: logitNormalCore(convention === 't' ? mean : -mean, scale), spec: full };
     }
     case 'uniform':
     case 'cosmap':
     case 'mode': {
-      const shift = spec.shift ?? 1;
-      assertPositive('shift', shift);
-      let core: Core;
-      let full: DistributionSpec;
+      const shift = readShift(spec);
       if (spec.kind === 'mode') {
         const scale = spec.scale ?? 1.29;
         assertModeScale(scale);
-        core = modeCore(scale);
-        full = { kind: 'mode', scale, shift, convention };
-      } else {
-        core = spec.kind === 'uniform' ? uniformCore : cosmapCore;
-        full = { kind: spec.kind, shift, convention };
+        return { core: inConvention(modeCore(scale), shift, convention), spec: { kind: 'mode', scale, shift, convention } };
       }
-      if (shift !== 1) core = shifted(core, shift);
-      return { core: convention === 't' ? core : mirrored(core), spec: full };
+      const core = spec.kind === 'uniform' ? uniformCore : cosmapCore;
+      return { core: inConvention(core, shift, convention), spec: { kind: spec.kind, shift, convention } };
+    }
+    case 'beta': {
+      assertPositive('alpha', spec.alpha);
+      assertPositive('beta', spec.beta);
+      const shift = readShift(spec);
+      // 1 − T ~ Beta(β, α) when T ~ Beta(α, β).
+      const core = fromBothForms(betaCore(spec.alpha, spec.beta), betaCore(spec.beta, spec.alpha), shift, convention);
+      return { core, spec: { kind: 'beta', alpha: spec.alpha, beta: spec.beta, shift, convention } };
+    }
+    case 'ltx2': {
+      assertPositive('tokens', spec.tokens);
+      const std = spec.std ?? 1;
+      assertPositive('std', std);
+      const eps = spec.eps ?? 1e-3;
+      if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) {
+        throw new RangeError(`eps must be a number in [0, 1), got ${describe(eps)}`);
+      }
+      const uniformShare = spec.uniformShare ?? 0.1;
+      assertUnit('uniformShare', uniformShare);
+      const shift = readShift(spec);
+      const forms = ltx2StretchedCores(ltx2Mu(spec.tokens), std, eps);
+      // LTX-2's uniform share is uniform on σ ∈ [eps, 1), i.e. t ∈ (0, 1 − eps].
+      const stretched =
+        uniformShare === 0
+          ? forms
+          : {
+              t: mixtureCore([forms.t, rescaledCore(uniformCore, 0, 1 - eps)], [1 - uniformShare, uniformShare]),
+              sigma: mixtureCore([forms.sigma, rescaledCore(uniformCore, eps, 1)], [1 - uniformShare, uniformShare]),
+            };
+      return {
+        core: fromBothForms(stretched.t, stretched.sigma, shift, convention),
+        spec: { kind: 'ltx2', tokens: spec.tokens, std, eps, uniformShare, shift, convention },
+      };
+    }
+    case 'discrete': {
+      assertNumberList('values', spec.values, 1);
+      spec.values.forEach((value, i) => {
+        assertUnit(`values[${i}]`, value);
+      });
+      const shift = readShift(spec);
+      return {
+        core: discreteCore(discreteValues(spec.values, shift, convention)),
+        spec: { kind: 'discrete', values: Object.freeze([...spec.values]), shift, convention },
+      };
+    }
+    case 'knots': {
+      const { density } = spec;
+      assertNumberList('density', density, 2);
+      density.forEach((value, i) => {
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+          throw new RangeError(`density[${i}] must be a finite number >= 0, got ${describe(value)}`);
+        }
+      });
+      if (!density.some((value) => value > 0)) {
+        throw new RangeError(`density must have a value > 0, got ${describeList(density)}`);
+      }
+      const positions = spec.positions ?? density.map((_, i) => i / (density.length - 1));
+      assertKnotPositions(positions, density.length);
+      const shift = readShift(spec);
+      return {
+        core: inConvention(knotsCore(positions, density), shift, convention),
+        spec: { kind: 'knots', density: Object.freeze([...density]), positions: Object.freeze([...positions]), shift, convention },
+      };
+    }
+    case 'range': {
+      const shift = readShift(spec);
+      const { tMin, tMax } = spec;
+      assertUnit('tMin', tMin);
+      assertUnit('tMax', tMax);
+      if (!(tMin < tMax)) throw new RangeError(`tMin must be < tMax, got tMin ${describe(tMin)} and tMax ${describe(tMax)}`);
+      const mode = spec.mode ?? 'truncate';
+      if (mode !== 'truncate' && mode !== 'rescale') {
+        throw new RangeError(`mode must be 'truncate' or 'rescale', got ${describe(mode)}`);
+      }
+      const inner = resolveInner('of', spec.of, convention);
+      const [a, b] = convention === 't' ? [tMin, tMax] : [1 - tMax, 1 - tMin];
+      if (mode === 'truncate' && !(inner.core.cdf(b) - inner.core.cdf(a) > 0)) {
+        throw new RangeError(
+          `the range [tMin, tMax] = [${tMin}, ${tMax}] is empty: the law in \`of\` (${inner.spec.kind}) puts probability ${inner.core.cdf(b) - inner.core.cdf(a)} on it; use 'rescale' or a range it covers`,
+        );
+      }
+      const core = mode === 'truncate' ? truncatedCore(inner.core, a, b) : rescaledCore(inner.core, a, b);
+      return {
+        core: shiftedInConvention(core, shift, convention),
+        spec: { kind: 'range', of: Object.freeze(inner.spec), tMin, tMax, mode, shift, convention },
+      };
+    }
+    case 'mixture': {
+      const shift = readShift(spec);
+      const { components } = spec;
+      if (!Array.isArray(components) || components.length === 0) {
+        throw new RangeError(`components must be a non-empty array of { weight, spec }, got ${describeList(components)}`);
+      }
+      const weights = components.map((component, i) => {
+        const weight = (component as Partial<MixtureComponent> | null)?.weight;
+        if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+          throw new RangeError(`components[${i}].weight must be a finite number >= 0, got ${describe(weight)}`);
+        }
+        return weight;
+      });
+      const total = weights.reduce((sum, weight) => sum + weight, 0);
+      if (!(total > 0)) throw new RangeError(`the weights of components must not sum to 0, got ${describeList(weights)}`);
+      const inner = components.map((component, i) => resolveInner(`components[${i}].spec`, component.spec, convention));
+      const core = mixtureCore(
+        inner.map((resolved) => resolved.core),
+        weights.map((weight) => weight / total),
+      );
+      return {
+        core: shiftedInConvention(core, shift, convention),
+        spec: {
+          kind: 'mixture',
+          components: Object.freeze(
+            inner.map((resolved, i) => Object.freeze({ weight: weights[i]!, spec: Object.freeze(resolved.spec) })),
+          ),
+          shift,
+          convention,
+        },
+      };
     }
     default:
+      throw new RangeError(`kind must be one of ${KINDS.map((name) => `'${name}'`).join(', ')}, got ${describe(kind)}`);
+  }
+}
+
+function assertKnotPositions(positions: unknown, count: number): asserts positions is readonly number[] {
+  if (!Array.isArray(positions) || positions.length !== count) {
+    throw new RangeError(`positions must be an array of ${count} numbers (one per density value), got ${describeList(positions)}`);
+  }
+  if (positions[0] !== 0 || positions[count - 1] !== 1) {
+    throw new RangeError(`positions must run from 0 to 1, got ${describeList(positions)}`);
+  }
+  for (let i = 1; i < count; i++) {
+    if (typeof positions[i] !== 'number' || !(positions[i] > positions[i - 1])) {
       throw new RangeError(
-        `kind must be one of 'uniform', 'logit-normal', 'shifted-logit-normal', 'mode', 'cosmap', got ${describe(kind)}`,
+        `positions must be strictly increasing, got positions[${i}] = ${describe(positions[i])} after ${describe(positions[i - 1])}`,
       );
+    }
   }
 }
 
 /**
+ * The values of a `discrete` spec as the law returns them: each shifted (t' = t/(t + α(1 − t))), then
+ * in sigma 1 − t'; list order kept.
+ */
+export function discreteValues(values: readonly number[], shift: number, convention: TimeConvention): number[] {
+  return values.map((value) => {
+    const moved = shift === 1 ? value : value / (value + shift * (1 - value));
+    return convention === 't' ? moved : 1 - moved;
+  });
+}
+
+/**
  * Builds a training-time distribution with sample/pdf/cdf/quantile in an explicit convention.
+ * Every parameter is in t (t = 0 noise, t = 1 data); `convention` picks the values it takes and returns.
  *
  * - `uniform`: t ~ U[0, 1] (rectified flow's default).
  * - `logit-normal`: logit(t) ~ N(mean, std²) in t (SD3's best: mean 0, std 1).
  * - `shifted-logit-normal`: logit(t) + ln(shift) ~ N(0, std²), i.e. a logit-normal(0, std) shifted by `shift`.
  * - `mode`: t = f_mode(u; scale), heavy tails (diffusers `mode_scale`, default 1.29).
  * - `cosmap`: t = 1 − 1/(tan(πu/2) + 1) (SD3 paper).
+ * - `beta`: t ~ Beta(alpha, beta) (so sigma ~ Beta(beta, alpha)); cdf the regularized incomplete beta.
+ * - `logsnr`: musubi-tuner's law: log-SNR λ ~ N(mean, std²) and σ = sigmoid(−λ/2), so t = sigmoid(λ/2)
+ *   is the logit-normal with mean `mean`/2 and std `std`/2.
+ * - `ltx2`: LTX-2's trainer's stretched shifted logit-normal for `tokens` (its μ line through 1024 → 0.95
+ *   and 4096 → 2.05, logit(σ) ~ N(μ, std²) stretched between its percentiles, reflected at `eps`,
+ *   clamped, so it has an atom at t = 0), mixed with `uniformShare` (0.1) of σ ~ U[eps, 1).
+ * - `discrete`: one of `values` (t), each listed value with equal chance; `pdf` is Infinity on a value.
+ * - `knots`: density proportional to the monotone (PCHIP) cubic through `density` at `positions`
+ *   (default equally spaced from t = 0 to 1), normalised by its exact integral.
+ * - `range`: the law `of` limited to [tMin, tMax] (in t): `mode: 'truncate'` (default) keeps its shape
+ *   (conditioned on the range, drawn as quantile(F(a) + u·(F(b) − F(a)))), `'rescale'` maps the whole
+ *   law affinely onto the range (t ↦ tMin + (tMax − tMin)·t). Wan 2.2's experts split at σ = 0.875
+ *   (text-to-video; 0.9 image-to-video): its high-noise expert is `{ tMin: 0, tMax: 0.125 }`.
+ * - `mixture`: Σ wᵢ·lawᵢ over `components` (weights divided by their sum); the quantile solves
+ *   cdf(x) = p by a bracketed Newton–bisection, to float64 rounding.
  *
- * An optional `shift` applies the SD3 map on top, exactly (pdf by change of variables).
+ * An optional `shift` applies the SD3 map on top, exactly (pdf by change of variables); on a `range`
+ * or `mixture` it applies after the range or the mix (HunyuanVideo 1.5 rescales, then shifts).
  * @param spec - the distribution and its parameters; `convention` (default 't') picks t or sigma values.
  * @returns the distribution.
  * @throws {RangeError} when given an unknown kind or convention, std ≤ 0, a shift that is not finite and > 0,
- *   a non-finite mean, or a mode scale outside [−1, 2/(π − 2)].
- * @throws {TypeError} when `spec` is not an object.
+ *   a non-finite mean, a mode scale outside [−1, 2/(π − 2)], Beta parameters ≤ 0, a value or bound outside
+ *   [0, 1], tMin ≥ tMax, a range the law puts no probability on, weights that are negative or sum to 0,
+ *   an empty list, knot positions that are not strictly increasing from 0 to 1, or negative density values.
+ * @throws {TypeError} when `spec` (or an inner spec) is not an object.
  */
 export function timestepDistribution(spec: DistributionSpec): TimestepDistribution {
   if (typeof spec !== 'object' || spec === null) {

@@ -1,5 +1,12 @@
+export { logBeta, logGamma, regularizedIncompleteBeta } from './beta.js';
 export type { TimeConvention } from './convention.js';
-export type { DistributionOptions, DistributionSpec, TimestepDistribution } from './distributions.js';
+export type {
+  DistributionOptions,
+  DistributionSpec,
+  MixtureComponent,
+  RangeMode,
+  TimestepDistribution,
+} from './distributions.js';
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
 export type { BellWeightOptions, LossWeighting, SnrWeightOptions } from './loss-weights.js';
 export { bellWeight, debiasedWeight, densityRatioWeight, flowSnr, lossWeight, minSnrWeight } from './loss-weights.js';
@@ -48,3 +55,5 @@ export {
 } from './shift.js';
 export type { FlowUniPC, FlowUniPCOptions, StepCoefficients, StochasticEulerOptions, VelocityField } from './solvers.js';
 export { eulerStep, flowUniPC, heunStep, stochasticEulerCoefficients, stochasticEulerStep } from './solvers.js';
+export type { RoundRobinState, RoundRobinStream, StratifiedStream, StratifiedStreamState } from './stream.js';
+export { restoreStratifiedStream, roundRobinStream, stratifiedStream } from './stream.js';

@@ -3,6 +3,7 @@ import { batchMeanVariance as measureBatchMeanVariance } from '../bench/batch-me
 import { timestepDistribution } from './distributions.js';
 import { createRng } from './rng.js';
 import { sampleTimesteps } from './sampling.js';
+import { shiftSigma, shiftT } from './shift.js';
 
 const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
 
@@ -62,5 +63,50 @@ describe('sampleTimesteps', () => {
     expect(() => sampleTimesteps(dist, 8, rng as never)).toThrow(message);
     expect(() => sampleTimesteps(dist, 8, rng as never, { stratified: true })).toThrow(message);
     expect(() => dist.sample(rng as never)).toThrow(message);
+  });
+});
+
+describe('per-item shifts', () => {
+  const base = timestepDistribution({ kind: 'logit-normal' });
+
+  test('without shifts or pixels the batch is unchanged; with shifts each item is shifted on top', () => {
+    const plain = sampleTimesteps(base, 6, createRng(9));
+    expect(sampleTimesteps(base, 6, createRng(9), {})).toEqual(plain);
+    const shifts = [1, 2, 3, 5, 7, 0.5];
+    const shifted = sampleTimesteps(base, 6, createRng(9), { shifts });
+    shifted.forEach((t, i) => {
+      expect(t).toBe(shiftT(plain[i]!, shifts[i]!));
+    });
+  });
+
+  test('pixels use the resolution rule and compose with shifts (α then β is αβ)', () => {
+    const pixels = [256 * 256, 512 * 512, 1024 * 1024];
+    const batch = sampleTimesteps(base, 3, createRng(4), { stratified: true, pixels, basePixels: 256 * 256, shifts: [3, 3, 3] });
+    const plain = sampleTimesteps(base, 3, createRng(4), { stratified: true });
+    // √(m/n) = 1, 2, 4, times 3: shifts 3, 6, 12.
+    [3, 6, 12].forEach((shift, i) => {
+      expect(batch[i]).toBeCloseTo(shiftT(plain[i]!, shift), 15);
+      expect(batch[i]).toBeCloseTo(timestepDistribution({ kind: 'logit-normal', shift }).quantile(base.cdf(plain[i]!)), 13);
+    });
+  });
+
+  test('in the sigma convention the items are shifted as sigmas', () => {
+    const inSigma = timestepDistribution({ kind: 'logit-normal', convention: 'sigma' });
+    const plain = sampleTimesteps(inSigma, 4, createRng(2));
+    const shifted = sampleTimesteps(inSigma, 4, createRng(2), { shifts: [2, 2, 4, 4] });
+    shifted.forEach((sigma, i) => {
+      expect(sigma).toBe(shiftSigma(plain[i]!, [2, 2, 4, 4][i]!));
+    });
+  });
+
+  test('bad per-item input names the argument, and draws nothing', () => {
+    const rng = createRng(1);
+    const before = Array.from(rng.state());
+    expect(() => sampleTimesteps(base, 3, rng, { shifts: [1, 2] })).toThrow('shifts must hold one number per item (3), got 1,2 of length 2');
+    expect(() => sampleTimesteps(base, 2, rng, { shifts: [1, -2] })).toThrow('shifts[1] must be a finite number > 0, got -2');
+    expect(() => sampleTimesteps(base, 2, rng, { pixels: [4, 4] })).toThrow(/basePixels must be given with pixels/);
+    expect(() => sampleTimesteps(base, 2, rng, { pixels: [4, 0], basePixels: 4 })).toThrow('pixels[1] must be a finite number > 0, got 0');
+    expect(() => sampleTimesteps(base, 2, rng, { pixels: [4, 4], basePixels: 0 })).toThrow('basePixels must be a finite number > 0, got 0');
+    expect(Array.from(rng.state())).toEqual(before);
   });
 });

@@ -1,4 +1,4 @@
-import { betaQuantile } from './beta.js';
+import { betaCore } from './beta.js';
 import type { TimeConvention } from './convention.js';
 import { assertConvention } from './convention.js';
 import { calculateShift, flux2Mu } from './shift.js';
@@ -506,7 +506,8 @@ function respaced(
   if (kind === 'useExponentialSigmas') {
     return numpyLinspace(Math.log(sigmaMax), Math.log(sigmaMin), steps).map(Math.exp);
   }
-  return ramp.map((r) => sigmaMin + betaQuantile(1 - r, 0.6, 0.6) * (sigmaMax - sigmaMin));
+  const beta = betaCore(0.6, 0.6);
+  return ramp.map((r) => sigmaMin + beta.quantile(1 - r) * (sigmaMax - sigmaMin));
 }
 
 function explicitSigmas(options: FlowMatchEulerOptions): Float64Array | undefined {

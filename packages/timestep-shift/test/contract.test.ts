@@ -29,6 +29,16 @@ describe('API contract', () => {
     expectTypeOf<TimestepDistribution['convention']>().toEqualTypeOf<TimeConvention>();
     expectTypeOf(core.timestepDistribution).returns.toEqualTypeOf<TimestepDistribution>();
     expectTypeOf(core.sampleTimesteps).returns.toEqualTypeOf<Float64Array>();
+    expectTypeOf<{ kind: 'beta'; alpha: number; beta: number; shift: number }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<{ kind: 'range'; of: { kind: 'uniform' }; tMin: number; tMax: number; mode: 'rescale' }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf<{
+      kind: 'mixture';
+      components: { weight: number; spec: { kind: 'logsnr'; mean: number } }[];
+    }>().toMatchTypeOf<DistributionSpec>();
+    expectTypeOf(core.stratifiedStream).toEqualTypeOf<
+      (dist: TimestepDistribution, rng: Rng, strata: number) => core.StratifiedStream
+    >();
+    expectTypeOf<ReturnType<core.StratifiedStream['state']>['rng']>().toEqualTypeOf<number[]>();
     expectTypeOf(core.shiftT).toEqualTypeOf<(t: number, shift: number) => number>();
     expectTypeOf(core.shiftSigma).toEqualTypeOf<(sigma: number, shift: number) => number>();
     expectTypeOf(core.resolutionShift).toEqualTypeOf<(pixels: number, basePixels: number) => number>();

@@ -8,6 +8,7 @@ import {
   hunyuanVideoSchedule,
   SHIFT_PRESETS,
   sampleTimesteps,
+  stratifiedStream,
   timestepDistribution,
 } from '../src/index.js';
 
@@ -56,9 +57,10 @@ describe('README', () => {
     expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
   });
 
-  test('has the core, tfjs, μ preset, loss weight and solver examples', () => {
-    expect(examples).toHaveLength(5);
+  test('has the core, tfjs, ranges-and-mixtures, μ preset, loss weight and solver examples', () => {
+    expect(examples).toHaveLength(6);
     expect(examples[1]).toContain("from '@flowdit/timestep-shift/tfjs'");
+    expect(examples.filter((code) => code.includes("kind: 'mixture'"))).toHaveLength(1);
   });
 
   test.each(examples.map((code, i) => [i + 1, code] as const))('example %i runs as written and leaves no tensor behind', async (_, code) => {
@@ -104,6 +106,32 @@ describe('README', () => {
   test('calculateShift returns μ, and the shift the README names is e^μ', () => {
     const mu = calculateShift(4096);
     expect(readme).toContain(`\`calculateShift(4096)\` is μ = ${mu}, a shift of e^${mu} ≈ ${Math.exp(mu).toFixed(2)}:`);
+  });
+
+  test('the ranges-and-mixtures example shows what the library returns', () => {
+    const law = { kind: 'logit-normal', shift: 5 } as const;
+    const highNoise = timestepDistribution({ kind: 'range', of: law, tMin: 0, tMax: 0.125 });
+    const ratio = highNoise.pdf(0.1) / timestepDistribution(law).pdf(0.1);
+    const mass = timestepDistribution(law).cdf(0.125);
+    expect(readme).toContain(`// ${ratio.toFixed(3)}: 1 over the law's mass ${mass.toFixed(3)} below 0.125\n`);
+    expect(readme).toContain(`highNoise.cdf(0.125); // ${highNoise.cdf(0.125)}\n`);
+    const mix = timestepDistribution({
+      kind: 'range',
+      of: {
+        kind: 'mixture',
+        components: [
+          { weight: 0.7, spec: { kind: 'logit-normal' } },
+          { weight: 0.3, spec: { kind: 'uniform' } },
+        ],
+      },
+      tMin: 1e-5,
+      tMax: 1 - 1e-5,
+      mode: 'rescale',
+      shift: 3,
+    });
+    expect(readme).toContain(`mix.quantile(0.5); // ${mix.quantile(0.5)}:`);
+    const first = stratifiedStream(mix, createRng(0), 8).take(3);
+    expect(readme).toContain(`const first = stream.take(3); // ${Array.from(first, (x) => x.toFixed(4)).join(', ')}\n`);
   });
 
   test('the figure numbers for shift 1, 3 and 7', () => {
