@@ -150,6 +150,28 @@ describe('video-dit CLI', () => {
     expect(plotted.out).toContain(`logit-normal, shift 3: median t ${law.quantile(0.5).toFixed(3)}, ${(100 * law.cdf(0.5)).toFixed(1)}% of draws`);
     expect((await readFile(out)).subarray(1, 4).toString()).toBe('PNG');
 
+    // the README's HunyuanVideo 1.5 mix, read from the README itself
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const mixFile = join(dir, 'mix.json');
+    await writeFile(mixFile, /```json\n([\s\S]*?)```/.exec(readme)![1]!);
+    const mixed = await invoke(['plot-timesteps', '--config', mixFile, '--out', join(dir, 'mix.png')]);
+    expect(mixed.err).toBe('');
+    const mix = timestepDistribution({
+      kind: 'range',
+      mode: 'rescale',
+      tMin: 1e-5,
+      tMax: 0.99999,
+      shift: 3,
+      of: {
+        kind: 'mixture',
+        components: [
+          { weight: 0.7, spec: { kind: 'logit-normal' } },
+          { weight: 0.3, spec: { kind: 'uniform' } },
+        ],
+      },
+    });
+    expect(mixed.out).toContain(`range, shift 3: median t ${mix.quantile(0.5).toFixed(3)}`);
+
     const both = await invoke(['plot-timesteps', '--config', file, '--shifts', '1,2']);
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/--config draws the configured law: it excludes --shifts and --std/);

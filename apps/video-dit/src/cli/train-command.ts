@@ -23,7 +23,7 @@ const FLAGS = {
   lr: { type: 'string', value: 'X', help: 'peak learning rate (train.learningRate)' },
   seed: { type: 'string', value: 'N', help: 'seed of weights, clips, noise and timesteps (train.seed)' },
   shift: { type: 'string', value: 'X|auto', help: 'training shift (auto: SD3 rule sqrt(frames·height·width / timesteps.basePixels))' },
-  distribution: { type: 'string', value: 'NAME', help: 'timestep law (timesteps.kind): shifted-logit-normal | logit-normal | mode | uniform | cosmap' },
+  distribution: { type: 'string', value: 'NAME', help: 'timestep law (timesteps.kind): shifted-logit-normal | logit-normal | mode | uniform | cosmap (laws with parameters, ranges and mixtures: --config)' },
   backend: BACKEND_FLAG,
   capture: { type: 'string', value: 'auto|off', help: 'on webgpu, record a step once and replay it (train.capture, default auto)' },
   set: { type: 'string', multiple: true, value: 'key=value', help: 'any config key, e.g. --set data.shapes=2 (repeatable)' },

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { closestKey } from './closest-key.js';
-import { trainingShift } from './derive.js';
+import { trainingDistribution, trainingShift } from './derive.js';
 import { presetConfig } from './presets.js';
 import { ConfigError, resolveConfig, resolveSampling, upgradeStoredConfig } from './resolve.js';
 
@@ -30,6 +30,11 @@ describe('resolveConfig', () => {
     [{ timesteps: { kind: 'uniform', std: 2 } }, /unknown key 'timesteps.std'; allowed: kind, shift, basePixels, stratified/],
     [{ timesteps: { kind: 'logit-normal', meen: 0.5 } }, /unknown key 'timesteps.meen' \(did you mean 'timesteps.mean'\?\)/],
     [{ timesteps: { kind: 'lognorm' } }, /'timesteps.kind'/],
+    [{ timesteps: { kind: 'beta', alpha: 0, beta: 2 } }, /'timesteps.alpha'/],
+    [{ timesteps: { kind: 'range', of: { kind: 'uniform', std: 1 }, tMin: 0, tMax: 0.5 } }, /timesteps.of.std/],
+    [{ timesteps: { kind: 'range', of: { kind: 'uniform' }, tMin: 0.6, tMax: 0.5 } }, /'timesteps': .*tMin/],
+    [{ timesteps: { kind: 'mixture', components: [{ weight: 0, spec: { kind: 'uniform' } }] } }, /'timesteps': .*weight/],
+    [{ timesteps: { kind: 'knots', density: [1, 2], positions: [0.5, 0.2] } }, /'timesteps': .*positions/],
     [{ data: { size: 20 } }, /data.size must be a number or \[min, max\] with 2 ≤ min ≤ max ≤ min\(height, width\) = 16, got 20/],
     [{ name: '.' }, /'name': must name a folder inside outDir/],
     [{ name: '..' }, /'name': must name a folder inside outDir/],
@@ -47,6 +52,22 @@ describe('resolveConfig', () => {
   test('the timestep section is the package spec: each kind takes its own parameters', () => {
     const config = resolveConfig([{ timesteps: { kind: 'logit-normal', mean: 0.5, std: 0.8 } }]);
     expect(config.timesteps).toEqual({ ...presetConfig('small').timesteps, kind: 'logit-normal', mean: 0.5, std: 0.8 });
+  });
+
+  test('ranges and mixtures nest the package laws, each with its own parameters and shift', () => {
+    const timesteps = {
+      kind: 'mixture',
+      components: [
+        { weight: 0.7, spec: { kind: 'range', of: { kind: 'logit-normal', std: 0.8 }, tMin: 0.1, tMax: 0.9, mode: 'rescale' } },
+        { weight: 0.3, spec: { kind: 'beta', alpha: 2, beta: 2, shift: 2 } },
+      ],
+      shift: 3,
+    };
+    const config = resolveConfig([{ preset: 'tiny', timesteps }]);
+    expect(config.timesteps).toEqual({ ...presetConfig('tiny').timesteps, ...timesteps });
+    const law = trainingDistribution(config.timesteps, trainingShift(config));
+    expect(law.cdf(1)).toBe(1);
+    expect(law.quantile(law.cdf(0.3))).toBeCloseTo(0.3, 9);
   });
 
   test('resolveSampling replaces only the given values and checks them', () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { validateVideoDataConfig } from '../data/index.js';
 import { validateModelConfig } from '../model/index.js';
 import { closestKey } from './closest-key.js';
-import { dataConfig } from './derive.js';
+import { dataConfig, trainingDistribution, trainingShift } from './derive.js';
 import { presetConfig } from './presets.js';
 import { type Config, configSchema, PRESET_NAMES, type PresetName, type SampleConfig, type SampleOverrides } from './schema.js';
 
@@ -80,6 +80,11 @@ function checkConsistency(config: Config, source: string): void {
     validateVideoDataConfig(dataConfig(config));
   } catch (error) {
     fail(`data.${(error as Error).message}`);
+  }
+  try {
+    trainingDistribution(config.timesteps, trainingShift(config));
+  } catch (error) {
+    fail(`'timesteps': ${(error as Error).message}`);
   }
   const { threads, batchSize } = config.train;
   if (threads > batchSize) {

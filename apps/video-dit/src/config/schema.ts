@@ -1,4 +1,4 @@
-import { MODE_SCALE_MAX } from '@flowdit/timestep-shift';
+import { type DistributionSpec, MODE_SCALE_MAX } from '@flowdit/timestep-shift';
 import { z } from 'zod';
 import { SHAPE_KINDS, type ShapeKind } from '../data/index.js';
 import type { ModelConfig } from '../model/index.js';
@@ -43,6 +43,52 @@ const dataSchema = z.strictObject({
   validationClips: positiveInt.max(4096),
 });
 
+/**
+ * Each law's own parameters, as the package's `DistributionSpec` names them (t convention, t = 0
+ * noise); ranges and mixtures hold laws of their own. The package checks what a schema cannot
+ * (Beta parameters > 0, knots increasing, weights summing above 0) when the run starts.
+ */
+const probability = z.number().min(0).max(1);
+const lawParameters = {
+  'shifted-logit-normal': { std: z.number().positive().optional() },
+  'logit-normal': { mean: z.number().optional(), std: z.number().positive().optional() },
+  mode: { scale: z.number().min(-1).max(MODE_SCALE_MAX).optional() },
+  uniform: {},
+  cosmap: {},
+  beta: { alpha: z.number().positive(), beta: z.number().positive() },
+  logsnr: { mean: z.number().optional(), std: z.number().positive().optional() },
+  ltx2: {
+    tokens: positiveInt,
+    std: z.number().positive().optional(),
+    eps: probability.optional(),
+    uniformShare: probability.optional(),
+  },
+  discrete: { values: z.array(probability).min(1) },
+  knots: { density: z.array(z.number().min(0)).min(2), positions: z.array(probability).min(2).optional() },
+  range: {
+    of: z.lazy(() => innerLawSchema),
+    tMin: probability,
+    tMax: probability,
+    mode: z.enum(['truncate', 'rescale']).optional(),
+  },
+  mixture: {
+    components: z.array(z.strictObject({ weight: z.number().min(0), spec: z.lazy(() => innerLawSchema) })).min(1),
+  },
+} as const;
+
+type LawKind = keyof typeof lawParameters;
+const LAW_KINDS = Object.keys(lawParameters) as LawKind[];
+
+function lawsWith<Extra extends z.ZodRawShape>(extra: Extra) {
+  return LAW_KINDS.map((kind) => z.strictObject({ kind: z.literal(kind), ...lawParameters[kind], ...extra }));
+}
+
+/** A law inside a range or a mixture: its own optional shift, no drawing. */
+const innerLawSchema: z.ZodType<DistributionSpec> = z.discriminatedUnion(
+  'kind',
+  lawsWith({ shift: z.number().positive().max(1000).optional() }) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<DistributionSpec>;
+
 /** What every timestep law shares: how big the shift is and how a batch is drawn. */
 const timestepDrawing = {
   /** A number, or `auto` for the SD3 rule `√(pixels / basePixels)`, pixels = frames × height × width. */
@@ -55,18 +101,16 @@ const timestepDrawing = {
  * The training-time law: the package's `DistributionSpec` (same `kind`s and parameters, in the t
  * convention) with the shift left to resolve and the way a batch is drawn.
  */
-const timestepsSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('shifted-logit-normal'), std: z.number().positive().optional(), ...timestepDrawing }),
-  z.strictObject({
-    kind: z.literal('logit-normal'),
-    mean: z.number().optional(),
-    std: z.number().positive().optional(),
-    ...timestepDrawing,
-  }),
-  z.strictObject({ kind: z.literal('mode'), scale: z.number().min(-1).max(MODE_SCALE_MAX).optional(), ...timestepDrawing }),
-  z.strictObject({ kind: z.literal('uniform'), ...timestepDrawing }),
-  z.strictObject({ kind: z.literal('cosmap'), ...timestepDrawing }),
-]);
+const timestepsSchema = z.discriminatedUnion(
+  'kind',
+  lawsWith(timestepDrawing) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<TimestepSection>;
+
+/** A law's own parameters, each kind's, without the shift and convention the section sets. */
+type LawOf<T> = T extends unknown ? Omit<T, 'shift' | 'convention'> : never;
+
+/** The timestep section as the run reads it. */
+export type TimestepSection = LawOf<DistributionSpec> & { shift: number | 'auto'; basePixels: number; stratified: boolean };
 
 const trainSchema = z.strictObject({
   steps: positiveInt,
