@@ -26,7 +26,18 @@ const TABLE_KEYS = [
   'riflex',
   'ntk',
   'maxPositions',
+  'positions',
+  'segments',
+  'mrope',
+  'yarn',
+  'dype',
+  'heads',
 ] as const satisfies readonly (keyof RopeTableOptions)[];
+
+/** Typed-array positions as plain numbers: JSON would write a Float64Array as an object. */
+function plainPositions(positions: unknown): unknown {
+  return ArrayBuffer.isView(positions) ? Array.from(positions as unknown as ArrayLike<number>) : positions;
+}
 
 function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArgs } {
   const table: Record<string, unknown> = {};
@@ -35,6 +46,12 @@ function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArg
     if (value === undefined) continue;
     if ((TABLE_KEYS as readonly string[]).includes(key)) table[key] = value;
     else layer[key] = value;
+  }
+  if (table.positions !== undefined) table.positions = plainPositions(table.positions);
+  if (Array.isArray(table.segments)) {
+    table.segments = table.segments.map((segment: unknown) =>
+      typeof segment === 'object' && segment !== null && 'positions' in segment ? { ...segment, positions: plainPositions(segment.positions) } : segment,
+    );
   }
   // plain JSON: a nested undefined (riflex.scale) would be saved as null and fail to load
   return { table: JSON.parse(JSON.stringify(table)) as RopeTableOptions, layer: layer as LayerArgs };

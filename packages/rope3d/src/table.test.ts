@@ -41,7 +41,7 @@ describe('table options', () => {
     expect(table.thetas[0]).toBeCloseTo(100 * 2 ** 2, 10);
     expect(table.thetas[1]).toBeCloseTo(100 * 6 ** 1.25, 10);
     expect(table.thetas[2]).toBeCloseTo(100 * 2 ** 1.25, 10);
-    expect(table.frequencies[3]).toBeCloseTo(table.thetas[1] ** (-2 / 10), 15);
+    expect(table.frequencies[3]).toBeCloseTo(table.thetas[1]! ** (-2 / 10), 15);
   });
 
   test('RIFLEx replaces exactly time frequency k−1 by 0.9·2π/testFrames', () => {

@@ -1,0 +1,112 @@
+/*
+ * Frequency scaling of one axis ladder beyond NTK: YaRN's NTK-by-parts and DyPE's time-dependent
+ * vision YaRN. Each maps an axis with `d` channels and base θ to `d/2` new frequencies and the
+ * factor its cos and sin are multiplied by.
+ */
+
+/** The rotated pairs of a table: the axis each reads (−1: padding, cos = 1), its frequency and phase (`angle = pos·frequency + phase`). */
+export interface FrequencyLadder {
+  readonly pairAxes: number[];
+  readonly frequencies: number[];
+  readonly phases: number[] | null;
+}
+
+/** YaRN on one axis, every default filled in. */
+export interface ResolvedYarn {
+  factor: number;
+  originalPositions: number;
+  betaFast: number;
+  betaSlow: number;
+  attentionFactor: number;
+}
+
+/** DyPE, every default filled in, `time` rounded to its bucket. */
+export interface ResolvedDype {
+  time: number;
+  exponent: number;
+  factors: number[];
+  originalPositions: number[];
+}
+
+/** An axis' scaled ladder. */
+export interface ScaledAxis {
+  readonly frequencies: number[];
+  /** Multiplies the axis' cos and sin. */
+  readonly amplitude: number;
+}
+
+/** The pair index at which a frequency turns `rotations` times over `positions` (YaRN's inverse dim formula). */
+function correctionDim(rotations: number, dim: number, theta: number, positions: number): number {
+  return (dim * Math.log(positions / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
+}
+
+/**
+ * 0 below pair `low`, 1 from pair `high` on, linear in between (YaRN's `linear_ramp_factor`); a
+ * bound at +∞ (a ramp at zero rotations) is the limit, 1 everywhere below it.
+ */
+function ramp(low: number, high: number, pairs: number): number[] {
+  const top = low === high ? high + 0.001 : high;
+  return Array.from({ length: pairs }, (_, j) => {
+    if (low === Number.POSITIVE_INFINITY) return 1;
+    return Math.min(1, Math.max(0, (j - low) / (top - low)));
+  });
+}
+
+/** `1/θ^(2j/d)`, the reference codes' own form of the ladder. */
+function baseLadder(dim: number, theta: number): number[] {
+  return Array.from({ length: dim / 2 }, (_, j) => 1 / theta ** ((2 * j) / dim));
+}
+
+/**
+ * YaRN's NTK-by-parts on one axis (transformers `_compute_yarn_parameters`, `truncate` on): pairs
+ * between `⌊correctionDim(betaFast)⌋` and `⌈correctionDim(betaSlow)⌉` blend the original
+ * frequency `ω` into `ω / factor` along a linear ramp; above it they are interpolated, below it kept.
+ *
+ * @returns the new ladder and the attention temperature, or null when `factor` is 1 (nothing to do).
+ */
+export function yarnFrequencies(dim: number, theta: number, yarn: ResolvedYarn): ScaledAxis | null {
+  if (yarn.factor === 1 && yarn.attentionFactor === 1) return null;
+  const base = baseLadder(dim, theta);
+  const low = Math.max(Math.floor(correctionDim(yarn.betaFast, dim, theta, yarn.originalPositions)), 0);
+  const high = Math.min(Math.ceil(correctionDim(yarn.betaSlow, dim, theta, yarn.originalPositions)), dim - 1);
+  const interpolated = ramp(low, high, dim / 2);
+  const frequencies = base.map((omega, j) => {
+    const kept = 1 - interpolated[j]!;
+    return (omega / yarn.factor) * (1 - kept) + omega * kept;
+  });
+  return { frequencies, amplitude: yarn.attentionFactor };
+}
+
+/** One of DyPE's two blends: `from` below the ramp of pairs between the rotation bounds, `to` above it. */
+function blend(from: number[], to: number[], fast: number, slow: number, dim: number, theta: number, positions: number): number[] {
+  const low = Math.max(0, Math.max(Math.floor(correctionDim(fast, dim, theta, positions)), 0));
+  const high = Math.min(dim / 2, Math.min(Math.ceil(correctionDim(slow, dim, theta, positions)), dim - 1));
+  const weights = ramp(low, high, dim / 2);
+  return from.map((value, j) => {
+    const mask = 1 - weights[j]!;
+    return value * (1 - mask) + to[j]! * mask;
+  });
+}
+
+/**
+ * DyPE's vision YaRN on one axis (guyyariv/DyPE `flux/transformer_flux.py`, `get_1d_rotary_pos_embed`
+ * with `yarn` and `dype`): with `s` the axis' factor and `κ = σ^λ`, `σ = 1 − time`, the linear
+ * `ω/s` and the NTK-aware `(θ·s^(d/(d−2)))^(−2j/d)` are blended between `1.25κ` and `0.75κ`
+ * rotations over the trained length, that result and the original `ω` between `16κ` and `2κ`;
+ * cos and sin are multiplied by `0.1·ln(s) + 1`.
+ *
+ * @returns the new ladder and amplitude, or null when `s ≤ 1` (the reference leaves such an axis alone).
+ */
+export function dypeFrequencies(dim: number, theta: number, dype: ResolvedDype, axis: number): ScaledAxis | null {
+  const scale = dype.factors[axis]!;
+  if (scale <= 1) return null;
+  const positions = dype.originalPositions[axis]!;
+  const base = baseLadder(dim, theta);
+  const linear = Array.from({ length: dim / 2 }, (_, j) => 1 / (scale * theta ** ((2 * j) / dim)));
+  const ntkTheta = theta * scale ** (dim / (dim - 2));
+  const ntk = Array.from({ length: dim / 2 }, (_, j) => 1 / ntkTheta ** ((2 * j) / dim));
+  const kappa = (1 - dype.time) ** dype.exponent;
+  const mixed = blend(linear, ntk, 1.25 * kappa, 0.75 * kappa, dim, theta, positions);
+  const frequencies = blend(mixed, base, 16 * kappa, 2 * kappa, dim, theta, positions);
+  return { frequencies, amplitude: 0.1 * Math.log(scale) + 1 };
+}
