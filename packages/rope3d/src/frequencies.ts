@@ -22,6 +22,7 @@ export interface ResolvedYarn {
 
 /** DyPE, every default filled in, `time` rounded to its bucket. */
 export interface ResolvedDype {
+  method: 'yarn' | 'ntk';
   time: number;
   exponent: number;
   factors: number[];
@@ -93,19 +94,26 @@ function blend(from: number[], to: number[], fast: number, slow: number, dim: nu
  * with `yarn` and `dype`): with `s` the axis' factor and `κ = σ^λ`, `σ = 1 − time`, the linear
  * `ω/s` and the NTK-aware `(θ·s^(d/(d−2)))^(−2j/d)` are blended between `1.25κ` and `0.75κ`
  * rotations over the trained length, that result and the original `ω` between `16κ` and `2κ`;
- * cos and sin are multiplied by `0.1·ln(s) + 1`.
+ * cos and sin are multiplied by `0.1·ln(s) + 1`. With `method: 'ntk'` (the reference's DyPE-NTK) the
+ * axis θ is multiplied by `max(1, (s^(d/(d−2)))^(2κ))` instead, cos and sin left unscaled.
  *
  * @returns the new ladder and amplitude, or null when `s ≤ 1` (the reference leaves such an axis alone).
  */
 export function dypeFrequencies(dim: number, theta: number, dype: ResolvedDype, axis: number): ScaledAxis | null {
   const scale = dype.factors[axis]!;
   if (scale <= 1) return null;
+  const kappa = (1 - dype.time) ** dype.exponent;
+  if (dype.method === 'ntk') {
+    // the NTK factor s^(d/(d−2)) raised to 2κ: the full NTK scaling at σ = 1, none at σ = 0
+    const factor = Math.max(1, (scale ** (dim / (dim - 2))) ** (2 * kappa));
+    const ntkTheta = theta * factor;
+    return { frequencies: Array.from({ length: dim / 2 }, (_, j) => 1 / ntkTheta ** ((2 * j) / dim)), amplitude: 1 };
+  }
   const positions = dype.originalPositions[axis]!;
   const base = baseLadder(dim, theta);
   const linear = Array.from({ length: dim / 2 }, (_, j) => 1 / (scale * theta ** ((2 * j) / dim)));
   const ntkTheta = theta * scale ** (dim / (dim - 2));
   const ntk = Array.from({ length: dim / 2 }, (_, j) => 1 / ntkTheta ** ((2 * j) / dim));
-  const kappa = (1 - dype.time) ** dype.exponent;
   const mixed = blend(linear, ntk, 1.25 * kappa, 0.75 * kappa, dim, theta, positions);
   const frequencies = blend(mixed, base, 16 * kappa, 2 * kappa, dim, theta, positions);
   return { frequencies, amplitude: 0.1 * Math.log(scale) + 1 };

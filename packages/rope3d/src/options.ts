@@ -97,6 +97,8 @@ export interface DypeOptions {
   readonly exponent?: number;
   /** Tables are cached per time bucket: `time` is rounded to a multiple of `1 / buckets`; default 1000. */
   readonly buckets?: number;
+  /** `'yarn'` (default, the reference's recommended one) or `'ntk'`: θ times `(s^(d/(d−2)))^(2κ)`, no temperature. */
+  readonly method?: 'yarn' | 'ntk';
 }
 
 /** One part of a concatenated sequence: a grid (with its own offset), or positions. */
@@ -769,7 +771,10 @@ export function resolveTableOptions(options: RopeTableOptions): ResolvedTableOpt
         attentionFactor: temperatures?.[axis] ?? (factor > 1 ? 0.1 * Math.log(factor) + 1 : 1),
       }));
     } else {
-      const { time, exponent = 2, buckets = 1000 } = options.dype!;
+      const { time, exponent = 2, buckets = 1000, method = 'yarn' } = options.dype!;
+      if (method !== 'yarn' && method !== 'ntk') {
+        throw new RangeError(`${where}: dype.method is ${formatValue(method)}; allowed: "yarn", "ntk"`);
+      }
       if (!isPositiveInteger(buckets)) {
         throw new RangeError(`${where}: dype.buckets is ${formatValue(buckets)}; it must be a positive integer (tables are cached per 1/buckets of time)`);
       }
@@ -779,7 +784,7 @@ export function resolveTableOptions(options: RopeTableOptions): ResolvedTableOpt
       if (!isPositiveFinite(exponent)) {
         throw new RangeError(`${where}: dype.exponent is ${formatValue(exponent)}; it must be a positive finite number (DyPE uses 2)`);
       }
-      dype = { time: Math.round(time * buckets) / buckets, exponent, factors, originalPositions: original };
+      dype = { method, time: Math.round(time * buckets) / buckets, exponent, factors, originalPositions: original };
     }
     ladder = scaleLadder(ladder, axisDims, thetas, yarn, dype, amplitudes);
   }
