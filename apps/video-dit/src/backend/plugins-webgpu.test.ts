@@ -1,4 +1,4 @@
-import { applyRope, ropeTable } from '@flowdit/rope3d';
+import { applyRope, type RopeTableOptions, ropeTable } from '@flowdit/rope3d';
 import { Rope3D } from '@flowdit/rope3d/layer';
 import { createRng, timestepDistribution } from '@flowdit/timestep-shift';
 import { flowMatchingPair, timestepTensor } from '@flowdit/timestep-shift/tfjs';
@@ -56,6 +56,24 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)(
       const table = ropeTable({ grid: [3, 4, 5], headDim: 32, preset, layout });
       const { cpu, webgpu } = await onBoth(() => applyRope(waves([2, 60, 3, 32], 0.1) as tf.Tensor4D, table));
       expectClose(webgpu, cpu, 1e-5);
+    });
+
+    // tables beyond a grid: positions, segments, four axes, M-RoPE, YaRN, and LTX-Video's table per head
+    test.each<[string, RopeTableOptions, number]>([
+      ['positions and segments on four axes (flux2)', { preset: 'flux2', headDim: 32, segments: [{ positions: [[0, 0, 0, 0], [0, 0, 0, 1]] }, { grid: [1, 3, 4, 1], offset: [10, 0, 0, 0] }, { positions: [[-1, 0.5, 2.25, 0]] }] }, 3],
+      ['M-RoPE interleaved (qwen3-vl)', { preset: 'qwen3-vl', headDim: 32, mrope: { section: [6, 5, 5], interleaved: true }, positions: Array.from({ length: 15 }, (_, s) => [s, -s / 2, s % 4]) }, 3],
+      ['YaRN on the spatial axes', { headDim: 32, axisDims: [8, 12, 12], grid: [3, 2, 2], yarn: { factor: [1, 4, 4], originalPositions: 1 }, layout: 'interleaved' }, 3],
+      ['a table per head (ltx-video)', { preset: 'ltx-video', headDim: 32, heads: 4, grid: [2, 3, 2], interpolationFactor: [0.016, 1 / 64, 1 / 64], layout: 'interleaved' }, 4],
+      ['a table per head (ltx-video), packed', { preset: 'ltx-video', headDim: 32, heads: 4, grid: [2, 3, 2], interpolationFactor: [0.016, 1 / 64, 1 / 64] }, 4],
+    ])('applyRope with %s: forward and gradient within 1e-6 of cpu', async (_, options, heads) => {
+      const table = ropeTable(options);
+      const shape = [2, table.tokens, heads, 32];
+      const { cpu, webgpu } = await onBoth(() => {
+        const weights = waves(shape, 0.7);
+        const x = waves(shape, 0.2) as tf.Tensor4D;
+        return [applyRope(x, table), tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRope(input as tf.Tensor4D, table), weights)))(x)];
+      });
+      expectClose(webgpu, cpu, 1e-6);
     });
 
     test('applyRope gradient', async () => {
