@@ -81,10 +81,11 @@ export interface YarnOptions {
 
 /**
  * DyPE (Issachar et al. 2025, guyyariv/DyPE): the vision YaRN of its reference code (two ramps:
- * linear against NTK-aware between 1.25 and 0.75 rotations, that against the original between 16
- * and 2), with the ramps' rotation bounds scaled by `κ = σ^exponent`, `σ = 1 − time`: while the
- * sample is noisy (σ near 1) the table is the full extrapolation, and it returns towards plain
- * interpolation as the sample gets clean. Axes with factor ≤ 1 keep the plain ladder.
+ * linear against NTK-aware between 1.25 and 0.75 rotations over the trained length, that against
+ * the original between 16 and 2), with the ramps' rotation bounds scaled by `κ = σ^exponent`,
+ * `σ = 1 − time`: at pure noise (σ = 1) it is the full vision YaRN; as the sample gets clean the
+ * bounds shrink, so more high-frequency pairs keep their trained frequency (the details, which
+ * the late steps resolve). Axes with factor ≤ 1 keep the plain ladder.
  */
 export interface DypeOptions {
   /** Diffusion time of the step, `t = 0` noise, `t = 1` data (DyPE's reference code takes `σ = 1 − t`). */
