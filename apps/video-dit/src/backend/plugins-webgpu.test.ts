@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { applyRope, type RopeTableOptions, ropeTable } from '@flowdit/rope3d';
 import { Rope3D } from '@flowdit/rope3d/layer';
 import { createRng, timestepDistribution } from '@flowdit/timestep-shift';
@@ -74,6 +75,33 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)(
         return [applyRope(x, table), tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRope(input as tf.Tensor4D, table), weights)))(x)];
       });
       expectClose(webgpu, cpu, 1e-6);
+    });
+
+    // golden vectors of the rope3d package, made by the models' own code (packages/rope3d/test/fixtures/README.md)
+    test.each([
+      ['qwen2vl_mrope_d16_sec2-3-3_theta1e6_txt_img_vid.json', { preset: 'qwen2-vl', mrope: { section: [2, 3, 3] }, layout: 'packed' }, 'position_ids_thw'],
+      ['qwen3vl_imrope_d16_sec4-2-2_theta5e6_txt_img_vid.json', { preset: 'qwen3-vl', mrope: { section: [4, 2, 2], interleaved: true }, layout: 'packed' }, 'position_ids_thw'],
+      ['bfl_flux2_embednd_d32x4_theta2000_txt3_img2x3_ref2x2.json', { preset: 'flux2', layout: 'interleaved' }, 'ids'],
+      ['diffusers_1d_rope_d16_fracneg_pos8_theta10000.json', { axisDims: [16], layout: 'interleaved' }, 'positions'],
+    ] as const)('applyRope on webgpu matches the reference code within 1e-6 (+ its float32 table error): %s', async (file, options, positionsKey) => {
+      const fixture = JSON.parse(readFileSync(new URL(`../../../../packages/rope3d/test/fixtures/${file}`, import.meta.url), 'utf8'));
+      const [b, h, s, d] = fixture.shape_BHSD as [number, number, number, number];
+      const positions = (fixture[positionsKey] as (number | number[])[]).map((p) => (Array.isArray(p) ? p : [p]));
+      const table = ropeTable({ ...options, headDim: d, positions } as RopeTableOptions);
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      expect(tf.getBackend()).toBe('webgpu');
+      for (const [input, output] of [['q', 'q_out'], ['k', 'k_out']] as const) {
+        if (fixture[input] === undefined) continue;
+        const rotated = tf.tidy(() => {
+          const x = tf.transpose(tf.tensor4d(fixture[input] as number[], [b, h, s, d]), [0, 2, 1, 3]) as tf.Tensor4D;
+          return tf.transpose(applyRope(x, table), [0, 2, 1, 3]);
+        });
+        const values = await rotated.data();
+        rotated.dispose();
+        const expected = fixture[output] as number[];
+        const worst = expected.reduce((max, value, i) => Math.max(max, Math.abs(values[i]! - value)), 0);
+        expect(worst).toBeLessThan(1e-6 + 2 * (fixture.max_abs_diff_float64_closed_form ?? 0));
+      }
     });
 
     test('applyRope gradient', async () => {
