@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { applyRope, clearRopeCache, interleavedToPackedPermutation, type RopeTable, type RopeTableOptions, ropeTable } from '../src/index.js';
+import { applyRope, clearRopeCache, interleavedToPackedPermutation, type RopeTable, type RopeTableOptions, ropeTable, tokenPositions } from '../src/index.js';
 import { BACKENDS, maxAbsDiff, readFixture, recipe, useBackend } from './test-utils.js';
 
 // Golden vectors of the presets and layouts beyond HunyuanVideo and Wan, each made by the model's
@@ -286,4 +286,90 @@ test('a table made in one layout equals the reference in the other through the p
   const Q = interleavedToPackedPermutation([64]);
   const packed = Array.from({ length: 24 }, (_, s) => Array.from(Q, (q) => table.cos[s * 64 + q]!)).flat();
   expect(maxAbsDiff(packed, fixture.cos.flat())).toBeLessThan(TOLERANCE);
+});
+
+describe('YaRN from transformers _compute_yarn_parameters', () => {
+  type Yarn = TableFixture & {
+    head_dim: number;
+    theta: number;
+    max_position_embeddings: number;
+    rope_scaling: { factor: number; beta_fast?: number; beta_slow?: number; attention_factor?: number };
+    inv_freq: number[];
+    inv_freq_default: number[];
+    attention_factor: number;
+    correction_range_low_high: [number, number];
+    positions: number[];
+    shape_BHSD: number[];
+  };
+  test.each([['transformers_yarn_d64_theta1e4_L4096_factor4.json'], ['transformers_yarn_d64_theta5e5_L2048_factor8_beta16-2_attn1.25.json']])('%s', async (file) => {
+    await useBackend('cpu');
+    const fixture = readFixture<Yarn>(file);
+    const { factor, beta_fast: betaFast, beta_slow: betaSlow, attention_factor: attentionFactor } = fixture.rope_scaling;
+    const options: RopeTableOptions = {
+      headDim: fixture.head_dim,
+      axisDims: [fixture.head_dim],
+      theta: fixture.theta,
+      positions: fixture.positions.map((p) => [p]),
+      yarn: { factor, originalPositions: fixture.max_position_embeddings, betaFast, betaSlow, attentionFactor },
+      layout: 'packed',
+    };
+    const table = ropeTable(options);
+    // the ladder is the reference's up to its float32 rounding; the ramp's ends are where it says
+    const ratios = Array.from(table.frequencies, (omega, k) => omega / fixture.inv_freq[k]!);
+    expect(maxAbsDiff(ratios, ratios.map(() => 1))).toBeLessThan(1.2e-7);
+    const [low, high] = fixture.correction_range_low_high;
+    expect(table.frequencies[low]).toBeCloseTo(fixture.inv_freq_default[low]!, 7);
+    expect(table.frequencies[high]! * factor).toBeCloseTo(fixture.inv_freq_default[high]!, 7);
+    expect(table.frequencies[low + 1]).toBeLessThan(fixture.inv_freq_default[low + 1]!);
+    expect(table.cos[0]).toBeCloseTo(fixture.attention_factor, 7);
+    // the reference forms p·ω in float32: rows up to position 3 match to 1e-6, the rest to its float32 error (5.3e-4 at 16383)
+    const rows = 4 * fixture.head_dim;
+    expect(maxAbsDiff(table.cos.subarray(0, rows), fixture.cos.flat().slice(0, rows))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(table.sin.subarray(0, rows), fixture.sin.flat().slice(0, rows))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(table.cos, fixture.cos.flat())).toBeLessThan(6e-4);
+    const [b, h, , d] = fixture.shape_BHSD as [number, number, number, number];
+    const first = (values: ArrayLike<number>) => Array.from({ length: b * h }, (_, head) => Array.from(values).slice(head * 8 * d, head * 8 * d + 4 * d)).flat();
+    const early = ropeTable({ ...options, positions: [[0], [1], [2], [3]] });
+    expect(maxAbsDiff(ropeHeadFirst(first(fixture.q), [b, h, 4, d], early), first(fixture.q_out))).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe("HunyuanCustom's reference frame at t = −1 before the video, as segments", () => {
+  test.each([
+    ['hunyuancustom_ndrope_d4-6-6_grid2x3x4_theta256_timecat-w_bias-1.json', 4],
+    ['hunyuancustom_ndrope_d4-6-6_grid2x3x4_theta256_timecat_bias-1.json', 0],
+  ])('%s', (file, widthShift) => {
+    const fixture = readFixture<TableFixture & { positions_thw: Rows }>(file);
+    const table = ropeTable({
+      preset: 'hunyuan',
+      headDim: 16,
+      axisDims: [4, 6, 6],
+      layout: 'interleaved',
+      segments: [{ positions: tokenPositions([1, 3, 4], [-1, 0, widthShift]) }, { grid: [2, 3, 4] }],
+    });
+    expect(Array.from(tokenPositions([1, 3, 4], [-1, 0, widthShift]))).toEqual(fixture.positions_thw.slice(0, 12).flat());
+    expect(maxAbsDiff(table.cos, fixture.cos.flat())).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(table.sin, fixture.sin.flat())).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe("Cosmos-Predict2's own VideoRopePosition3DEmb (nvidia-cosmos/cosmos-predict2)", () => {
+  test.each([
+    ['cosmos_predict2_orig_rope3d_d64_grid2x3x4_ratio1-3-3_nofpsmod.json'],
+    ['cosmos_predict2_orig_rope3d_d64_grid2x3x4_ratio1-3-3_fpsmod16.json'],
+    ['cosmos_predict2_orig_rope3d_d64_grid2x3x4_ratio0.833-2-2_nofpsmod.json'],
+    ['cosmos_predict2_orig_rope3d_d64_grid1x3x4_ratio1-4-4_image.json'],
+  ])('%s: the extrapolation ratios as ntk; time scaled by 24 / fps only with fps modulation on', (file) => {
+    type CosmosOriginal = TableFixture & { grid_thw: number[]; extrapolation_ratios_t_h_w: number[]; enable_fps_modulation: boolean; fps: number; base_fps: number };
+    const fixture = readFixture<CosmosOriginal>(file);
+    const table = ropeTable({
+      preset: 'cosmos-predict2',
+      headDim: 64,
+      grid: fixture.grid_thw,
+      ntk: fixture.extrapolation_ratios_t_h_w,
+      interpolationFactor: [fixture.enable_fps_modulation ? fixture.base_fps / fixture.fps : 1, 1, 1],
+    });
+    expect(maxAbsDiff(table.cos, fixture.cos.flat())).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(table.sin, fixture.sin.flat())).toBeLessThan(TOLERANCE);
+  });
 });
