@@ -198,11 +198,12 @@ export function checkRopeInputShape(
 
 /** Where a table's token count comes from: `the grid [2, 3, 4] has 24 = 2·3·4 tokens`, or its segments' sum. */
 function describeTokens(table: RopeTable): string {
+  const given = (tokens: number) => `positions of ${tokens} token${tokens === 1 ? '' : 's'}`;
   const part = (segment: RopeTable['segments'][number]) =>
-    segment.grid === null ? `${segment.tokens} positions` : `grid [${segment.grid.join(', ')}] (${segment.grid.join('·')})`;
+    segment.grid === null ? given(segment.tokens) : `grid [${segment.grid.join(', ')}] (${segment.grid.join('·')})`;
   if (table.segments.length === 1) {
     const [only] = table.segments as [RopeTable['segments'][number]];
-    if (only.grid === null) return `the table has positions for ${table.tokens} tokens`;
+    if (only.grid === null) return `the table has ${given(table.tokens)}`;
     return `the grid [${only.grid.join(', ')}] has ${table.tokens} = ${only.grid.join('·')} tokens`;
   }
   return `the segments have ${table.tokens} = ${table.segments.map((segment) => segment.tokens).join(' + ')} tokens (${table.segments.map(part).join(', ')})`;

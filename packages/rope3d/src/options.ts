@@ -672,6 +672,9 @@ export function resolveTableOptions(options: RopeTableOptions): ResolvedTableOpt
   if (!isPositiveFinite(rescale)) {
     throw new RangeError(`${where}: thetaRescaleFactor is ${formatValue(rescale)}; it must be a positive finite number`);
   }
+  if (options.thetaRescaleFactor !== undefined && frequencyLayout === 'ltx') {
+    throw new RangeError(`${where}: thetaRescaleFactor is ${formatValue(rescale)}; the ltx-video ladder runs from 1 to θ by its own rule (pass theta)`);
+  }
   const ntk = options.ntk ?? Array.from({ length: axes }, () => 1);
   checkAxisArray(ntk, 'ntk', axes, where, why);
   ntk.forEach((factor, axis) => {

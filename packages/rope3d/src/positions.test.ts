@@ -91,10 +91,10 @@ describe('segments', () => {
     const table = ropeTable({ ...base, segments: [{ grid: [2, 3, 4] }, { grid: [1, 2, 2], offset: [5, 0, 0] }, { positions: [[0, 0, 0]] }] });
     const x = tf.zeros([1, 30, 2, 24]) as tf.Tensor4D;
     expect(() => applyRope(x, table)).toThrow(
-      /x has 30 tokens \(shape \[1, 30, 2, 24\]\); the segments have 29 = 24 \+ 4 \+ 1 tokens \(grid \[2, 3, 4\] \(2·3·4\), grid \[1, 2, 2\] \(1·2·2\), 1 positions\)/,
+      /x has 30 tokens \(shape \[1, 30, 2, 24\]\); the segments have 29 = 24 \+ 4 \+ 1 tokens \(grid \[2, 3, 4\] \(2·3·4\), grid \[1, 2, 2\] \(1·2·2\), positions of 1 token\)/,
     );
     const positionsOnly = ropeTable({ ...base, positions: [[0, 0, 0]] });
-    expect(() => applyRope(x, positionsOnly)).toThrow(/the table has positions for 1 tokens/);
+    expect(() => applyRope(x, positionsOnly)).toThrow(/the table has positions of 1 token$/);
     x.dispose();
   });
 });
