@@ -1,7 +1,8 @@
 /*
- * Frequency scaling of one axis ladder beyond NTK: YaRN's NTK-by-parts and DyPE's time-dependent
- * vision YaRN. Each maps an axis with `d` channels and base θ to `d/2` new frequencies and the
- * factor its cos and sin are multiplied by.
+ * The frequency layouts: which axis every rotated pair reads and at which frequency (per-axis
+ * ladders, M-RoPE, LTX-Video's ladder over all heads), and the scaling of one axis ladder beyond
+ * NTK (YaRN's NTK-by-parts, DyPE's time-dependent vision YaRN), which maps an axis with `d`
+ * channels and base θ to `d/2` new frequencies and the factor its cos and sin are multiplied by.
  */
 
 /** The rotated pairs of a table: the axis each reads (−1: padding, cos = 1), its frequency and phase (`angle = pos·frequency + phase`). */
@@ -117,4 +118,91 @@ export function dypeFrequencies(dim: number, theta: number, dype: ResolvedDype, 
   const mixed = blend(linear, ntk, 1.25 * kappa, 0.75 * kappa, dim, theta, positions);
   const frequencies = blend(mixed, base, 16 * kappa, 2 * kappa, dim, theta, positions);
   return { frequencies, amplitude: 0.1 * Math.log(scale) + 1 };
+}
+
+/** Pair → axis of the M-RoPE assignments. */
+function mropeAxes(section: readonly number[], interleaved: boolean): number[] {
+  const pairs = section.reduce((a, b) => a + b, 0);
+  if (!interleaved) return section.flatMap((count, axis) => Array.from({ length: count }, () => axis));
+  // Qwen3-VL: pair j goes to axis j mod n while that axis has pairs left, the rest to axis 0
+  return Array.from({ length: pairs }, (_, j) => {
+    const axis = j % section.length;
+    return axis !== 0 && j < section.length * section[axis]! ? axis : 0;
+  });
+}
+
+/** M-RoPE: the global ladder `θ^(−2j/D)` with each pair on the axis its section assigns. */
+export function mropeLadder(section: readonly number[], interleaved: boolean, headDim: number, theta: number): FrequencyLadder {
+  return { pairAxes: mropeAxes(section, interleaved), frequencies: axisLadder(headDim, theta), phases: null };
+}
+
+/**
+ * The frequencies `θ^(−2j/d)` of one axis part, as HunyuanVideo's `get_1d_rotary_pos_embed` and
+ * Wan's `rope_params` compute them (here in float64).
+ *
+ * @param dim - channels of the axis part (even).
+ * @param theta - the axis' θ.
+ * @returns `dim / 2` frequencies in radians per position.
+ */
+export function axisLadder(dim: number, theta: number): number[] {
+  return Array.from({ length: dim / 2 }, (_, j) => theta ** ((-2 * j) / dim));
+}
+
+/** `θ_a^(−2j/d_a)` per axis part, in order `[axis 0 pairs | axis 1 pairs | …]`. */
+export function perAxisLadder(axisDims: readonly number[], thetas: readonly number[]): FrequencyLadder {
+  return {
+    pairAxes: axisDims.flatMap((dim, axis) => Array.from({ length: dim / 2 }, () => axis)),
+    frequencies: axisDims.flatMap((dim, axis) => axisLadder(dim, thetas[axis]!)),
+    phases: null,
+  };
+}
+
+/**
+ * LTX-Video's ladder over `width = heads · headDim` channels: `n = ⌊width/6⌋` frequencies
+ * `ω_f = (π/2)·θ^(f/(n−1))` (increasing), pair `pad + 3f + a` on axis `a`, the first
+ * `pad = (width mod 6)/2` pairs cos = 1, sin = 0. Its angle `ω_f·(2g − 1)` is written as frequency
+ * `2ω_f` and phase `−ω_f`.
+ */
+export function ltxLadder(width: number, theta: number): FrequencyLadder {
+  const n = Math.floor(width / 6);
+  const pad = (width % 6) / 2;
+  const pairAxes: number[] = Array.from({ length: pad }, () => -1);
+  const frequencies: number[] = Array.from({ length: pad }, () => 0);
+  const phases: number[] = Array.from({ length: pad }, () => 0);
+  for (let f = 0; f < n; f++) {
+    const omega = (theta ** (n === 1 ? 0 : f / (n - 1)) * Math.PI) / 2;
+    for (let axis = 0; axis < 3; axis++) {
+      pairAxes.push(axis);
+      frequencies.push(2 * omega);
+      phases.push(-omega);
+    }
+  }
+  return { pairAxes, frequencies, phases };
+}
+
+/** Replaces each axis' ladder by its YaRN or DyPE frequencies and records the axis' attention temperature. */
+export function scaleLadder(
+  ladder: FrequencyLadder,
+  axisDims: readonly number[],
+  thetas: readonly number[],
+  yarn: readonly ResolvedYarn[] | null,
+  dype: ResolvedDype | null,
+  amplitudes: number[],
+): FrequencyLadder {
+  const frequencies = [...ladder.frequencies];
+  let start = 0;
+  axisDims.forEach((dim, axis) => {
+    if (dim > 0) {
+      const scaled =
+        yarn !== null ? yarnFrequencies(dim, thetas[axis]!, yarn[axis]!) : dypeFrequencies(dim, thetas[axis]!, dype!, axis);
+      if (scaled !== null) {
+        scaled.frequencies.forEach((value, j) => {
+          frequencies[start + j] = value;
+        });
+        amplitudes[axis] = scaled.amplitude;
+      }
+    }
+    start += dim / 2;
+  });
+  return { ...ladder, frequencies };
 }

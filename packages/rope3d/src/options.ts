@@ -4,7 +4,7 @@
  * cached) from.
  */
 
-import { dypeFrequencies, type FrequencyLadder, type ResolvedDype, type ResolvedYarn, yarnFrequencies } from './frequencies.js';
+import { type FrequencyLadder, ltxLadder, mropeLadder, perAxisLadder, type ResolvedDype, type ResolvedYarn, scaleLadder } from './frequencies.js';
 
 /** Channel order of the rotated pairs: `interleaved` = (2j, 2j+1) (most reference models), `packed` = (j, j + D/2). */
 export type RopeLayout = 'packed' | 'interleaved';
@@ -574,17 +574,6 @@ function resolveSegments(options: RopeTableOptions, axes: number, why: string, m
   });
 }
 
-/** Pair → axis of the M-RoPE assignments. */
-function mropeAxes(section: readonly number[], interleaved: boolean): number[] {
-  const pairs = section.reduce((a, b) => a + b, 0);
-  if (!interleaved) return section.flatMap((count, axis) => Array.from({ length: count }, () => axis));
-  // Qwen3-VL: pair j goes to axis j mod n while that axis has pairs left, the rest to axis 0
-  return Array.from({ length: pairs }, (_, j) => {
-    const axis = j % section.length;
-    return axis !== 0 && j < section.length * section[axis]! ? axis : 0;
-  });
-}
-
 /**
  * Checks the options of {@link ropeTable} and fills in the defaults.
  *
@@ -716,8 +705,7 @@ export function resolveTableOptions(options: RopeTableOptions): ResolvedTableOpt
   } else {
     const globalTheta = scaledThetas([headDim], theta, rescale, [1])[0]!;
     thetas = axisDims.map(() => globalTheta);
-    const pairAxes = mropeAxes(section!, frequencyLayout === 'mrope-interleaved');
-    ladder = { pairAxes, frequencies: pairAxes.map((_, j) => globalTheta ** ((-2 * j) / headDim)), phases: null };
+    ladder = mropeLadder(section!, frequencyLayout === 'mrope-interleaved', headDim, globalTheta);
   }
   const amplitudes = Array.from({ length: axes }, () => 1);
 
@@ -811,67 +799,4 @@ export function resolveTableOptions(options: RopeTableOptions): ResolvedTableOpt
     phases: ladder.phases,
     amplitudes,
   };
-}
-
-/** `θ_a^(−2j/d_a)` per axis part, in order, as HunyuanVideo's `get_1d_rotary_pos_embed` and Wan's `rope_params` (here in float64). */
-function perAxisLadder(axisDims: readonly number[], thetas: readonly number[]): FrequencyLadder {
-  const pairAxes: number[] = [];
-  const frequencies: number[] = [];
-  axisDims.forEach((dim, axis) => {
-    for (let j = 0; j < dim / 2; j++) {
-      pairAxes.push(axis);
-      frequencies.push(thetas[axis]! ** ((-2 * j) / dim));
-    }
-  });
-  return { pairAxes, frequencies, phases: null };
-}
-
-/**
- * LTX-Video's ladder over `width = heads · headDim` channels: `n = ⌊width/6⌋` frequencies
- * `ω_f = (π/2)·θ^(f/(n−1))` (increasing), pair `pad + 3f + a` on axis `a`, the first
- * `pad = (width mod 6)/2` pairs cos = 1, sin = 0. Its angle `ω_f·(2g − 1)` is written as frequency
- * `2ω_f` and phase `−ω_f`.
- */
-function ltxLadder(width: number, theta: number): FrequencyLadder {
-  const n = Math.floor(width / 6);
-  const pad = (width % 6) / 2;
-  const pairAxes: number[] = Array.from({ length: pad }, () => -1);
-  const frequencies: number[] = Array.from({ length: pad }, () => 0);
-  const phases: number[] = Array.from({ length: pad }, () => 0);
-  for (let f = 0; f < n; f++) {
-    const omega = (theta ** (n === 1 ? 0 : f / (n - 1)) * Math.PI) / 2;
-    for (let axis = 0; axis < 3; axis++) {
-      pairAxes.push(axis);
-      frequencies.push(2 * omega);
-      phases.push(-omega);
-    }
-  }
-  return { pairAxes, frequencies, phases };
-}
-
-/** Replaces each axis' ladder by its YaRN or DyPE frequencies and records the axis' attention temperature. */
-function scaleLadder(
-  ladder: FrequencyLadder,
-  axisDims: readonly number[],
-  thetas: readonly number[],
-  yarn: readonly ResolvedYarn[] | null,
-  dype: ResolvedDype | null,
-  amplitudes: number[],
-): FrequencyLadder {
-  const frequencies = [...ladder.frequencies];
-  let start = 0;
-  axisDims.forEach((dim, axis) => {
-    if (dim > 0) {
-      const scaled =
-        yarn !== null ? yarnFrequencies(dim, thetas[axis]!, yarn[axis]!) : dypeFrequencies(dim, thetas[axis]!, dype!, axis);
-      if (scaled !== null) {
-        scaled.frequencies.forEach((value, j) => {
-          frequencies[start + j] = value;
-        });
-        amplitudes[axis] = scaled.amplitude;
-      }
-    }
-    start += dim / 2;
-  });
-  return { ...ladder, frequencies };
 }

@@ -6,6 +6,7 @@
  */
 
 import { LruCache } from './cache.js';
+import { axisLadder } from './frequencies.js';
 import {
   type AxisValues,
   axisNames,
@@ -54,20 +55,6 @@ export interface RopeTable {
   readonly pairAxes: Int8Array;
   /** Canonical description of the configuration; equal keys mean equal tables. */
   readonly key: string;
-}
-
-/**
- * The frequencies `θ^(−2j/d)` of one axis part, as HunyuanVideo's `get_1d_rotary_pos_embed` and
- * Wan's `rope_params` compute them (here in float64).
- *
- * @param axisDim - channels of the axis part (even).
- * @param theta - the axis' θ.
- * @returns `axisDim / 2` frequencies in radians per position.
- */
-function axisFrequencies(axisDim: number, theta: number): Float64Array {
-  const out = new Float64Array(axisDim / 2);
-  for (let j = 0; j < out.length; j++) out[j] = theta ** ((-2 * j) / axisDim);
-  return out;
 }
 
 interface Channels {
@@ -291,7 +278,7 @@ export function riflexIntrinsicFrequency(options: { axisDim: number; theta: numb
   if (!isPositiveFinite(repetitionFrames)) {
     throw new RangeError(`riflexIntrinsicFrequency: repetitionFrames is ${formatValue(repetitionFrames)}; it must be a positive number of latent frames`);
   }
-  const frequencies = axisFrequencies(axisDim, theta);
+  const frequencies = axisLadder(axisDim, theta);
   let best = 0;
   frequencies.forEach((omega, j) => {
     const distance = Math.abs((2 * Math.PI) / omega - repetitionFrames);
