@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-layers'; // registers the gradients of tfjs-core's ops
 import { afterAll, describe, expect, test } from 'vitest';
 import { BACKENDS, maxAbsDiff, useBackend } from '../test/test-utils.js';
 import { applyRope, clearRopeCache } from './apply.js';
-import type { AxisTriple, RopeLayout } from './options.js';
+import type { AxisTriple, RopeLayout, RopeTableOptions } from './options.js';
 import {
   axisHalfSplitToPackedPermutation,
   interleavedToPackedPermutation,
@@ -53,6 +53,75 @@ describe('the relative-position law', () => {
     const near = dot(rotated(q, [0, 0, 0], 'packed', 'wan'), rotated(q, [1, 0, 0], 'packed', 'wan'));
     const far = dot(rotated(q, [0, 0, 0], 'packed', 'wan'), rotated(q, [5, 0, 0], 'packed', 'wan'));
     expect(Math.abs(near - far)).toBeGreaterThan(1e-2);
+  });
+});
+
+/** One configuration of every frequency layout, over `positions` (rows of 3 or 4 axes). */
+const LAYOUT_CASES: readonly [string, number, (positions: number[][], layout: RopeLayout) => RopeTableOptions][] = [
+  ['per-axis, 3 axes (hunyuan)', 3, (positions, layout) => ({ positions, headDim: 16, axisDims: [4, 6, 6], preset: 'hunyuan', layout })],
+  ['per-axis, 1 axis', 1, (positions, layout) => ({ positions, headDim: 16, axisDims: [16], layout })],
+  ['per-axis, 2 axes', 2, (positions, layout) => ({ positions, headDim: 16, axisDims: [8, 8], layout })],
+  ['per-axis, 4 axes (flux2)', 4, (positions, layout) => ({ positions, headDim: 16, preset: 'flux2', layout })],
+  ['M-RoPE sections (qwen2-vl)', 3, (positions, layout) => ({ positions, headDim: 16, preset: 'qwen2-vl', mrope: { section: [2, 3, 3] }, layout })],
+  ['M-RoPE interleaved (qwen3-vl)', 3, (positions, layout) => ({ positions, headDim: 16, preset: 'qwen3-vl', mrope: { section: [4, 2, 2], interleaved: true }, layout })],
+  ['YaRN (attention temperature folded in)', 3, (positions, layout) => ({ positions, headDim: 16, axisDims: [4, 6, 6], yarn: { factor: [1, 3, 3], originalPositions: 8 }, layout })],
+  ['DyPE', 3, (positions, layout) => ({ positions, headDim: 16, axisDims: [4, 6, 6], dype: { time: 0.3, factor: [1, 2, 2], originalPositions: 8 }, layout })],
+  ['LTX-Video (a table per head)', 3, (positions, layout) => ({ positions, headDim: 16, preset: 'ltx-video', heads: 2, layout })],
+];
+
+const coordinate = fc.double({ min: -40, max: 40, noNaN: true, noDefaultInfinity: true });
+
+describe('the relative-position law for any positions and every frequency layout', () => {
+  test.each(LAYOUT_CASES)('%s: q·k per head depends only on the offset of positions (fractional, negative)', async (_, axes, options) => {
+    await useBackend('cpu');
+    const rows = fc.array(coordinate, { minLength: axes, maxLength: axes });
+    await fc.assert(
+      fc.asyncProperty(vector, vector, rows, rows, rows, fc.constantFrom<RopeLayout>('packed', 'interleaved'), async (q, k, a, b, shift, layout) => {
+        const moved = (p: number[]) => p.map((value, axis) => value + shift[axis]!);
+        const table = ropeTable(options([a, b, moved(a), moved(b)], layout));
+        const heads = table.heads;
+        const rotated = (values: number[]) =>
+          tf.tidy(() => {
+            const x = tf.tensor4d(Array.from({ length: 4 * heads }, () => values).flat(), [1, 4, heads, 16]);
+            return applyRope(x, table).dataSync() as Float32Array;
+          });
+        const rq = rotated(q);
+        const rk = rotated(k);
+        const at = (values: Float32Array, token: number, head: number) => values.subarray((token * heads + head) * 16, (token * heads + head + 1) * 16);
+        const scale = Math.hypot(...q) * Math.hypot(...k) * 1.5;
+        for (let head = 0; head < heads; head++) {
+          const score = dot(at(rq, 0, head), at(rk, 1, head));
+          const shifted = dot(at(rq, 2, head), at(rk, 3, head));
+          expect(Math.abs(score - shifted)).toBeLessThanOrEqual(2e-5 * scale + 1e-30);
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  test('an offset on one axis changes the score (the law is not vacuous there)', async () => {
+    await useBackend('cpu');
+    const q = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+    const table = ropeTable({ positions: [[0, 0, 0], [0, -0.5, 0], [0, -5.5, 0]], headDim: 16, axisDims: [4, 6, 6] });
+    const out = tf.tidy(() => applyRope(tf.tensor4d([q, q, q].flat(), [1, 3, 1, 16]), table).dataSync());
+    expect(Math.abs(dot(out.subarray(0, 16), out.subarray(16, 32)) - dot(out.subarray(0, 16), out.subarray(32, 48)))).toBeGreaterThan(1e-2);
+  });
+});
+
+describe.each(BACKENDS)('packed equals interleaved through the permutation for every frequency layout, on %s', (backend) => {
+  test.each(LAYOUT_CASES)('%s', async (_, axes, options) => {
+    await useBackend(backend);
+    const positions = Array.from({ length: 5 }, (_, s) => Array.from({ length: axes }, (_, axis) => Math.sin(3 * s + axis) * 20));
+    const interleavedTable = ropeTable(options(positions, 'interleaved'));
+    const packedTable = ropeTable(options(positions, 'packed'));
+    const Q = interleavedToPackedPermutation([16]);
+    const heads = interleavedTable.heads === 1 ? 3 : interleavedTable.heads;
+    const x = tf.randomNormal([2, 5, heads, 16], 0, 1, 'float32', 21) as tf.Tensor4D;
+    const interleaved = applyRope(x, interleavedTable);
+    const packed = applyRope(permuteLast(x, Q) as tf.Tensor4D, packedTable);
+    const expected = permuteLast(interleaved, Q);
+    expect(packed.dataSync()).toEqual(expected.dataSync());
+    tf.dispose([x, interleaved, packed, expected]);
   });
 });
 

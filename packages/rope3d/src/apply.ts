@@ -25,7 +25,7 @@ export interface ApplyRopeOptions {
  * - 'shift': the partner is x shifted by ±width along the flat data (contiguous 1-D slices only),
  *   masked by two tables: out = x·cos + shiftUp(x)·sinFirst + shiftDown(x)·sinSecond, with
  *   sinFirst zero on second channels and sinSecond zero on first ones (interleaved).
- * The tables are [S, 1, D], broadcast over the heads.
+ * The tables are [S, 1, D], broadcast over the heads, or [S, heads, D] when each head has its own.
  */
 
 type Formulation = 'swap' | 'shift';
@@ -69,8 +69,8 @@ function isFirstOfPair(channel: number, table: RopeTable): boolean {
 }
 
 function buildTables(table: RopeTable, formulation: Formulation, direction: Direction): tf.Tensor[] {
-  const { tokens, headDim, cos, sin } = table;
-  const size = tokens * headDim;
+  const { tokens, heads, headDim, cos, sin } = table;
+  const size = tokens * heads * headDim;
   const cos32 = new Float32Array(size);
   const first32 = new Float32Array(size);
   const second32 = new Float32Array(size);
@@ -83,7 +83,7 @@ function buildTables(table: RopeTable, formulation: Formulation, direction: Dire
   const sins = formulation === 'shift' ? [first32, second32] : [first32.map((value, index) => value + second32[index]!)];
   // cos is the same both ways: only the forward entry holds it
   const arrays = direction === 1 ? [cos32, ...sins] : sins;
-  return arrays.map((values) => tf.tensor(values, [tokens, 1, headDim], 'float32'));
+  return arrays.map((values) => tf.tensor(values, [tokens, heads, headDim], 'float32'));
 }
 
 function uploadedTables(table: RopeTable, formulation: Formulation, direction: Direction): readonly tf.Tensor[] {
@@ -141,8 +141,8 @@ function rotateDifferentiable(x: tf.Tensor4D, table: RopeTable): tf.Tensor4D {
     const [cos, sinSigned] = uploadedTables(table, 'swap', 1) as [tf.Tensor, tf.Tensor];
     const width = pairWidth(table);
     const fused = tf.customGrad((input) => ({
-      value: fusedRotation(input as tf.Tensor4D, cos, sinSigned, width, 1),
-      gradFunc: (dy) => fusedRotation(dy as tf.Tensor4D, cos, sinSigned, width, -1),
+      value: fusedRotation(input as tf.Tensor4D, cos, sinSigned, width, 1, table.heads),
+      gradFunc: (dy) => fusedRotation(dy as tf.Tensor4D, cos, sinSigned, width, -1, table.heads),
     }));
     return fused(x) as tf.Tensor4D;
   }
@@ -185,12 +185,28 @@ export function checkRopeInputShape(
   if (headDim !== null && headDim !== table.headDim) {
     throw new RangeError(`${where}: x has head dim ${headDim} (shape ${described}); the table was built for headDim ${table.headDim}`);
   }
+  const heads = shape[2];
+  if (table.heads > 1 && heads !== null && heads !== undefined && heads !== table.heads) {
+    throw new RangeError(`${where}: x has ${heads} heads (shape ${described}); the table gives each of its ${table.heads} heads its own frequencies`);
+  }
   if (tokens !== null && tokens !== undefined && (allowPadding ? tokens < table.tokens : tokens !== table.tokens)) {
-    const [T, H, W] = table.grid;
     throw new RangeError(
-      `${where}: x has ${tokens} tokens (shape ${described}); the grid [${T}, ${H}, ${W}] has ${table.tokens} = ${T}·${H}·${W} tokens${allowPadding ? ' and padding may only add tokens' : ''}`,
+      `${where}: x has ${tokens} tokens (shape ${described}); ${describeTokens(table)}${allowPadding ? ' and padding may only add tokens' : ''}`,
     );
   }
+}
+
+/** Where a table's token count comes from: `the grid [2, 3, 4] has 24 = 2·3·4 tokens`, or its segments' sum. */
+function describeTokens(table: RopeTable): string {
+  const given = (tokens: number) => `positions of ${tokens} token${tokens === 1 ? '' : 's'}`;
+  const part = (segment: RopeTable['segments'][number]) =>
+    segment.grid === null ? given(segment.tokens) : `grid [${segment.grid.join(', ')}] (${segment.grid.join('·')})`;
+  if (table.segments.length === 1) {
+    const [only] = table.segments as [RopeTable['segments'][number]];
+    if (only.grid === null) return `the table has ${given(table.tokens)}`;
+    return `the grid [${only.grid.join(', ')}] has ${table.tokens} = ${only.grid.join('·')} tokens`;
+  }
+  return `the segments have ${table.tokens} = ${table.segments.map((segment) => segment.tokens).join(' + ')} tokens (${table.segments.map(part).join(', ')})`;
 }
 
 /**
@@ -203,12 +219,12 @@ export function checkRopeInputShape(
  * On cpu, wasm and webgpu it is one fused kernel each way (registered on first use); on any other
  * backend it is composed of reshape, slice, concat, mul and add.
  *
- * @param x - `[batch, tokens, heads, headDim]` float32, tokens in order `s = (t·H + h)·W + w`.
+ * @param x - `[batch, tokens, heads, headDim]` float32, tokens in the table's order (`s = (t·H + h)·W + w` on a grid, segments one after another).
  * @param table - from {@link ropeTable}; its layout must be the channel layout of `x`.
  * @param options - see {@link ApplyRopeOptions}.
  * @returns a new tensor of x's shape.
  * @throws {TypeError} when x is not a float32 tensor.
- * @throws {RangeError} when x is not rank 4, or its head dim or token count does not match the table.
+ * @throws {RangeError} when x is not rank 4, or its head dim, token count or (for a table per head) head count does not match the table.
  */
 export function applyRope(x: tf.Tensor4D, table: RopeTable, options: ApplyRopeOptions = {}): tf.Tensor4D {
   if (!(x instanceof tf.Tensor)) throw new TypeError(`applyRope: x is ${String(x)}; expected a tf.Tensor`);

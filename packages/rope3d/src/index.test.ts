@@ -14,6 +14,7 @@ test('the main entry exports tables, applyRope and permutations, and registers n
     'clearRopeCache',
     'interleavedToPackedPermutation',
     'invertPermutation',
+    'mropeSectionFor',
     'packedToInterleavedPermutation',
     'permuteHeadChannels',
     'riflexIntrinsicFrequency',

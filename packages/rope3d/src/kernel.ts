@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * element of x `[batch, tokens, heads, headDim]`,
  *   out[c] = x[c]·cos[s, c] + direction·x[partner(c)]·sinSigned[s, c],
  * partner(c) = c ± D/2 (packed) or c ^ 1 (interleaved), with the tables `[tokens, headDim]` the
- * composed version uploads (the rotation's sign folded into sinSigned). Its gradient is the same
+ * composed version uploads (the rotation's sign folded into sinSigned), or `[tokens, heads, headDim]`
+ * when every head has its own (a ladder spanning heads, LTX-Video's). Its gradient is the same
  * kernel with direction −1. It rounds as the composed ops do (one product each, then their sum),
  * so cpu and wasm give the composed version's bits.
  *
@@ -44,12 +45,17 @@ interface RopeAttrs {
   pairWidth: number;
   /** 1 rotates by the table's angles, −1 by their negatives (the gradient). */
   direction: number;
+  /** Heads with a table row of their own: 1 (shared by all heads) or the heads of x. */
+  tableHeads: number;
 }
 
 function rotateValues(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, shape: number[], attrs: RopeAttrs): void {
   const [, tokens, heads, headDim] = shape as [number, number, number, number];
-  const { pairWidth, direction } = attrs;
+  const { pairWidth, direction, tableHeads } = attrs;
   const f = Math.fround;
+  // a table row serves rowsPerTableRow consecutive rows of x (its heads, unless each has its own)
+  const rowsPerTableRow = heads / tableHeads;
+  const tableRows = tokens * tableHeads;
   // channel offsets of the two members of every pair within a row
   const pairs = headDim / 2;
   const firsts = new Int32Array(pairs);
@@ -57,7 +63,7 @@ function rotateValues(x: Float32Array, cos: Float32Array, sin: Float32Array, out
   const rows = x.length / headDim;
   for (let row = 0; row < rows; row++) {
     const base = row * headDim;
-    const table = (Math.floor(row / heads) % tokens) * headDim;
+    const table = (Math.floor(row / rowsPerTableRow) % tableRows) * headDim;
     for (let j = 0; j < pairs; j++) {
       const a = base + firsts[j]!;
       const b = a + pairWidth;
@@ -99,7 +105,7 @@ const WORKGROUP = 64;
 function webgpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const [x, cos, sin] = inputsOf(inputs);
   const [, tokens, heads, headDim] = x.shape as [number, number, number, number];
-  const { pairWidth, direction } = attrs as unknown as RopeAttrs;
+  const { pairWidth, direction, tableHeads } = attrs as unknown as RopeAttrs;
   const size = x.shape.reduce((a, b) => a * b, 1);
   const firstOfPair = pairWidth === 1 ? 'c % 2 == 0' : 'c < uniforms.pairWidth';
   const program = {
@@ -129,8 +135,8 @@ function webgpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]):
   const flat = (tensor: tf.TensorInfo) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] });
   const output = (backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [flat(x), flat(cos), flat(sin)], 'float32', [
     { type: 'int32', data: [headDim] },
-    { type: 'int32', data: [heads] },
-    { type: 'int32', data: [tokens] },
+    { type: 'int32', data: [heads / tableHeads] },
+    { type: 'int32', data: [tokens * tableHeads] },
     { type: 'int32', data: [pairWidth] },
     { type: 'float32', data: [direction] },
   ]);
@@ -160,12 +166,13 @@ export function fusedRopeAvailable(): boolean {
 /**
  * The rotation as one kernel: `x·cos + direction·partner(x)·sinSigned`.
  * @param x - `[batch, tokens, heads, headDim]` float32.
- * @param cos - `[tokens, 1, headDim]` (or any shape of that size).
+ * @param cos - `[tokens, tableHeads, headDim]` (or any shape of that size).
  * @param sinSigned - the same, the rotation's sign folded in.
  * @param pairWidth - D/2 for the packed layout, 1 for the interleaved one.
  * @param direction - 1, or −1 for the inverse rotation (the gradient).
+ * @param tableHeads - 1 when all heads share a row, else the heads of x.
  * @returns a new tensor of x's shape.
  */
-export function fusedRotation(x: tf.Tensor4D, cos: tf.Tensor, sinSigned: tf.Tensor, pairWidth: number, direction: 1 | -1): tf.Tensor4D {
-  return tf.engine().runKernel(ROPE_KERNEL, { x, cos, sin: sinSigned }, { pairWidth, direction }) as tf.Tensor4D;
+export function fusedRotation(x: tf.Tensor4D, cos: tf.Tensor, sinSigned: tf.Tensor, pairWidth: number, direction: 1 | -1, tableHeads = 1): tf.Tensor4D {
+  return tf.engine().runKernel(ROPE_KERNEL, { x, cos, sin: sinSigned }, { pairWidth, direction, tableHeads }) as tf.Tensor4D;
 }

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BACKENDS, useBackend } from '../test/test-utils.js';
 import { applyRope, clearRopeCache } from './apply.js';
-import { Rope3D } from './layer.js';
+import { Rope3D, type Rope3DArgs } from './layer.js';
 import { ropeTable } from './table.js';
 
 // tfjs-layers' own four layer tests: symbolic shape, one training step, serialization round trip,
@@ -105,6 +105,41 @@ describe('Rope3D', () => {
     const after = loaded.predict(x) as tf.Tensor;
     expect(after.dataSync()).toEqual(before.dataSync());
     tf.dispose([x, before, after]);
+  });
+
+  test.each<[string, Rope3DArgs]>([
+    ['positions as a Float64Array', { positions: Float64Array.from({ length: tokens * 3 }, (_, i) => Math.sin(i) * 5), headDim, axisDims: [4, 2, 2] }],
+    ['segments', { segments: [{ grid: [1, 3, 4], offset: [2, 0, 0] }, { positions: Array.from({ length: 12 }, (_, s) => [-1, s % 3, 0.5 * s]) }], headDim, axisDims: [4, 2, 2] }],
+    ['M-RoPE', { grid, headDim, mrope: { section: [2, 1, 1], interleaved: true }, theta: 1e6 }],
+    ['YaRN', { grid, headDim, axisDims: [4, 2, 2], yarn: { factor: [1, 2, 2], originalPositions: 2, betaFast: 8 } }],
+    ['DyPE', { grid, headDim, axisDims: [4, 2, 2], dype: { time: 0.25, factor: [1, 2, 2], originalPositions: 2 } }],
+    ['a table per head (ltx-video)', { grid, headDim, preset: 'ltx-video', heads, interpolationFactor: [1 / 20, 1 / 64, 1 / 64] }],
+    ['four axes', { grid: [2, 1, 3, 4], headDim, axisDims: [2, 2, 2, 2] }],
+  ])('%s: the config round-trips through save and load, and a training step lowers the loss', async (_, args) => {
+    await useBackend('cpu');
+    const input = tfl.input({ shape: [tokens, heads * headDim] });
+    const projected = tfl.layers.dense({ units: heads * headDim, kernelInitializer: 'glorotUniform', seed: 2 } as never).apply(input);
+    const layer = new Rope3D({ ...args, name: 'rope' });
+    const model = tfl.model({ inputs: input, outputs: layer.apply(projected) as tfl.SymbolicTensor });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const restored = loaded.getLayer('rope') as Rope3D;
+    expect(restored.getConfig()).toEqual(layer.getConfig());
+    expect(restored.table).toBe(layer.table);
+    loaded.compile({ optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError' });
+    const x = tf.randomNormal([4, tokens, heads * headDim], 0, 1, 'float32', 8);
+    const y = tf.randomNormal([4, tokens, heads * headDim], 0, 1, 'float32', 9);
+    expect((loaded.predict(x) as tf.Tensor).dataSync()).toEqual((model.predict(x) as tf.Tensor).dataSync());
+    const before = (loaded.evaluate(x, y) as tf.Scalar).dataSync()[0]!;
+    await loaded.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
+    expect((loaded.evaluate(x, y) as tf.Scalar).dataSync()[0]!).toBeLessThan(before);
+    tf.dispose([x, y]);
   });
 
   test('no tensor leak: call, apply inside a model, and predict', () => {

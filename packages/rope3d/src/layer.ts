@@ -13,28 +13,48 @@ export type Rope3DArgs = RopeTableOptions & LayerArgs;
 type Shape = (number | null)[];
 type Kwargs = Parameters<layers.Layer['call']>[1];
 
-const TABLE_KEYS = [
-  'grid',
-  'headDim',
-  'axisDims',
-  'preset',
-  'theta',
-  'thetaRescaleFactor',
-  'interpolationFactor',
-  'offset',
-  'layout',
-  'riflex',
-  'ntk',
-  'maxPositions',
-] as const satisfies readonly (keyof RopeTableOptions)[];
+// a Record over every table option: adding an option without listing it here does not compile
+// (the layer would hand it to tfjs-layers and not save it)
+const TABLE_KEY_SET: Record<keyof RopeTableOptions, true> = {
+  grid: true,
+  headDim: true,
+  axisDims: true,
+  preset: true,
+  theta: true,
+  thetaRescaleFactor: true,
+  interpolationFactor: true,
+  offset: true,
+  layout: true,
+  riflex: true,
+  ntk: true,
+  maxPositions: true,
+  positions: true,
+  segments: true,
+  mrope: true,
+  yarn: true,
+  dype: true,
+  heads: true,
+};
+const TABLE_KEYS: readonly string[] = Object.keys(TABLE_KEY_SET);
+
+/** Typed-array positions as plain numbers: JSON would write a Float64Array as an object. */
+function plainPositions(positions: unknown): unknown {
+  return ArrayBuffer.isView(positions) ? Array.from(positions as unknown as ArrayLike<number>) : positions;
+}
 
 function splitArgs(args: Rope3DArgs): { table: RopeTableOptions; layer: LayerArgs } {
   const table: Record<string, unknown> = {};
   const layer: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
     if (value === undefined) continue;
-    if ((TABLE_KEYS as readonly string[]).includes(key)) table[key] = value;
+    if (TABLE_KEYS.includes(key)) table[key] = value;
     else layer[key] = value;
+  }
+  if (table.positions !== undefined) table.positions = plainPositions(table.positions);
+  if (Array.isArray(table.segments)) {
+    table.segments = table.segments.map((segment: unknown) =>
+      typeof segment === 'object' && segment !== null && 'positions' in segment ? { ...segment, positions: plainPositions(segment.positions) } : segment,
+    );
   }
   // plain JSON: a nested undefined (riflex.scale) would be saved as null and fail to load
   return { table: JSON.parse(JSON.stringify(table)) as RopeTableOptions, layer: layer as LayerArgs };
@@ -80,7 +100,7 @@ export class Rope3D extends layers.Layer {
    */
   constructor(args: Rope3DArgs) {
     if (typeof args !== 'object' || args === null) {
-      throw new TypeError(`Rope3D: args is ${String(args)}; pass an object with at least grid and headDim`);
+      throw new TypeError(`Rope3D: args is ${String(args)}; pass an object with headDim and one of grid, positions or segments`);
     }
     const { table, layer } = splitArgs(args);
     // built first, so that a layer with bad options takes no default name

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape } from './apply.js';
-import { type AxisTriple, checkAxisDims } from './options.js';
+import { type AxisValues, checkAxisDims } from './options.js';
 
 /*
  * A permutation P maps one channel layout onto another: to[k] = from[P[k]]. Applying the same P
@@ -11,7 +11,7 @@ import { type AxisTriple, checkAxisDims } from './options.js';
  * with identical attention scores.
  */
 
-function headDimOf(axisDims: AxisTriple, where: string): number {
+function headDimOf(axisDims: AxisValues, where: string): number {
   const headDim = Array.isArray(axisDims) ? axisDims.reduce((sum, part) => sum + (typeof part === 'number' ? part : Number.NaN), 0) : Number.NaN;
   checkAxisDims(axisDims, headDim, where);
   return headDim;
@@ -21,12 +21,12 @@ function headDimOf(axisDims: AxisTriple, where: string): number {
  * The channel permutation from the interleaved layout (pairs (2j, 2j+1), the reference models')
  * to the packed one (pairs (j, j + D/2)): `Q = [0, 2, …, D−2, 1, 3, …, D−1]`.
  *
- * @param axisDims - `[time, height, width]` channel split (even parts); `D` is their sum.
+ * @param axisDims - channel split, one even part per axis (e.g. `[time, height, width]`); `D` is their sum.
  * @returns `Q` with `packed[k] = interleaved[Q[k]]`.
- * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {TypeError} when axisDims is not an array of 1 to 4 numbers.
  * @throws {RangeError} when a part is odd or negative.
  */
-export function interleavedToPackedPermutation(axisDims: AxisTriple): Int32Array {
+export function interleavedToPackedPermutation(axisDims: AxisValues): Int32Array {
   const headDim = headDimOf(axisDims, 'interleavedToPackedPermutation');
   const half = headDim / 2;
   return Int32Array.from({ length: headDim }, (_, k) => (k < half ? 2 * k : 2 * (k - half) + 1));
@@ -35,12 +35,12 @@ export function interleavedToPackedPermutation(axisDims: AxisTriple): Int32Array
 /**
  * The inverse of {@link interleavedToPackedPermutation}.
  *
- * @param axisDims - `[time, height, width]` channel split.
+ * @param axisDims - channel split, one even part per axis.
  * @returns `P` with `interleaved[k] = packed[P[k]]`.
- * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {TypeError} when axisDims is not an array of 1 to 4 numbers.
  * @throws {RangeError} when a part is odd or negative.
  */
-export function packedToInterleavedPermutation(axisDims: AxisTriple): Int32Array {
+export function packedToInterleavedPermutation(axisDims: AxisValues): Int32Array {
   return invertPermutation(interleavedToPackedPermutation(axisDims));
 }
 
@@ -49,12 +49,12 @@ export function packedToInterleavedPermutation(axisDims: AxisTriple): Int32Array
  * GPT-NeoX `rotate_half`: first halves then second halves inside each part) to the packed layout.
  * For [16, 56, 56]: `[0..7, 16..43, 72..99, 8..15, 44..71, 100..127]`.
  *
- * @param axisDims - `[time, height, width]` channel split.
+ * @param axisDims - channel split, one even part per axis.
  * @returns `P` with `packed[k] = perAxisHalfSplit[P[k]]`.
- * @throws {TypeError} when axisDims is not an array of 3.
+ * @throws {TypeError} when axisDims is not an array of 1 to 4 numbers.
  * @throws {RangeError} when a part is odd or negative.
  */
-export function axisHalfSplitToPackedPermutation(axisDims: AxisTriple): Int32Array {
+export function axisHalfSplitToPackedPermutation(axisDims: AxisValues): Int32Array {
   headDimOf(axisDims, 'axisHalfSplitToPackedPermutation');
   const firsts: number[] = [];
   const seconds: number[] = [];

@@ -41,7 +41,7 @@ describe('table options', () => {
     expect(table.thetas[0]).toBeCloseTo(100 * 2 ** 2, 10);
     expect(table.thetas[1]).toBeCloseTo(100 * 6 ** 1.25, 10);
     expect(table.thetas[2]).toBeCloseTo(100 * 2 ** 1.25, 10);
-    expect(table.frequencies[3]).toBeCloseTo(table.thetas[1] ** (-2 / 10), 15);
+    expect(table.frequencies[3]).toBeCloseTo(table.thetas[1]! ** (-2 / 10), 15);
   });
 
   test('RIFLEx replaces exactly time frequency k−1 by 0.9·2π/testFrames', () => {
@@ -63,5 +63,33 @@ describe('table options', () => {
     const table = ropeTable({ grid: [1, 1, 1], headDim: 128, preset: 'hunyuan', offset: [30, 0, 79] });
     const omega = 256 ** (-2 * 1 / 56);
     expect(table.cos[16 / 2 + 28 + 1]).toBe(Math.cos(79 * omega));
+  });
+});
+
+describe('the cache key holds every option', () => {
+  test('each new option gives its own table; the same options give the same one', () => {
+    const variants: RopeTableOptions[] = [
+      { headDim: 24, axisDims: [8, 8, 8], grid: [2, 2, 2] },
+      { headDim: 24, axisDims: [8, 8, 8], positions: [[0, 0, 0], [0, 0, 1]] },
+      { headDim: 24, axisDims: [8, 8, 8], positions: [[0, 0, 0], [0, 0, 1.5]] },
+      { headDim: 24, axisDims: [8, 8, 8], segments: [{ grid: [2, 2, 2] }, { positions: [[-1, 0, 0]] }] },
+      { headDim: 24, axisDims: [8, 8, 8], segments: [{ positions: [[-1, 0, 0]] }, { grid: [2, 2, 2] }] },
+      { headDim: 24, axisDims: [8, 8, 4, 4], grid: [2, 2, 2, 1] },
+      { headDim: 24, axisDims: [24], grid: [8] },
+      { headDim: 24, mrope: { section: [4, 4, 4] }, grid: [2, 2, 2] },
+      { headDim: 24, mrope: { section: [4, 4, 4], interleaved: true }, grid: [2, 2, 2] },
+      { headDim: 24, axisDims: [8, 8, 8], grid: [2, 2, 2], yarn: { factor: 2, originalPositions: 4 } },
+      { headDim: 24, axisDims: [8, 8, 8], grid: [2, 2, 2], yarn: { factor: 2, originalPositions: 4, attentionFactor: 1 } },
+      { headDim: 24, axisDims: [8, 8, 8], grid: [2, 2, 2], dype: { time: 0.2, factor: 2, originalPositions: 4 } },
+      { headDim: 24, axisDims: [8, 8, 8], grid: [2, 2, 2], dype: { time: 0.3, factor: 2, originalPositions: 4 } },
+      { headDim: 24, axisDims: [8, 8, 8], grid: [2, 2, 2], dype: { time: 0.3, factor: 2, originalPositions: 4, method: 'ntk' } },
+      { headDim: 24, preset: 'ltx-video', heads: 2, grid: [2, 2, 2] },
+      { headDim: 24, preset: 'ltx-video', heads: 3, grid: [2, 2, 2] },
+    ];
+    const tables = variants.map((options) => ropeTable(options));
+    expect(new Set(tables.map((table) => table.key)).size).toBe(variants.length);
+    variants.forEach((options, i) => {
+      expect(ropeTable(JSON.parse(JSON.stringify(options)))).toBe(tables[i]);
+    });
   });
 });

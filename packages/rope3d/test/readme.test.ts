@@ -13,3 +13,14 @@ test('the README example is examples/attention-block.mjs', () => {
     .join('\n');
   expect(block).toBe(body);
 });
+
+test('the README positions example is examples/positions-and-presets.mjs', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const example = readFileSync(new URL('../examples/positions-and-presets.mjs', import.meta.url), 'utf8');
+  const block = readme.split('## Positions, segments and axes')[1]?.split('```js\n')[1]?.split('```')[0];
+  const body = example
+    .split('\n')
+    .filter((line) => !line.startsWith('// Tables beyond') && !line.startsWith('// Run from'))
+    .join('\n');
+  expect(block).toBe(body);
+});

@@ -1,4 +1,5 @@
-import { applyRope, ropeTable } from '@flowdit/rope3d';
+import { readFileSync } from 'node:fs';
+import { applyRope, type RopeTableOptions, ropeTable } from '@flowdit/rope3d';
 import { Rope3D } from '@flowdit/rope3d/layer';
 import { createRng, timestepDistribution } from '@flowdit/timestep-shift';
 import { flowMatchingPair, timestepTensor } from '@flowdit/timestep-shift/tfjs';
@@ -56,6 +57,51 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)(
       const table = ropeTable({ grid: [3, 4, 5], headDim: 32, preset, layout });
       const { cpu, webgpu } = await onBoth(() => applyRope(waves([2, 60, 3, 32], 0.1) as tf.Tensor4D, table));
       expectClose(webgpu, cpu, 1e-5);
+    });
+
+    // tables beyond a grid: positions, segments, four axes, M-RoPE, YaRN, and LTX-Video's table per head
+    test.each<[string, RopeTableOptions, number]>([
+      ['positions and segments on four axes (flux2)', { preset: 'flux2', headDim: 32, segments: [{ positions: [[0, 0, 0, 0], [0, 0, 0, 1]] }, { grid: [1, 3, 4, 1], offset: [10, 0, 0, 0] }, { positions: [[-1, 0.5, 2.25, 0]] }] }, 3],
+      ['M-RoPE interleaved (qwen3-vl)', { preset: 'qwen3-vl', headDim: 32, mrope: { section: [6, 5, 5], interleaved: true }, positions: Array.from({ length: 15 }, (_, s) => [s, -s / 2, s % 4]) }, 3],
+      ['YaRN on the spatial axes', { headDim: 32, axisDims: [8, 12, 12], grid: [3, 2, 2], yarn: { factor: [1, 4, 4], originalPositions: 1 }, layout: 'interleaved' }, 3],
+      ['a table per head (ltx-video)', { preset: 'ltx-video', headDim: 32, heads: 4, grid: [2, 3, 2], interpolationFactor: [0.016, 1 / 64, 1 / 64], layout: 'interleaved' }, 4],
+      ['a table per head (ltx-video), packed', { preset: 'ltx-video', headDim: 32, heads: 4, grid: [2, 3, 2], interpolationFactor: [0.016, 1 / 64, 1 / 64] }, 4],
+    ])('applyRope with %s: forward and gradient within 1e-6 of cpu', async (_, options, heads) => {
+      const table = ropeTable(options);
+      const shape = [2, table.tokens, heads, 32];
+      const { cpu, webgpu } = await onBoth(() => {
+        const weights = waves(shape, 0.7);
+        const x = waves(shape, 0.2) as tf.Tensor4D;
+        return [applyRope(x, table), tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyRope(input as tf.Tensor4D, table), weights)))(x)];
+      });
+      expectClose(webgpu, cpu, 1e-6);
+    });
+
+    // golden vectors of the rope3d package, made by the models' own code (packages/rope3d/test/fixtures/README.md)
+    test.each([
+      ['qwen2vl_mrope_d16_sec2-3-3_theta1e6_txt_img_vid.json', { preset: 'qwen2-vl', mrope: { section: [2, 3, 3] }, layout: 'packed' }, 'position_ids_thw'],
+      ['qwen3vl_imrope_d16_sec4-2-2_theta5e6_txt_img_vid.json', { preset: 'qwen3-vl', mrope: { section: [4, 2, 2], interleaved: true }, layout: 'packed' }, 'position_ids_thw'],
+      ['bfl_flux2_embednd_d32x4_theta2000_txt3_img2x3_ref2x2.json', { preset: 'flux2', layout: 'interleaved' }, 'ids'],
+      ['diffusers_1d_rope_d16_fracneg_pos8_theta10000.json', { axisDims: [16], layout: 'interleaved' }, 'positions'],
+    ] as const)('applyRope on webgpu matches the reference code within 1e-6 (+ its float32 table error): %s', async (file, options, positionsKey) => {
+      const fixture = JSON.parse(readFileSync(new URL(`../../../../packages/rope3d/test/fixtures/${file}`, import.meta.url), 'utf8'));
+      const [b, h, s, d] = fixture.shape_BHSD as [number, number, number, number];
+      const positions = (fixture[positionsKey] as (number | number[])[]).map((p) => (Array.isArray(p) ? p : [p]));
+      const table = ropeTable({ ...options, headDim: d, positions } as RopeTableOptions);
+      await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+      expect(tf.getBackend()).toBe('webgpu');
+      for (const [input, output] of [['q', 'q_out'], ['k', 'k_out']] as const) {
+        if (fixture[input] === undefined) continue;
+        const rotated = tf.tidy(() => {
+          const x = tf.transpose(tf.tensor4d(fixture[input] as number[], [b, h, s, d]), [0, 2, 1, 3]) as tf.Tensor4D;
+          return tf.transpose(applyRope(x, table), [0, 2, 1, 3]);
+        });
+        const values = await rotated.data();
+        rotated.dispose();
+        const expected = fixture[output] as number[];
+        const worst = expected.reduce((max, value, i) => Math.max(max, Math.abs(values[i]! - value)), 0);
+        expect(worst).toBeLessThan(1e-6 + 2 * (fixture.max_abs_diff_float64_closed_form ?? 0));
+      }
     });
 
     test('applyRope gradient', async () => {
