@@ -1,6 +1,8 @@
 export type { TimeConvention } from './convention.js';
 export type { DistributionOptions, DistributionSpec, TimestepDistribution } from './distributions.js';
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
+export type { FillOptions, NormalMethod } from './fill-timesteps.js';
+export { fillTimesteps } from './fill-timesteps.js';
 export type { LossWeighting } from './loss-weights.js';
 export { lossWeight } from './loss-weights.js';
 export { erfc, normalCdf, normalPdf, normalQuantile } from './normal.js';
@@ -41,3 +43,4 @@ export {
   shiftT,
   stretchToTerminal,
 } from './shift.js';
+export { fillStandardNormal } from './ziggurat.js';
