@@ -16,6 +16,7 @@ const LAYERS = 256;
 const TAIL_START = 3.654152885361009;
 const TWO_POW_30 = 1073741824;
 const TWO_POW_53 = 9007199254740992;
+const CHUNK = 4096;
 
 const density = (x: number) => Math.exp(-0.5 * x * x);
 
@@ -58,10 +59,6 @@ const { heights, signedScales, rectangleBounds } = zigguratTables;
 
 /**
  * Fills `out` with ziggurat normals z, or with `logistic(location + scale·z)` when `logisticOfNormal`.
- * The generator's four words live in locals for the whole loop (read from and written back to
- * `rng.words`), which halves the cost of a draw against `rng.nextUint32()`; the step below is
- * xoshiro128**'s, word for word, and the tests check that it gives `nextUint32`'s sequence. No
- * state besides the four words, so `rng.state()` and `restoreRng` resume it exactly.
  * @param rng - the package's generator (checked by the caller).
  * @param out - the array to fill.
  * @param location - added to z before the logistic (unused otherwise).
@@ -75,12 +72,35 @@ export function fillFromZiggurat(
   scale: number,
   logisticOfNormal: boolean,
 ): void {
+  // One call of the loop per chunk, so the JIT sees the loop's function called often and compiles
+  // it whole. A single call over 10^7 draws got only the loop compiled on the fly, without type
+  // feedback for the code after it, and deoptimized there: every long call began in the interpreter.
+  for (let start = 0; start < out.length; start += CHUNK) {
+    fillRange(rng, out, start, Math.min(out.length, start + CHUNK), location, scale, logisticOfNormal);
+  }
+}
+
+/**
+ * Fills `out[start..end)`. The generator's four words live in locals for the whole loop (read from
+ * and written back to `rng.words`), which halves the cost of a draw against `rng.nextUint32()`; the
+ * step below is xoshiro128**'s, word for word, and the tests check that it gives `nextUint32`'s
+ * sequence. No state besides the four words, so `rng.state()` and `restoreRng` resume it exactly.
+ */
+function fillRange(
+  rng: Xoshiro128,
+  out: Float64Array | Float32Array,
+  start: number,
+  end: number,
+  location: number,
+  scale: number,
+  logisticOfNormal: boolean,
+): void {
   const words = rng.words;
   let s0 = words[0]!;
   let s1 = words[1]!;
   let s2 = words[2]!;
   let s3 = words[3]!;
-  for (let i = 0; i < out.length; i++) {
+  for (let i = start; i < end; i++) {
     let z: number;
     for (;;) {
       let product = Math.imul(s1, 5);

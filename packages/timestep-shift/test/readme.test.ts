@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import {
   calculateShift,
   createRng,
+  fillTimesteps,
   flowMatchEulerSchedule,
   hunyuanVideoSchedule,
   SHIFT_PRESETS,
@@ -56,9 +57,10 @@ describe('README', () => {
     expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
   });
 
-  test('has the core example and the tfjs example', () => {
-    expect(examples).toHaveLength(2);
+  test('has the core example, the tfjs example and the bulk-draw example', () => {
+    expect(examples).toHaveLength(3);
     expect(examples[1]).toContain("from '@flowdit/timestep-shift/tfjs'");
+    expect(examples[2]).toContain('fillTimesteps(dist, batch, rng);');
   });
 
   test.each(examples.map((code, i) => [i + 1, code] as const))('example %i runs as written and leaves no tensor behind', async (_, code) => {
@@ -75,6 +77,13 @@ describe('README', () => {
     expect(readme).toContain(`// ${Array.from(t, (x) => x.toFixed(4)).join(', ')}\n`);
     expect(readme).toContain(`dist.quantile(0.5); // ${dist.quantile(0.5)}:`);
     expect(readme).toContain(`dist.cdf(0.5);      // ${dist.cdf(0.5).toFixed(3)}:`);
+  });
+
+  test('the bulk-draw example batch is what fillTimesteps returns', () => {
+    const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
+    const batch = fillTimesteps(dist, new Float32Array(4), createRng(7));
+    expect(readme).toContain(`fillTimesteps(dist, batch, rng); // ziggurat normals, sigmoid and shift in one loop; t = 0 is noise
+// ${Array.from(batch, (x) => x.toFixed(4)).join(', ')}\n`);
   });
 
   test('the example schedule is what flowMatchEulerSchedule returns', () => {
