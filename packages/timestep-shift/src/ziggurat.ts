@@ -55,6 +55,8 @@ function buildTables(): ZigguratTables {
 }
 
 export const zigguratTables: ZigguratTables = /* @__PURE__ */ buildTables();
+/** The normals of one chunk of a logistic fill, before the logistic. */
+const chunkNormals = new Float64Array(CHUNK);
 const { heights, signedScales, rectangleBounds } = zigguratTables;
 
 /**
@@ -76,25 +78,25 @@ export function fillFromZiggurat(
   // it whole. A single call over 10^7 draws got only the loop compiled on the fly, without type
   // feedback for the code after it, and deoptimized there: every long call began in the interpreter.
   for (let start = 0; start < out.length; start += CHUNK) {
-    fillRange(rng, out, start, Math.min(out.length, start + CHUNK), location, scale, logisticOfNormal);
+    const end = Math.min(out.length, start + CHUNK);
+    if (!logisticOfNormal) {
+      fillNormalRange(rng, out, start, end);
+      continue;
+    }
+    // The normals go to a float64 buffer that stays in cache (a Float32Array `out` must not round
+    // them), and the logistic runs as a second pass: two short loops beat one long one here.
+    fillNormalRange(rng, chunkNormals, 0, end - start);
+    for (let i = start; i < end; i++) out[i] = logistic(location + scale * chunkNormals[i - start]!);
   }
 }
 
 /**
- * Fills `out[start..end)`. The generator's four words live in locals for the whole loop (read from
+ * Fills `out[start..end)` with ziggurat normals. The generator's four words live in locals for the whole loop (read from
  * and written back to `rng.words`), which halves the cost of a draw against `rng.nextUint32()`; the
  * step below is xoshiro128**'s, word for word, and the tests check that it gives `nextUint32`'s
  * sequence. No state besides the four words, so `rng.state()` and `restoreRng` resume it exactly.
  */
-function fillRange(
-  rng: Xoshiro128,
-  out: Float64Array | Float32Array,
-  start: number,
-  end: number,
-  location: number,
-  scale: number,
-  logisticOfNormal: boolean,
-): void {
+function fillNormalRange(rng: Xoshiro128, out: Float64Array | Float32Array, start: number, end: number): void {
   const words = rng.words;
   let s0 = words[0]!;
   let s1 = words[1]!;
@@ -140,7 +142,7 @@ function fillRange(
       s3 = words[3]!;
       if (!Number.isNaN(z)) break;
     }
-    out[i] = logisticOfNormal ? logistic(location + scale * z) : z;
+    out[i] = z;
   }
   words[0] = s0;
   words[1] = s1;
