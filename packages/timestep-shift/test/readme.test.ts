@@ -82,7 +82,7 @@ describe('README', () => {
   test('the bulk-draw example batch is what fillTimesteps returns', () => {
     const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
     const batch = fillTimesteps(dist, new Float32Array(4), createRng(7));
-    expect(readme).toContain(`fillTimesteps(dist, batch, rng); // ziggurat normals, sigmoid and shift in one loop; t = 0 is noise
+    expect(readme).toContain(`fillTimesteps(dist, batch, rng); // ziggurat normals, sigmoid and shift in one pass; t = 0 is noise
 // ${Array.from(batch, (x) => x.toFixed(4)).join(', ')}\n`);
   });
 
