@@ -7,19 +7,6 @@ import { assertFloatArray } from './validate.js';
 // Marsaglia & Tsang's ziggurat (2000) for the standard normal, with 256 layers of equal area under
 // f(x) = e^(−x²/2) on x >= 0 and float64 magnitudes of 53 random bits (two 32-bit words a draw).
 
-const LAYERS = 256;
-/**
- * Where the base layer's rectangle ends and its tail begins: the r for which 256 layers of equal
- * area close exactly at the mode (the top layer's upper edge at x = 0, f = 1), solved with 40-digit
- * mpmath; float64 keeps the closure to 2e-15.
- */
-const TAIL_START = 3.654152885361009;
-const TWO_POW_30 = 1073741824;
-const TWO_POW_53 = 9007199254740992;
-const CHUNK = 4096;
-
-const density = (x: number) => Math.exp(-0.5 * x * x);
-
 /** The ziggurat's layers, for the draws and for the tests that check their areas. */
 export interface ZigguratTables {
   /** Area of every layer: r·f(r) + ∫_r^∞ f for the base, the rectangle x_i·(f(x_{i+1}) − f(x_i)) above. */
@@ -34,7 +21,32 @@ export interface ZigguratTables {
   readonly rectangleBounds: Float64Array;
 }
 
-function buildTables(): ZigguratTables {
+/** `fillFromZiggurat`'s signature. */
+type ZigguratFill = (
+  rng: Xoshiro128,
+  out: Float64Array | Float32Array,
+  location: number,
+  scale: number,
+  logisticOfNormal: boolean,
+) => void;
+
+// Everything the draws read lives in this closure's `const`s, not at the top of the module: the
+// bundler turns a module's top-level `const` into `var`, which the JIT loads at every use, while a
+// closure's `const` it folds into the compiled loop (the bulk fill was 10 to 30 % slower).
+function buildZiggurat(): { tables: ZigguratTables; fill: ZigguratFill } {
+  const LAYERS = 256;
+  /**
+   * Where the base layer's rectangle ends and its tail begins: the r for which 256 layers of equal
+   * area close exactly at the mode (the top layer's upper edge at x = 0, f = 1), solved with 40-digit
+   * mpmath; float64 keeps the closure to 2e-15.
+   */
+  const TAIL_START = 3.654152885361009;
+  const TWO_POW_30 = 1073741824;
+  const TWO_POW_53 = 9007199254740992;
+  const CHUNK = 4096;
+
+  const density = (x: number) => Math.exp(-0.5 * x * x);
+
   const layerArea = TAIL_START * density(TAIL_START) + Math.sqrt(Math.PI / 2) * erfc(TAIL_START / Math.SQRT2);
   const edges = new Float64Array(LAYERS + 1);
   edges[0] = layerArea / density(TAIL_START);
@@ -51,14 +63,118 @@ function buildTables(): ZigguratTables {
     signedScales[cell] = ((cell < LAYERS ? 1 : -1) * edges[layer]!) / TWO_POW_53;
     rectangleBounds[cell] = Math.floor((edges[layer + 1]! / edges[layer]!) * TWO_POW_53);
   }
-  return { layerArea, edges, heights, signedScales, rectangleBounds };
+  const tables = { layerArea, edges, heights, signedScales, rectangleBounds };
+
+  /** The normals of one chunk of a logistic fill, before the logistic. */
+  const chunkNormals = new Float64Array(CHUNK);
+
+  function fillFromZiggurat(
+    rng: Xoshiro128,
+    out: Float64Array | Float32Array,
+    location: number,
+    scale: number,
+    logisticOfNormal: boolean,
+  ): void {
+    // One call of the loop per chunk, so the JIT sees the loop's function called often and compiles
+    // it whole. A single call over 10^7 draws got only the loop compiled on the fly, without type
+    // feedback for the code after it, and deoptimized there: every long call began in the interpreter.
+    for (let start = 0; start < out.length; start += CHUNK) {
+      const end = Math.min(out.length, start + CHUNK);
+      if (!logisticOfNormal) {
+        fillNormalRange(rng, out, start, end);
+        continue;
+      }
+      // The normals go to a float64 buffer that stays in cache (a Float32Array `out` must not round
+      // them), and the logistic runs as a second pass: two short loops beat one long one here.
+      fillNormalRange(rng, chunkNormals, 0, end - start);
+      for (let i = start; i < end; i++) out[i] = logistic(location + scale * chunkNormals[i - start]!);
+    }
+  }
+
+  /**
+   * Fills `out[start..end)` with ziggurat normals. The generator's four words live in locals for the whole loop (read from
+   * and written back to `rng.words`), which halves the cost of a draw against `rng.nextUint32()`; the
+   * step below is xoshiro128**'s, word for word, and the tests check that it gives `nextUint32`'s
+   * sequence. No state besides the four words, so `rng.state()` and `restoreRng` resume it exactly.
+   */
+  function fillNormalRange(rng: Xoshiro128, out: Float64Array | Float32Array, start: number, end: number): void {
+    const words = rng.words;
+    let s0 = words[0]!;
+    let s1 = words[1]!;
+    let s2 = words[2]!;
+    let s3 = words[3]!;
+    for (let i = start; i < end; i++) {
+      let z: number;
+      for (;;) {
+        let product = Math.imul(s1, 5);
+        const high = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
+        let shifted = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= shifted;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        product = Math.imul(s1, 5);
+        const low = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
+        shifted = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= shifted;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        // Bits 0–7 of the first word pick the layer, bit 8 the sign, and its other 23 bits with 30 of
+        // the second make the magnitude: disjoint bits, so the layer and the value are independent.
+        const cell = high & (2 * LAYERS - 1);
+        const magnitude = (high >>> 9) * TWO_POW_30 + (low >>> 2);
+        if (magnitude < rectangleBounds[cell]!) {
+          z = magnitude * signedScales[cell]!;
+          break;
+        }
+        words[0] = s0;
+        words[1] = s1;
+        words[2] = s2;
+        words[3] = s3;
+        z = outsideRectangle(rng, cell, magnitude);
+        s0 = words[0]!;
+        s1 = words[1]!;
+        s2 = words[2]!;
+        s3 = words[3]!;
+        if (!Number.isNaN(z)) break;
+      }
+      out[i] = z;
+    }
+    words[0] = s0;
+    words[1] = s1;
+    words[2] = s2;
+    words[3] = s3;
+  }
+
+  // The 1.5 % of draws that fall outside their layer's inner rectangle: the tail beyond r from the
+  // base layer, or the wedge between the rectangle and the curve, where the point is kept if it lies
+  // under f and otherwise NaN asks for a fresh draw.
+  function outsideRectangle(rng: Xoshiro128, cell: number, magnitude: number): number {
+    const layer = cell % LAYERS;
+    const sign = cell < LAYERS ? 1 : -1;
+    if (layer === 0) {
+      // Marsaglia (1964): x = −ln(u₁)/r, y = −ln(u₂), kept when 2y > x², gives r + x from the tail.
+      for (;;) {
+        const x = -Math.log(1 - rng.uniform()) / TAIL_START;
+        const y = -Math.log(1 - rng.uniform());
+        if (y + y > x * x) return sign * (TAIL_START + x);
+      }
+    }
+    const x = magnitude * Math.abs(signedScales[cell]!);
+    const y = heights[layer]! + rng.uniform() * (heights[layer + 1]! - heights[layer]!);
+    return y < density(x) ? sign * x : Number.NaN;
+  }
+
+  return { tables, fill: fillFromZiggurat };
 }
 
-export const zigguratTables: ZigguratTables = /* @__PURE__ */ buildTables();
-/** The normals of one chunk of a logistic fill, before the logistic. */
-const chunkNormals = new Float64Array(CHUNK);
-const { heights, signedScales, rectangleBounds } = zigguratTables;
-
+const ziggurat = /* @__PURE__ */ buildZiggurat();
+export const zigguratTables: ZigguratTables = ziggurat.tables;
 /**
  * Fills `out` with ziggurat normals z, or with `logistic(location + scale·z)` when `logisticOfNormal`.
  * @param rng - the package's generator (checked by the caller).
@@ -67,107 +183,7 @@ const { heights, signedScales, rectangleBounds } = zigguratTables;
  * @param scale - multiplies z before the logistic (unused otherwise).
  * @param logisticOfNormal - whether to store the logistic of the scaled normal instead of z.
  */
-export function fillFromZiggurat(
-  rng: Xoshiro128,
-  out: Float64Array | Float32Array,
-  location: number,
-  scale: number,
-  logisticOfNormal: boolean,
-): void {
-  // One call of the loop per chunk, so the JIT sees the loop's function called often and compiles
-  // it whole. A single call over 10^7 draws got only the loop compiled on the fly, without type
-  // feedback for the code after it, and deoptimized there: every long call began in the interpreter.
-  for (let start = 0; start < out.length; start += CHUNK) {
-    const end = Math.min(out.length, start + CHUNK);
-    if (!logisticOfNormal) {
-      fillNormalRange(rng, out, start, end);
-      continue;
-    }
-    // The normals go to a float64 buffer that stays in cache (a Float32Array `out` must not round
-    // them), and the logistic runs as a second pass: two short loops beat one long one here.
-    fillNormalRange(rng, chunkNormals, 0, end - start);
-    for (let i = start; i < end; i++) out[i] = logistic(location + scale * chunkNormals[i - start]!);
-  }
-}
-
-/**
- * Fills `out[start..end)` with ziggurat normals. The generator's four words live in locals for the whole loop (read from
- * and written back to `rng.words`), which halves the cost of a draw against `rng.nextUint32()`; the
- * step below is xoshiro128**'s, word for word, and the tests check that it gives `nextUint32`'s
- * sequence. No state besides the four words, so `rng.state()` and `restoreRng` resume it exactly.
- */
-function fillNormalRange(rng: Xoshiro128, out: Float64Array | Float32Array, start: number, end: number): void {
-  const words = rng.words;
-  let s0 = words[0]!;
-  let s1 = words[1]!;
-  let s2 = words[2]!;
-  let s3 = words[3]!;
-  for (let i = start; i < end; i++) {
-    let z: number;
-    for (;;) {
-      let product = Math.imul(s1, 5);
-      const high = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
-      let shifted = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= shifted;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      product = Math.imul(s1, 5);
-      const low = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
-      shifted = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= shifted;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      // Bits 0–7 of the first word pick the layer, bit 8 the sign, and its other 23 bits with 30 of
-      // the second make the magnitude: disjoint bits, so the layer and the value are independent.
-      const cell = high & (2 * LAYERS - 1);
-      const magnitude = (high >>> 9) * TWO_POW_30 + (low >>> 2);
-      if (magnitude < rectangleBounds[cell]!) {
-        z = magnitude * signedScales[cell]!;
-        break;
-      }
-      words[0] = s0;
-      words[1] = s1;
-      words[2] = s2;
-      words[3] = s3;
-      z = outsideRectangle(rng, cell, magnitude);
-      s0 = words[0]!;
-      s1 = words[1]!;
-      s2 = words[2]!;
-      s3 = words[3]!;
-      if (!Number.isNaN(z)) break;
-    }
-    out[i] = z;
-  }
-  words[0] = s0;
-  words[1] = s1;
-  words[2] = s2;
-  words[3] = s3;
-}
-
-// The 1.5 % of draws that fall outside their layer's inner rectangle: the tail beyond r from the
-// base layer, or the wedge between the rectangle and the curve, where the point is kept if it lies
-// under f and otherwise NaN asks for a fresh draw.
-function outsideRectangle(rng: Xoshiro128, cell: number, magnitude: number): number {
-  const layer = cell % LAYERS;
-  const sign = cell < LAYERS ? 1 : -1;
-  if (layer === 0) {
-    // Marsaglia (1964): x = −ln(u₁)/r, y = −ln(u₂), kept when 2y > x², gives r + x from the tail.
-    for (;;) {
-      const x = -Math.log(1 - rng.uniform()) / TAIL_START;
-      const y = -Math.log(1 - rng.uniform());
-      if (y + y > x * x) return sign * (TAIL_START + x);
-    }
-  }
-  const x = magnitude * Math.abs(signedScales[cell]!);
-  const y = heights[layer]! + rng.uniform() * (heights[layer + 1]! - heights[layer]!);
-  return y < density(x) ? sign * x : Number.NaN;
-}
+export const fillFromZiggurat: ZigguratFill = ziggurat.fill;
 
 /**
  * Fills `out` with independent standard normal draws from the ziggurat (Marsaglia & Tsang, 256
