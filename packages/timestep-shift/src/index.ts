@@ -10,6 +10,8 @@ export type {
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
 export type { BellWeightOptions, LossWeighting, SnrWeightOptions } from './loss-weights.js';
 export { bellWeight, debiasedWeight, densityRatioWeight, flowSnr, lossWeight, minSnrWeight } from './loss-weights.js';
+export type { FillOptions, NormalMethod } from './fill-timesteps.js';
+export { fillTimesteps } from './fill-timesteps.js';
 export { erfc, normalCdf, normalPdf, normalQuantile } from './normal.js';
 export type { Rng } from './rng.js';
 export { createRng, restoreRng } from './rng.js';
@@ -57,3 +59,4 @@ export type { FlowUniPC, FlowUniPCOptions, StepCoefficients, StochasticEulerOpti
 export { eulerStep, flowUniPC, heunStep, stochasticEulerCoefficients, stochasticEulerStep } from './solvers.js';
 export type { RoundRobinState, RoundRobinStream, StratifiedStream, StratifiedStreamState } from './stream.js';
 export { restoreStratifiedStream, roundRobinStream, stratifiedStream } from './stream.js';
+export { fillStandardNormal } from './ziggurat.js';

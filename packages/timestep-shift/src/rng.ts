@@ -23,17 +23,19 @@ const TWO_POW_53 = 9007199254740992;
 const TWO_POW_25 = 33554432;
 const TWO_POW_52 = 4503599627370496;
 
-class Xoshiro128 implements Rng {
+/** The generator behind `createRng` and `restoreRng`; exported inside the package for the bulk fills. */
+export class Xoshiro128 implements Rng {
   // An Int32Array keeps the words unboxed: plain number fields above 2^30 would be heap numbers.
-  private readonly s = new Int32Array(4);
+  // The ziggurat's bulk loop reads and writes them in place.
+  readonly words = new Int32Array(4);
 
   constructor(words: ArrayLike<number>) {
-    for (let i = 0; i < 4; i++) this.s[i] = words[i]!;
+    for (let i = 0; i < 4; i++) this.words[i] = words[i]!;
   }
 
   /** The next 32-bit output as an unsigned integer. */
   nextUint32(): number {
-    const s = this.s;
+    const s = this.words;
     const s1 = s[1]!;
     const product = Math.imul(s1, 5);
     const result = Math.imul((product << 7) | (product >>> 25), 9) >>> 0;
@@ -62,7 +64,7 @@ class Xoshiro128 implements Rng {
   }
 
   state(): Uint32Array {
-    return new Uint32Array(this.s.slice().buffer);
+    return new Uint32Array(this.words.slice().buffer);
   }
 }
 
@@ -138,5 +140,18 @@ export function assertRng(rng: unknown): asserts rng is Rng {
   const candidate = rng as Partial<Rng> | null | undefined;
   if (typeof candidate?.uniform !== 'function' || typeof candidate.normal !== 'function') {
     throw new TypeError(`rng must be a generator from createRng(seed) or restoreRng(state), got ${describe(rng)}`);
+  }
+}
+
+/**
+ * Checks that `rng` is this package's own generator, whose 32-bit words the ziggurat reads directly.
+ * @param rng - the value passed as the generator.
+ * @throws {TypeError} when `rng` does not come from `createRng(seed)` or `restoreRng(state)`.
+ */
+export function assertSeededRng(rng: unknown): asserts rng is Xoshiro128 {
+  if (!(rng instanceof Xoshiro128)) {
+    throw new TypeError(
+      `rng must be a generator from createRng(seed) or restoreRng(state) (the ziggurat reads its 32-bit words), got ${describe(rng)}`,
+    );
   }
 }

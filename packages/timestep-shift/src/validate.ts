@@ -57,3 +57,16 @@ export function assertInteger(name: string, value: number, min: number): void {
     throw new RangeError(`${name} must be an integer >= ${min}, got ${describe(value)}`);
   }
 }
+
+/**
+ * Checks an output array of floats.
+ * @param name - the argument's name, for the message.
+ * @param value - the value passed.
+ * @throws {TypeError} when `value` is not a Float64Array or Float32Array.
+ */
+export function assertFloatArray(name: string, value: unknown): asserts value is Float64Array | Float32Array {
+  if (!(value instanceof Float64Array || value instanceof Float32Array)) {
+    const shown = Array.isArray(value) || ArrayBuffer.isView(value) ? value.constructor.name : describe(value);
+    throw new TypeError(`${name} must be a Float64Array or Float32Array, got ${shown}`);
+  }
+}

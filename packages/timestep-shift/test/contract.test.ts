@@ -69,6 +69,14 @@ describe('API contract', () => {
     }>();
   });
 
+  test('bulk fills return the array they are given', () => {
+    expectTypeOf(core.fillTimesteps<Float32Array>).returns.toEqualTypeOf<Float32Array>();
+    expectTypeOf(core.fillTimesteps<Float64Array>).parameter(1).toEqualTypeOf<Float64Array>();
+    expectTypeOf(core.fillTimesteps).parameter(3).toEqualTypeOf<core.FillOptions | undefined>();
+    expectTypeOf<core.NormalMethod>().toEqualTypeOf<'ziggurat' | 'inverse-cdf'>();
+    expectTypeOf(core.fillStandardNormal<Float64Array>).returns.toEqualTypeOf<Float64Array>();
+  });
+
   test('tfjs names and types', () => {
     expectTypeOf(tfjs.timestepTensor).returns.toEqualTypeOf<tf.Tensor1D>();
     expectTypeOf(tfjs.flowMatchingPair).returns.toEqualTypeOf<{ xt: tf.Tensor; velocity: tf.Tensor }>();

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import {
   calculateShift,
   createRng,
+  fillTimesteps,
   flowMatchEulerSchedule,
   hunyuanVideoSchedule,
   SHIFT_PRESETS,
@@ -57,10 +58,11 @@ describe('README', () => {
     expect(imported.filter((name) => !installed.includes(name))).toEqual([]);
   });
 
-  test('has the core, tfjs, ranges-and-mixtures, μ preset, loss weight and solver examples', () => {
-    expect(examples).toHaveLength(6);
+  test('has the core, tfjs, ranges-and-mixtures, bulk-draw, μ preset, loss weight and solver examples', () => {
+    expect(examples).toHaveLength(7);
     expect(examples[1]).toContain("from '@flowdit/timestep-shift/tfjs'");
     expect(examples.filter((code) => code.includes("kind: 'mixture'"))).toHaveLength(1);
+    expect(examples.filter((code) => code.includes('fillTimesteps(dist, batch, rng);'))).toHaveLength(1);
   });
 
   test.each(examples.map((code, i) => [i + 1, code] as const))('example %i runs as written and leaves no tensor behind', async (_, code) => {
@@ -77,6 +79,13 @@ describe('README', () => {
     expect(readme).toContain(`// ${Array.from(t, (x) => x.toFixed(4)).join(', ')}\n`);
     expect(readme).toContain(`dist.quantile(0.5); // ${dist.quantile(0.5)}:`);
     expect(readme).toContain(`dist.cdf(0.5);      // ${dist.cdf(0.5).toFixed(3)}:`);
+  });
+
+  test('the bulk-draw example batch is what fillTimesteps returns', () => {
+    const dist = timestepDistribution({ kind: 'shifted-logit-normal', shift: 3 });
+    const batch = fillTimesteps(dist, new Float32Array(4), createRng(7));
+    expect(readme).toContain(`fillTimesteps(dist, batch, rng); // ziggurat normals, sigmoid and shift in one pass; t = 0 is noise
+// ${Array.from(batch, (x) => x.toFixed(4)).join(', ')}\n`);
   });
 
   test('the example schedule is what flowMatchEulerSchedule returns', () => {
