@@ -26,7 +26,8 @@ let instance: AttentionExports | undefined;
 
 /** The module, instantiated on first use (synchronously, so that the kernels stay synchronous). */
 function attentionModule(): AttentionExports {
-  instance ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ATTENTION_WASM_BASE64, 'base64'))).exports as unknown as AttentionExports;
+  // atob rather than Node's Buffer: the page of apps/playground runs this module in a browser.
+  instance ??= new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(ATTENTION_WASM_BASE64), (c) => c.charCodeAt(0)))).exports as unknown as AttentionExports;
   return instance;
 }
 
