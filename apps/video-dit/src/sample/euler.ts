@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { deviceTensor } from '../backend/device-tensor.js';
 import { ReplayedWork } from '../backend/replayed-work.js';
 import { standardNormals } from '../data/noise.js';
-import { type Dit, ditForwardTokens, patchDim, tokenCount, unpatchify } from '../model/index.js';
+import { type Dit, ditForwardTokens, patchDim, tokenCount, unpatchifyValues } from '../model/index.js';
 
 /** Options of {@link sampleClips}. */
 export interface SampleOptions {
@@ -39,8 +39,10 @@ export interface SampleStep {
   t: number;
   /** Index of the batch's first clip among all clips. */
   firstClip: number;
-  /** The batch's x_t as clips `[b, T, H, W, C]`; disposed when the callback returns (or its promise settles). */
-  clips: tf.Tensor;
+  /** Clips in the batch. */
+  batch: number;
+  /** The batch's x_t as `batch` clips `[T, H, W, C]` back to back, row-major. */
+  clips: Float32Array;
 }
 
 /**
@@ -111,21 +113,16 @@ export async function sampleClips(model: Dit, options: SampleOptions): Promise<F
         x = run.outputs[0]!;
         release = run.release;
         if (options.onStep !== undefined) {
-          const clipsNow = tf.tidy(() => unpatchify(x as tf.Tensor3D, config));
-          try {
-            await options.onStep({ step: i + 1, t: t1, firstClip: start, clips: clipsNow });
-          } finally {
-            clipsNow.dispose();
-          }
+          const clipsNow = unpatchifyValues((await x.data()) as Float32Array, b, config);
+          await options.onStep({ step: i + 1, t: t1, firstClip: start, batch: b, clips: clipsNow });
         }
       }
-      const pixels = tf.tidy(() => unpatchify(x as tf.Tensor3D, config));
-      release();
       let values: Float32Array;
       try {
-        values = (await pixels.data()) as Float32Array;
+        // back to clips in JavaScript: the browser backends have no 8-axis transpose
+        values = unpatchifyValues((await x.data()) as Float32Array, b, config);
       } finally {
-        pixels.dispose();
+        release();
       }
       for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
     }

@@ -85,21 +85,23 @@ test('onStep sees every step of every batch, its time and clips, and changes no 
   const model = createDit(config.model, 2);
   const options = { count: 3, steps: 4, shift: 2, seed: 8, batchSize: 2 };
   const plain = await sampleClips(model, options);
-  const seen: { step: number; t: number; firstClip: number; shape: number[]; last: Float32Array }[] = [];
+  const seen: { step: number; t: number; firstClip: number; batch: number; last: Float32Array }[] = [];
   const tensorsBefore = tf.memory().numTensors;
   const watched = await sampleClips(model, {
     ...options,
-    onStep: async ({ step, t, firstClip, clips }) => {
-      seen.push({ step, t, firstClip, shape: clips.shape, last: (await clips.data()) as Float32Array });
+    onStep: async ({ step, t, firstClip, batch, clips }) => {
+      await Promise.resolve();
+      seen.push({ step, t, firstClip, batch, last: clips });
     },
   });
   expect(tf.memory().numTensors).toBe(tensorsBefore);
   const times = samplingTimes(options.steps, options.shift);
   const { frames, height, width } = config.model;
   expect(seen.map(({ step, firstClip }) => [firstClip, step])).toEqual([0, 2].flatMap((first) => [1, 2, 3, 4].map((step) => [first, step])));
-  for (const { step, t, shape } of seen) {
+  for (const { step, t, firstClip, batch, last } of seen) {
     expect(t).toBe(times[step]);
-    expect(shape.slice(1)).toEqual([frames, height, width, 3]);
+    expect(batch).toBe(firstClip === 0 ? 2 : 1);
+    expect(last.length).toBe(batch * frames * height * width * 3);
   }
   // the last step of each batch shows the clips returned
   expect(Array.from(seen[3]!.last)).toEqual([...plain[0]!, ...plain[1]!]);
