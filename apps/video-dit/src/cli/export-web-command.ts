@@ -4,7 +4,7 @@ import { samplingShift } from '../config/index.js';
 import { disposeDit } from '../model/index.js';
 import { sampleOptionsFor } from '../sample/index.js';
 import { loadRunEma, readRunConfig } from '../train/index.js';
-import { encodeWebModel } from '../web/model-file.js';
+import { encodeWebModel } from '../web/index.js';
 import { command, type FlagSpecs, type FlagValues, UsageError } from './args.js';
 import { displayPath } from './display-path.js';
 import { DEFAULT_RUN, RUN_FLAG } from './flags.js';

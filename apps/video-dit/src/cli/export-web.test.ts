@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { disposeDit } from '../model/index.js';
 import { sampleClips } from '../sample/index.js';
 import { loadRunEma, readRunConfig } from '../train/index.js';
-import { decodeWebModel, WebModelError } from '../web/model-file.js';
+import { decodeWebModel, WebModelError } from '../web/index.js';
 import { runCli } from './cli.js';
 
 let dir: string;

@@ -1,9 +1,8 @@
 // The sampler alone, without files: browser-safe, so that apps/playground samples in a page with this same code.
 import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
-import { deviceTensor } from '../backend/device-tensor.js';
-import { ReplayedWork } from '../backend/replayed-work.js';
-import { standardNormals } from '../data/noise.js';
+import { deviceTensor, ReplayedWork } from '../backend/browser.js';
+import { standardNormals } from '../data/index.js';
 import { type Dit, ditForwardTokens, patchDim, tokenCount, unpatchifyValues } from '../model/index.js';
 
 /** Options of {@link sampleClips}. */
