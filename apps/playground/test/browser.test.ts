@@ -99,6 +99,8 @@ describe.skipIf(executable === undefined)('the playground in Chromium', () => {
       await expect.poll(() => section.isVisible()).toBe(true);
       expect(await section.locator('canvas').count()).toBeGreaterThan(0);
       if (view === 'model') {
+        // the run's own 100 steps for the screenshot; 5 (slider position 304 of 1000 on 1–200, log scale) otherwise
+        if (shots === undefined) await page.locator('#model input[name=steps]').fill('304');
         await page.click('button[name=sample]');
         await page.waitForFunction(() => window.flowditPlayground.model?.done === true, null, { timeout: 300_000 });
       }

@@ -10,14 +10,12 @@ export interface ModelReport {
   step: number;
   steps: number;
   done: boolean;
-  /** Milliseconds per Euler step of the last run (measured in this browser). */
-  msPerStep?: number;
 }
 
 /** How a page sample is asked for: the app's sampler options without the callback. */
 export type PageSampleOptions = Omit<SampleOptions, 'onStep' | 'batchSize'>;
 
-const SCALE = 6;
+const SCALE = 5;
 
 /** Loads the model file beside the page: the JSON, then the binary file its manifest names. */
 export async function loadModel(url: string): Promise<{ model: Dit; file: WebModelJson }> {
@@ -44,7 +42,9 @@ export function modelView(root: HTMLElement, loaded: { model: Dit; file: WebMode
   const values: ControlValues = Object.fromEntries(controls.map((c) => [c.key, c.value]));
   const button = el('button', { type: 'button', name: 'sample' }, 'sample');
   const status = el('p', { class: 'status' });
-  const clipsCanvas = makeCanvas(frames * width * SCALE + (frames - 1) * 2, 8 * (height * SCALE + 4), 'clips');
+  const clipsWidth = frames * width * SCALE + (frames - 1) * 2;
+  const rowHeight = height * SCALE + 4;
+  let clipsCanvas = makeCanvas(clipsWidth, (values.count as number) * rowHeight, 'clips');
   const scheduleCanvas = makeCanvas(420, 260, 'plot');
   root.append(
     el('p', { class: 'intro' }, `The toy video DiT of apps/video-dit, trained ${file.step} steps (EMA weights, ${frames} frames of ${height}×${width}), sampled here from noise with the app's own model and Euler sampler: x ← x + (t₁ − t₀)·v(x, t₀) along the shifted schedule (t = 0 noise, t = 1 data). Rows are clips, frames left to right, drawn after every step. It trained with shift ${file.trainingShift.toFixed(2)}.`),
@@ -94,9 +94,10 @@ export function modelView(root: HTMLElement, loaded: { model: Dit; file: WebMode
     while (running !== undefined) await running.catch(() => undefined);
     const run = (async () => {
       button.disabled = true;
-      const c = clipsCanvas.getContext('2d')!;
-      c.clearRect(0, 0, clipsCanvas.width, clipsCanvas.height);
-      const started = performance.now();
+      // a fresh canvas with one row per clip
+      const fresh = makeCanvas(clipsWidth, options.count * rowHeight, 'clips');
+      clipsCanvas.replaceWith(fresh);
+      clipsCanvas = fresh;
       let state: ModelReport = { backend: tf.getBackend(), step: 0, steps: options.steps, done: false };
       report(state);
       drawSchedule(0);
@@ -114,9 +115,8 @@ export function modelView(root: HTMLElement, loaded: { model: Dit; file: WebMode
             await new Promise((resolve) => requestAnimationFrame(resolve));
           },
         });
-        const msPerStep = (performance.now() - started) / options.steps;
-        status.textContent = `${tf.getBackend()}: ${options.count} clips in ${options.steps} steps, shift ${options.shift}, seed ${options.seed} (${msPerStep.toFixed(1)} ms a step here, drawing included)`;
-        report({ ...state, done: true, msPerStep });
+        status.textContent = `${tf.getBackend()}: ${options.count} clips in ${options.steps} steps, shift ${options.shift}, seed ${options.seed}, η ${options.stochasticity ?? 0}`;
+        report({ ...state, done: true });
         return clips;
       } finally {
         button.disabled = false;
