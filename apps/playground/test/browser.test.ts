@@ -146,6 +146,11 @@ describe.skipIf(executable === undefined)('the playground in Chromium', () => {
     const { curves } = (await state()).laws!;
     const { chiSquare } = await import('../src/laws/stats.js');
     expect(chiSquare(curves[2]!.counts, curves[1]!.expected).chi2).toBeGreaterThan(curves[1]!.bound);
+    // live: fresh draws every second
+    const { seed } = (await state()).laws!;
+    await page.check('input[name=live]');
+    await expect.poll(async () => (await state()).laws!.seed, { timeout: 10_000 }).toBeGreaterThan(seed);
+    await page.uncheck('input[name=live]');
     expect(errors).toEqual([]);
     await page.close();
   });

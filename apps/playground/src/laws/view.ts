@@ -57,6 +57,13 @@ export function lawsView(root: HTMLElement, report: (state: LawsReport) => void)
     seed += 1;
     draw();
   });
+  // live: fresh draws every second, so the histograms move about their densities
+  const live = el('input', { type: 'checkbox', name: 'live' });
+  let timer: ReturnType<typeof setInterval> | undefined;
+  live.addEventListener('change', () => {
+    clearInterval(timer);
+    timer = live.checked ? setInterval(() => redraw.click(), 1000) : undefined;
+  });
   const add = el('button', { type: 'button', name: 'add' }, 'add a curve');
   add.addEventListener('click', () => {
     curves.push({ ...defaultCurves()[1]!, lawValues: defaults(LAWS[0]!.controls) });
@@ -65,7 +72,7 @@ export function lawsView(root: HTMLElement, report: (state: LawsReport) => void)
 
   root.append(
     el('p', { class: 'intro' }, 'Training-time laws of @flowdit/timestep-shift: each curve is a law with an SD3 shift on top, drawn as its density, with a histogram of draws from the seeded generator over it.'),
-    el('div', { class: 'toolbar' }, el('label', {}, 'convention ', conventionSelect), el('label', {}, 'draws per curve ', drawsSelect), redraw, add),
+    el('div', { class: 'toolbar' }, el('label', {}, 'convention ', conventionSelect), el('label', {}, 'draws per curve ', drawsSelect), redraw, el('label', {}, live, ' live'), add),
     rows,
     canvas,
     legend,
