@@ -122,7 +122,7 @@ describe.sequential('release with changesets against a local npm registry (verda
     const tags = (await git(['tag', '--list'], repo)).split('\n');
     expect(tags.sort()).toEqual([...initial].map(([name, version]) => `${name}@${version}`).sort());
     expect(await git(['status', '--porcelain'], repo)).toBe('');
-    for (const app of ['video-dit', '@flowdit/e2e']) expect(await live().packument(app)).toBeUndefined();
+    for (const app of ['video-dit', 'playground', '@flowdit/e2e']) expect(await live().packument(app)).toBeUndefined();
   });
 
   test('the published versions install from the registry with npm and their README examples run', async () => {

@@ -1,10 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
-/** The app's stages, bottom first: each may import only those before it, and only through their barrels. */
-const STAGES = ['backend', 'data', 'media', 'kernels', 'model', 'config', 'sample', 'eval', 'train', 'ablation', 'cli'];
+/**
+ * The app's stages, bottom first: each may import only those before it, and only through their
+ * barrels: `index.ts`, or `browser.ts`, the part of a stage that a web page can bundle.
+ */
+const STAGES = ['backend', 'data', 'media', 'kernels', 'model', 'config', 'sample', 'web', 'eval', 'train', 'ablation', 'cli'];
+const BARRELS = ['index.js', 'browser.js'];
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
@@ -37,8 +41,26 @@ describe('the app is built in stages', () => {
       // tests may use the helpers of the test folder, which no stage imports
       if (file.endsWith('.test.ts') && specifier.startsWith('../../test/')) return false;
       const [, target, ...rest] = specifier.split('/');
-      return STAGES.indexOf(target!) >= STAGES.indexOf(stage) || rest.join('/') !== 'index.js';
+      return STAGES.indexOf(target!) >= STAGES.indexOf(stage) || !BARRELS.includes(rest.join('/'));
     });
     expect(offending).toEqual([]);
+  });
+
+  /** Every module a file imports, itself included, following relative imports. */
+  function reachable(file: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    for (const specifier of relativeImports(join(SRC, file))) {
+      reachable(relative(SRC, join(SRC, dirname(file), specifier)).replace(/\.js$/, '.ts'), seen);
+    }
+    return seen;
+  }
+
+  const browserSide = ['web/index.ts', ...files.filter((file) => file.endsWith('/browser.ts'))];
+  test.each(browserSide)('%s reaches no Node module (a web page bundles it)', (file) => {
+    const nodeImports = [...reachable(file)].flatMap((module) =>
+      [...readFileSync(join(SRC, module), 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?from\s+'(node:[^']+)'/g)].map((match) => `${module}: ${match[1]}`),
+    );
+    expect(nodeImports).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { ConfigError, closestKey } from '../config/index.js';
 import { ablateShiftCommand } from './ablate-shift-command.js';
 import { type Command, StoppedBySignalError, UsageError } from './args.js';
 import { evalCommand } from './eval-command.js';
+import { exportWebCommand } from './export-web-command.js';
 import { plotShiftMechanismCommand } from './plot-shift-mechanism-command.js';
 import { plotTimestepsCommand } from './plot-timesteps-command.js';
 import { sampleCommand } from './sample-command.js';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   sample: sampleCommand,
   eval: evalCommand,
+  'export-web': exportWebCommand,
   'plot-timesteps': plotTimestepsCommand,
   'plot-shift-mechanism': plotShiftMechanismCommand,
   'ablate-shift': ablateShiftCommand,

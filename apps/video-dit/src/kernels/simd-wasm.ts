@@ -30,7 +30,8 @@ let instance: SimdExports | undefined;
 
 /** The module, instantiated on first use (synchronously, so that the kernels stay synchronous). */
 function simdModule(): SimdExports {
-  instance ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'))).exports as unknown as SimdExports;
+  // atob rather than Node's Buffer: the page of apps/playground runs this module in a browser.
+  instance ??= new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(SIMD_WASM_BASE64), (c) => c.charCodeAt(0)))).exports as unknown as SimdExports;
   return instance;
 }
 

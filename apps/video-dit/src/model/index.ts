@@ -2,4 +2,4 @@ export { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelCon
 export { scalar } from './constants.js';
 export { cloneDit, createDit, type Dit, disposeDit, ditForward, ditForwardTokens } from './dit.js';
 export { assignParams, type ModelParams, param } from './params.js';
-export { patchifyValues, unpatchify } from './patchify.js';
+export { patchifyValues, unpatchify, unpatchifyValues } from './patchify.js';

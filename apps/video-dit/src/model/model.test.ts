@@ -7,7 +7,7 @@ import { MODEL_PRESETS, type ModelConfig, patchDim, tokenCount, validateModelCon
 import { createDit, type Dit, disposeDit, ditForward, ditForwardTokens } from './dit.js';
 import { batchMatMul, dense, gelu } from './ops.js';
 import { param } from './params.js';
-import { patchify, patchifyValues, unpatchify } from './patchify.js';
+import { patchify, patchifyValues, unpatchify, unpatchifyValues } from './patchify.js';
 
 const tiny: ModelConfig = { ...MODEL_PRESETS.tiny, patch: [...MODEL_PRESETS.tiny.patch] };
 
@@ -56,6 +56,20 @@ describe('patchifyValues', () => {
 
   test('rejects an array of the wrong size', () => {
     expect(() => patchifyValues(new Float32Array(10), 1, tiny)).toThrow(/1 clips of 4×8×8×3 = 768 values, got 10/);
+    expect(() => unpatchifyValues(new Float32Array(10), 1, tiny)).toThrow(/1 clips of 4×8×8×3 = 768 values, got 10/);
+  });
+
+  test.each([
+    ['tiny', tiny],
+    ['odd patch', { ...tiny, frames: 6, height: 6, width: 9, patch: [3, 2, 3] } as ModelConfig],
+  ])('unpatchifyValues gives the clips unpatchify gives, and undoes patchifyValues (%s)', (_, config) => {
+    const tokens = seeded([3, tokenCount(config), patchDim(config)], 13) as tf.Tensor3D;
+    const values = tokens.dataSync() as Float32Array;
+    const clips = unpatchifyValues(values, 3, config);
+    const pixels = unpatchify(tokens, config);
+    expect(clips).toEqual(pixels.dataSync());
+    expect(patchifyValues(clips, 3, config)).toEqual(values);
+    tf.dispose([tokens, pixels]);
   });
 });
 

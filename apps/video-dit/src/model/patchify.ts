@@ -69,3 +69,41 @@ export function patchifyValues(clips: Float32Array, batch: number, config: Model
   }
   return tokens;
 }
+
+/**
+ * {@link unpatchify} on plain arrays: tokens read back from a backend become clips without a
+ * tensor op (tfjs-webgl and tfjs-webgpu have no 8-axis transpose, and wasm's is slow).
+ * @param tokens - `[batch, S, patchDim]`, row-major.
+ * @param batch - number of clips.
+ * @param config - model config (clip size and patch).
+ * @returns `batch` clips `[T, H, W, C]` back to back, row-major.
+ * @throws {RangeError} when the array does not hold `batch` clips of the config's size.
+ */
+export function unpatchifyValues(tokens: Float32Array, batch: number, config: ModelConfig): Float32Array {
+  const { frames, height, width, channels } = config;
+  const clipSize = frames * height * width * channels;
+  if (tokens.length !== batch * clipSize) {
+    throw new RangeError(`tokens must hold ${batch} clips of ${frames}×${height}×${width}×${channels} = ${batch * clipSize} values, got ${tokens.length}`);
+  }
+  const [pt, ph, pw] = config.patch;
+  const [gt, gh, gw] = tokenGrid(config);
+  const clips = new Float32Array(tokens.length);
+  const run = pw * channels;
+  let from = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < gt; i++) {
+      for (let j = 0; j < gh; j++) {
+        for (let k = 0; k < gw; k++) {
+          for (let f = i * pt; f < (i + 1) * pt; f++) {
+            for (let y = j * ph; y < (j + 1) * ph; y++) {
+              const to = b * clipSize + ((f * height + y) * width + k * pw) * channels;
+              clips.set(tokens.subarray(from, from + run), to);
+              from += run;
+            }
+          }
+        }
+      }
+    }
+  }
+  return clips;
+}

@@ -1,1 +1,2 @@
-export { type SampleOptions, sampleClips, sampleOptionsFor, sampleToFolder } from './sample.js';
+export { type SampleOptions, type SampleStep, sampleClips, samplingTimes } from './euler.js';
+export { sampleOptionsFor, sampleToFolder } from './sample.js';

@@ -5,7 +5,8 @@ import { initBackend } from '../backend/index.js';
 import { presetConfig } from '../config/index.js';
 import { standardNormals } from '../data/index.js';
 import { createDit, type Dit, disposeDit, ditForwardTokens, param, patchDim, tokenCount, unpatchify } from '../model/index.js';
-import { sampleClips, sampleOptionsFor, samplingTimes } from './sample.js';
+import { sampleClips, samplingTimes } from './euler.js';
+import { sampleOptionsFor } from './sample.js';
 
 const config = presetConfig('tiny');
 const clipSize = config.model.frames * config.model.height * config.model.width * 3;
@@ -78,6 +79,35 @@ describe('sampleClips', () => {
     tf.dispose(expected);
     disposeDit(model);
   });
+});
+
+test('onStep sees every step of every batch, its time and clips, and changes no number sampled', async () => {
+  const model = createDit(config.model, 2);
+  const options = { count: 3, steps: 4, shift: 2, seed: 8, batchSize: 2 };
+  const plain = await sampleClips(model, options);
+  const seen: { step: number; t: number; firstClip: number; batch: number; last: Float32Array }[] = [];
+  const tensorsBefore = tf.memory().numTensors;
+  const watched = await sampleClips(model, {
+    ...options,
+    onStep: async ({ step, t, firstClip, batch, clips }) => {
+      await Promise.resolve();
+      seen.push({ step, t, firstClip, batch, last: clips });
+    },
+  });
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  const times = samplingTimes(options.steps, options.shift);
+  const { frames, height, width } = config.model;
+  expect(seen.map(({ step, firstClip }) => [firstClip, step])).toEqual([0, 2].flatMap((first) => [1, 2, 3, 4].map((step) => [first, step])));
+  for (const { step, t, firstClip, batch, last } of seen) {
+    expect(t).toBe(times[step]);
+    expect(batch).toBe(firstClip === 0 ? 2 : 1);
+    expect(last.length).toBe(batch * frames * height * width * 3);
+  }
+  // the last step of each batch shows the clips returned
+  expect(Array.from(seen[3]!.last)).toEqual([...plain[0]!, ...plain[1]!]);
+  expect(Array.from(seen[7]!.last)).toEqual(Array.from(plain[2]!));
+  for (const [i, clip] of watched.entries()) expect(Array.from(clip)).toEqual(Array.from(plain[i]!));
+  disposeDit(model);
 });
 
 describe('sampleOptionsFor', () => {

@@ -1,32 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
-import * as tf from '@tensorflow/tfjs-core';
-import { deviceTensor, ReplayedWork } from '../backend/index.js';
 import { type Config, resolveSampling, type SampleOverrides, samplingShift } from '../config/index.js';
-import { standardNormals } from '../data/index.js';
 import { type ClipShape, writeContactSheet, writeGif } from '../media/index.js';
-import { type Dit, ditForwardTokens, patchDim, tokenCount, unpatchify } from '../model/index.js';
-
-/** Options of {@link sampleClips}. */
-export interface SampleOptions {
-  /** Number of clips. */
-  count: number;
-  /** Euler steps. */
-  steps: number;
-  /** Inference shift (t convention: > 1 spends more steps near noise). */
-  shift: number;
-  /** Seed of the starting noise. */
-  seed: number;
-  /** Clips per forward pass (default 16). */
-  batchSize?: number;
-  /**
-   * Fraction η ∈ [0, 1) of the noise estimate replaced by fresh noise at each step (default 0:
-   * plain Euler). With η > 0 each step moves to `t'·x̂1 + (1 − t')·(√(1 − η²)·x̂0 + η·ε)`, which
-   * lets later steps correct earlier mistakes.
-   */
-  stochasticity?: number;
-}
+import type { Dit } from '../model/index.js';
+import { type SampleOptions, sampleClips } from './euler.js';
 
 /**
  * How to sample a run: its sampling section with the given values replaced, validated, and the
@@ -39,91 +16,6 @@ export interface SampleOptions {
 export function sampleOptionsFor(config: Pick<Config, 'model' | 'timesteps' | 'sample'>, overrides: SampleOverrides = {}): SampleOptions {
   const sampling = resolveSampling(config.sample, overrides);
   return { ...sampling, shift: samplingShift(config, sampling.shift) };
-}
-
-/**
- * The inference times: the shifted schedule `σ = shift·s / (1 + (shift − 1)·s)` on a uniform grid
- * `s` from 1 to 0 (HunyuanVideo's), in the t convention: N + 1 values from t = 0 (noise) to t = 1.
- * @param steps - Euler steps N.
- * @param shift - the shift.
- * @returns N + 1 increasing times.
- */
-export function samplingTimes(steps: number, shift: number): Float64Array {
-  return hunyuanVideoSchedule(steps, { shift, convention: 't' }).times;
-}
-
-/**
- * Generates clips by integrating `dx/dt = v_θ(x, t)` with Euler steps from noise (t = 0) to
- * data (t = 1) along the shifted schedule.
- * @param model - the model to sample with (the EMA copy of a run's).
- * @param options - count, steps, shift, seed, stochasticity (validated: see {@link sampleOptionsFor}).
- * @returns `count` clips, each `[T, H, W, C]` float32 in about [−1, 1].
- */
-export async function sampleClips(model: Dit, options: SampleOptions): Promise<Float32Array[]> {
-  const { config } = model;
-  const { count, steps, shift, seed } = options;
-  const eta = options.stochasticity ?? 0;
-  const times = samplingTimes(steps, shift);
-  const clipSize = config.frames * config.height * config.width * config.channels;
-  const rng = createRng(seed);
-  const batchSize = options.batchSize ?? 16;
-  // On webgpu each kind of step replays one recorded forward pass and update; every number that
-  // changes from step to step is an input, x (on the GPU) among them.
-  const eulerStep = new ReplayedWork(([x, t, dt]) => {
-    const v = ditForwardTokens(model, x as tf.Tensor3D, t as tf.Tensor1D);
-    // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
-    return [tf.add(x!, tf.mul(v, dt!))];
-  });
-  // [1 − t0, t0, t1, 1 − t1, √(1 − η²), η]
-  const renoisedStep = new ReplayedWork(([x, t, fresh, c]) => {
-    const v = ditForwardTokens(model, x as tf.Tensor3D, t as tf.Tensor1D);
-    const at = (k: number) => tf.slice(c!, [k], [1]);
-    const x1 = tf.add(x!, tf.mul(v, at(0)));
-    const x0 = tf.sub(x!, tf.mul(v, at(1)));
-    const renoised = tf.add(tf.mul(x0, at(4)), tf.mul(fresh!, at(5)));
-    return [tf.add(tf.mul(x1, at(2)), tf.mul(renoised, at(3)))];
-  });
-  const clips: Float32Array[] = [];
-  try {
-    for (let start = 0; start < count; start += batchSize) {
-      const b = Math.min(batchSize, count - start);
-      // The whole integration runs on tokens (noise is independent per value, so its layout is free); unpatchify once at the end.
-      const shape = [b, tokenCount(config), patchDim(config)];
-      const noise = standardNormals(rng, b * clipSize);
-      let x = deviceTensor(noise, shape);
-      let release = () => x.dispose();
-      for (let i = 0; i < steps; i++) {
-        const t0 = times[i]!;
-        const t1 = times[i + 1]!;
-        const t = { values: new Float32Array(b).fill(t0), shape: [b] };
-        const run =
-          eta > 0 && i < steps - 1
-            ? renoisedStep.run([
-                { tensor: x },
-                t,
-                { values: standardNormals(rng, noise.length), shape },
-                { values: Float32Array.of(1 - t0, t0, t1, 1 - t1, Math.sqrt(1 - eta * eta), eta), shape: [6] },
-              ])
-            : eulerStep.run([{ tensor: x }, t, { values: Float32Array.of(t1 - t0), shape: [1] }]);
-        release();
-        x = run.outputs[0]!;
-        release = run.release;
-      }
-      const pixels = unpatchify(x as tf.Tensor3D, config);
-      release();
-      let values: Float32Array;
-      try {
-        values = (await pixels.data()) as Float32Array;
-      } finally {
-        pixels.dispose();
-      }
-      for (let i = 0; i < b; i++) clips.push(values.slice(i * clipSize, (i + 1) * clipSize));
-    }
-  } finally {
-    eulerStep.dispose();
-    renoisedStep.dispose();
-  }
-  return clips;
 }
 
 /**
