@@ -8,10 +8,10 @@ export type {
   TimestepDistribution,
 } from './distributions.js';
 export { MODE_SCALE_MAX, modeTransform, timestepDistribution } from './distributions.js';
-export type { BellWeightOptions, LossWeighting, SnrWeightOptions } from './loss-weights.js';
-export { bellWeight, debiasedWeight, densityRatioWeight, flowSnr, lossWeight, minSnrWeight } from './loss-weights.js';
 export type { FillOptions, NormalMethod } from './fill-timesteps.js';
 export { fillTimesteps } from './fill-timesteps.js';
+export type { BellWeightOptions, LossWeighting, SnrWeightOptions } from './loss-weights.js';
+export { bellWeight, debiasedWeight, densityRatioWeight, flowSnr, lossWeight, minSnrWeight } from './loss-weights.js';
 export { erfc, normalCdf, normalPdf, normalQuantile } from './normal.js';
 export type { Rng } from './rng.js';
 export { createRng, restoreRng } from './rng.js';

@@ -126,7 +126,7 @@ export interface StepCoefficients {
  * recorded once (a captured GPU graph) takes new times as data rather than as new constants:
  * `x' = a·x + b·v + c·ε` with `a = tNext + (1 − tNext)·√(1 − η²)`,
  * `b = tNext·(1 − t) − (1 − tNext)·√(1 − η²)·t` and `c = (1 − tNext)·η`. With η = 0 it is the
- * {@link eulerStep}: a = 1, b = tNext − t, c = 0. Equal to the step up to float rounding.
+ * {@link eulerStep} exactly: a = 1, b = tNext − t, c = 0. Equal to the step up to float rounding.
  * @param t - the current time in [0, 1] (t = 0 is noise).
  * @param tNext - the time to step to, in [0, 1].
  * @param options - `eta` (default 1, as in {@link stochasticEulerStep}).
@@ -137,6 +137,8 @@ export function stochasticEulerCoefficients(t: number, tNext: number, options: S
   assertUnit('t', t);
   assertUnit('tNext', tNext);
   const { kept, fresh } = renoising(options);
+  // the Euler step's own numbers, not the same ones through a longer rounding
+  if (fresh === 0) return { x: 1, velocity: tNext - t, noise: 0 };
   return { x: tNext + (1 - tNext) * kept, velocity: tNext * (1 - t) - (1 - tNext) * kept * t, noise: (1 - tNext) * fresh };
 }
 

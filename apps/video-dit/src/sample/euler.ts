@@ -1,6 +1,7 @@
 // The sampler alone, without files: browser-safe, so that apps/playground samples in a page with this same code.
-import { createRng, hunyuanVideoSchedule } from '@flowdit/timestep-shift';
-import * as tf from '@tensorflow/tfjs-core';
+import { createRng, hunyuanVideoSchedule, stochasticEulerCoefficients } from '@flowdit/timestep-shift';
+import { linearStepTensor } from '@flowdit/timestep-shift/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { deviceTensor, ReplayedWork } from '../backend/browser.js';
 import { standardNormals } from '../data/index.js';
 import { type Dit, ditForwardTokens, patchDim, tokenCount, unpatchifyValues } from '../model/index.js';
@@ -71,20 +72,14 @@ export async function sampleClips(model: Dit, options: SampleOptions): Promise<F
   const rng = createRng(seed);
   const batchSize = options.batchSize ?? 16;
   // On webgpu each kind of step replays one recorded forward pass and update; every number that
-  // changes from step to step is an input, x (on the GPU) among them.
-  const eulerStep = new ReplayedWork(([x, t, dt]) => {
+  // changes from step to step is an input, x (on the GPU) and the step's coefficients among them.
+  const eulerStep = new ReplayedWork(([x, t, c]) => {
     const v = ditForwardTokens(model, x as tf.Tensor3D, t as tf.Tensor1D);
-    // Euler: x + (t1 − t0)·v, the same as t1·x̂1 + (1 − t1)·x̂0 with x̂1 = x + (1 − t0)·v, x̂0 = x − t0·v.
-    return [tf.add(x!, tf.mul(v, dt!))];
+    return [linearStepTensor(x!, v, c!)];
   });
-  // [1 − t0, t0, t1, 1 − t1, √(1 − η²), η]
   const renoisedStep = new ReplayedWork(([x, t, fresh, c]) => {
     const v = ditForwardTokens(model, x as tf.Tensor3D, t as tf.Tensor1D);
-    const at = (k: number) => tf.slice(c!, [k], [1]);
-    const x1 = tf.add(x!, tf.mul(v, at(0)));
-    const x0 = tf.sub(x!, tf.mul(v, at(1)));
-    const renoised = tf.add(tf.mul(x0, at(4)), tf.mul(fresh!, at(5)));
-    return [tf.add(tf.mul(x1, at(2)), tf.mul(renoised, at(3)))];
+    return [linearStepTensor(x!, v, c!, fresh)];
   });
   const clips: Float32Array[] = [];
   try {
@@ -99,15 +94,17 @@ export async function sampleClips(model: Dit, options: SampleOptions): Promise<F
         const t0 = times[i]!;
         const t1 = times[i + 1]!;
         const t = { values: new Float32Array(b).fill(t0), shape: [b] };
-        const run =
-          eta > 0 && i < steps - 1
-            ? renoisedStep.run([
-                { tensor: x },
-                t,
-                { values: standardNormals(rng, noise.length), shape },
-                { values: Float32Array.of(1 - t0, t0, t1, 1 - t1, Math.sqrt(1 - eta * eta), eta), shape: [6] },
-              ])
-            : eulerStep.run([{ tensor: x }, t, { values: Float32Array.of(t1 - t0), shape: [1] }]);
+        // the package's stochastic Euler step (plain Euler at η = 0, and on the last step)
+        const renoised = eta > 0 && i < steps - 1;
+        const c = stochasticEulerCoefficients(t0, t1, { eta: renoised ? eta : 0 });
+        const run = renoised
+          ? renoisedStep.run([
+              { tensor: x },
+              t,
+              { values: standardNormals(rng, noise.length), shape },
+              { values: Float32Array.of(c.x, c.velocity, c.noise), shape: [3] },
+            ])
+          : eulerStep.run([{ tensor: x }, t, { values: Float32Array.of(c.x, c.velocity), shape: [2] }]);
         release();
         x = run.outputs[0]!;
         release = run.release;
