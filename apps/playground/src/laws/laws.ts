@@ -69,6 +69,66 @@ export const LAWS: readonly Law[] = [
     spec: (v) => ({ kind: 'mode', scale: num(v, 'scale') }),
   },
   { id: 'cosmap', label: 'CosMap', controls: [], spec: () => ({ kind: 'cosmap' }) },
+  {
+    id: 'beta',
+    label: 'Beta',
+    controls: [
+      { type: 'number', key: 'alpha', label: 'α', min: 0.5, max: 8, step: 0.05, value: 2 },
+      { type: 'number', key: 'beta', label: 'β', min: 0.5, max: 8, step: 0.05, value: 2 },
+    ],
+    spec: (v) => ({ kind: 'beta', alpha: num(v, 'alpha'), beta: num(v, 'beta') }),
+  },
+  {
+    id: 'logsnr',
+    label: 'logsnr (musubi-tuner)',
+    controls: [
+      { type: 'number', key: 'mean', label: 'mean λ', min: -6, max: 6, step: 0.1, value: -1 },
+      { type: 'number', key: 'std', label: 'std λ', min: 0.2, max: 6, step: 0.1, value: 2 },
+    ],
+    spec: (v) => ({ kind: 'logsnr', mean: num(v, 'mean'), std: num(v, 'std') }),
+  },
+  {
+    id: 'ltx2',
+    label: 'LTX-2 stretched',
+    controls: [{ type: 'number', key: 'tokens', label: 'tokens', min: 1024, max: 65536, step: 256, value: 4096, log: true }],
+    spec: (v) => ({ kind: 'ltx2', tokens: num(v, 'tokens') }),
+  },
+  {
+    id: 'knots',
+    label: 'knot density (monotone cubic)',
+    controls: [0, 1, 2, 3].map((k) => ({ type: 'number', key: `d${k}`, label: `at ${k}/3`, min: 0, max: 4, step: 0.05, value: [0.5, 2, 1, 0.25][k]! }) as const),
+    spec: (v) => ({ kind: 'knots', density: [0, 1, 2, 3].map((k) => num(v, `d${k}`)) }),
+  },
+  {
+    id: 'range',
+    label: 'logit-normal in a range',
+    controls: [
+      { type: 'number', key: 'tMin', label: 't min', min: 0, max: 0.95, step: 0.005, value: 0 },
+      { type: 'number', key: 'tMax', label: 't max', min: 0.05, max: 1, step: 0.005, value: 0.125 },
+      { type: 'choice', key: 'mode', label: 'mode', options: ['truncate', 'rescale'], value: 'truncate' },
+    ],
+    // Wan 2.2's high-noise expert keeps σ ≥ 0.875, t ≤ 0.125
+    spec: (v) => ({
+      kind: 'range',
+      of: { kind: 'logit-normal' },
+      tMin: num(v, 'tMin'),
+      tMax: Math.max(num(v, 'tMax'), num(v, 'tMin') + 0.01),
+      mode: v.mode as 'truncate' | 'rescale',
+    }),
+  },
+  {
+    id: 'mixture',
+    label: 'logit-normal + uniform',
+    controls: [{ type: 'number', key: 'share', label: 'logit-normal share', min: 0, max: 1, step: 0.05, value: 0.7 }],
+    // HunyuanVideo 1.5 trains with 70 % logit-normal and 30 % uniform
+    spec: (v) => ({
+      kind: 'mixture',
+      components: [
+        { weight: num(v, 'share'), spec: { kind: 'logit-normal' } },
+        { weight: 1 - num(v, 'share'), spec: { kind: 'uniform' } },
+      ],
+    }),
+  },
 ];
 
 const PRESET_NAMES = Object.keys(SHIFT_PRESETS) as ShiftPresetName[];

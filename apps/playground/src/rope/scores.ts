@@ -32,7 +32,9 @@ export interface OffsetScores {
 export async function offsetScores(options: RopeTableOptions, seed = 1): Promise<OffsetScores> {
   const packed = ropeTable({ ...options, layout: 'packed' });
   const interleaved = ropeTable({ ...options, layout: 'interleaved' });
-  const { tokens, headDim, grid } = packed;
+  const { tokens, headDim } = packed;
+  if (packed.grid?.length !== 3) throw new RangeError(`offsetScores takes a [T, H, W] grid, got ${JSON.stringify(packed.grid)}`);
+  const grid = packed.grid as readonly [number, number, number];
   const rng = createRng(seed);
   const q = Float32Array.from({ length: headDim }, () => rng.normal());
   const k = Float32Array.from({ length: headDim }, () => rng.normal());

@@ -9,7 +9,7 @@ export interface RopeReport {
   grid: [number, number, number];
   headDim: number;
   preset: RopePreset;
-  axisDims: [number, number, number];
+  axisDims: readonly number[];
   maxSpread: number;
   maxScore: number;
   layoutDifference: number;
@@ -18,7 +18,16 @@ export interface RopeReport {
 }
 
 const CONTROLS: readonly Control[] = [
-  { type: 'choice', key: 'preset', label: 'preset', options: Object.keys(ROPE_PRESETS), value: 'wan' },
+  // the presets whose tables a [T, H, W] grid makes on its own (Flux 2 has four axes; LTX-Video a table per head)
+  {
+    type: 'choice',
+    key: 'preset',
+    label: 'preset',
+    options: Object.entries(ROPE_PRESETS)
+      .filter(([, info]) => info.axes === 3 && info.frequencyLayout !== 'ltx')
+      .map(([name]) => name),
+    value: 'wan',
+  },
   { type: 'choice', key: 'headDim', label: 'head dim', options: ['32', '64', '128'], value: '64' },
   { type: 'number', key: 'T', label: 'T', min: 1, max: 8, step: 1, value: 4 },
   { type: 'number', key: 'H', label: 'H', min: 1, max: 12, step: 1, value: 6 },
