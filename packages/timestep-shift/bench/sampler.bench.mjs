@@ -4,6 +4,7 @@
 // in one run. Then the variance reduction of stratified batches (a statistical measurement, not a
 // timing). Run after a build: `npx pnpm@10.34.9 --filter @flowdit/timestep-shift bench`.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -31,9 +32,12 @@ for _ in sys.stdin:
     start = time.perf_counter(); t = draw(); print(time.perf_counter() - start, flush=True)
 `;
 
+// Debian's python3 with python3-numpy, as the project's reference vectors use, where it is installed.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 /** Starts numpy's side; resolves to `{ version, time() }`, or `{ skipped }` without python3 or numpy. */
 async function startNumpy() {
-  const child = spawn('python3', ['-c', NUMPY], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, ['-c', NUMPY], { stdio: ['pipe', 'pipe', 'pipe'] });
   let failure = '';
   child.on('error', (error) => {
     failure = error.message;
