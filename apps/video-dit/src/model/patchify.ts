@@ -33,6 +33,43 @@ export function unpatchify(tokens: tf.Tensor3D, config: ModelConfig): tf.Tensor5
 }
 
 /**
+ * Walks `batch` clips and their tubelet tokens in token order: `copy(clipAt, tokenAt, run)` for
+ * each run of `pw·C` values that a token and its clip hold in the same order.
+ * @throws {RangeError} when `values` (named `name`) does not hold `batch` clips of the config's size.
+ */
+function forEachTubeletRun(
+  name: string,
+  values: Float32Array,
+  batch: number,
+  config: ModelConfig,
+  copy: (clipAt: number, tokenAt: number, run: number) => void,
+): void {
+  const { frames, height, width, channels } = config;
+  const clipSize = frames * height * width * channels;
+  if (values.length !== batch * clipSize) {
+    throw new RangeError(`${name} must hold ${batch} clips of ${frames}×${height}×${width}×${channels} = ${batch * clipSize} values, got ${values.length}`);
+  }
+  const [pt, ph, pw] = config.patch;
+  const [gt, gh, gw] = tokenGrid(config);
+  const run = pw * channels;
+  let tokenAt = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < gt; i++) {
+      for (let j = 0; j < gh; j++) {
+        for (let k = 0; k < gw; k++) {
+          for (let f = i * pt; f < (i + 1) * pt; f++) {
+            for (let y = j * ph; y < (j + 1) * ph; y++) {
+              copy(b * clipSize + ((f * height + y) * width + k * pw) * channels, tokenAt, run);
+              tokenAt += run;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * {@link patchify} on plain arrays, for data prepared in JavaScript: the same token order and
  * values, without a tensor op (wasm's 8-axis transpose is slow).
  * @param clips - `batch` clips `[T, H, W, C]` back to back, row-major.
@@ -42,31 +79,8 @@ export function unpatchify(tokens: tf.Tensor3D, config: ModelConfig): tf.Tensor5
  * @throws {RangeError} when the array does not hold `batch` clips of the config's size.
  */
 export function patchifyValues(clips: Float32Array, batch: number, config: ModelConfig): Float32Array {
-  const { frames, height, width, channels } = config;
-  const clipSize = frames * height * width * channels;
-  if (clips.length !== batch * clipSize) {
-    throw new RangeError(`clips must hold ${batch} clips of ${frames}×${height}×${width}×${channels} = ${batch * clipSize} values, got ${clips.length}`);
-  }
-  const [pt, ph, pw] = config.patch;
-  const [gt, gh, gw] = tokenGrid(config);
   const tokens = new Float32Array(clips.length);
-  const run = pw * channels;
-  let out = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < gt; i++) {
-      for (let j = 0; j < gh; j++) {
-        for (let k = 0; k < gw; k++) {
-          for (let f = i * pt; f < (i + 1) * pt; f++) {
-            for (let y = j * ph; y < (j + 1) * ph; y++) {
-              const from = b * clipSize + ((f * height + y) * width + k * pw) * channels;
-              tokens.set(clips.subarray(from, from + run), out);
-              out += run;
-            }
-          }
-        }
-      }
-    }
-  }
+  forEachTubeletRun('clips', clips, batch, config, (clipAt, tokenAt, run) => tokens.set(clips.subarray(clipAt, clipAt + run), tokenAt));
   return tokens;
 }
 
@@ -80,30 +94,7 @@ export function patchifyValues(clips: Float32Array, batch: number, config: Model
  * @throws {RangeError} when the array does not hold `batch` clips of the config's size.
  */
 export function unpatchifyValues(tokens: Float32Array, batch: number, config: ModelConfig): Float32Array {
-  const { frames, height, width, channels } = config;
-  const clipSize = frames * height * width * channels;
-  if (tokens.length !== batch * clipSize) {
-    throw new RangeError(`tokens must hold ${batch} clips of ${frames}×${height}×${width}×${channels} = ${batch * clipSize} values, got ${tokens.length}`);
-  }
-  const [pt, ph, pw] = config.patch;
-  const [gt, gh, gw] = tokenGrid(config);
   const clips = new Float32Array(tokens.length);
-  const run = pw * channels;
-  let from = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < gt; i++) {
-      for (let j = 0; j < gh; j++) {
-        for (let k = 0; k < gw; k++) {
-          for (let f = i * pt; f < (i + 1) * pt; f++) {
-            for (let y = j * ph; y < (j + 1) * ph; y++) {
-              const to = b * clipSize + ((f * height + y) * width + k * pw) * channels;
-              clips.set(tokens.subarray(from, from + run), to);
-              from += run;
-            }
-          }
-        }
-      }
-    }
-  }
+  forEachTubeletRun('tokens', tokens, batch, config, (clipAt, tokenAt, run) => clips.set(tokens.subarray(tokenAt, tokenAt + run), clipAt));
   return clips;
 }
