@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timestepDistribution } from '@flowdit/timestep-shift';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { runCli } from './cli.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { invokeCli } from '../../test/run-cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,23 +13,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function invoke(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...items) => void out.push(items.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...items) => void err.push(items.join(' ')));
-  try {
-    const code = await runCli(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 describe('video-dit CLI', () => {
   test('train → sample → eval on the tiny preset writes every output', async () => {
-    const trained = await invoke(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
+    const trained = await invokeCli(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
     expect(trained.err).toBe('');
     expect(trained.code).toBe(0);
     expect(trained.out).toMatch(/step 5\/6 {2}loss \d/);
@@ -43,24 +30,24 @@ describe('video-dit CLI', () => {
     expect(config.resolved.tokens).toBe(8);
 
     // the law the run trained with, read from the run's own config.json
-    const plotted = await invoke(['plot-timesteps', '--config', join(runDir, 'config.json'), '--out', join(dir, 'run-law.png'), '--samples', '500']);
+    const plotted = await invokeCli(['plot-timesteps', '--config', join(runDir, 'config.json'), '--out', join(dir, 'run-law.png'), '--samples', '500']);
     expect(plotted.err).toBe('');
     const { frames, height, width } = config.model;
     const shift = Math.sqrt((frames * height * width) / config.timesteps.basePixels);
     const median = timestepDistribution({ kind: 'shifted-logit-normal', shift }).quantile(0.5);
     expect(plotted.out).toContain(`shifted-logit-normal, shift ${Number(shift.toPrecision(4))}: median t ${median.toFixed(3)}`);
 
-    const again = await invoke(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
+    const again = await invokeCli(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'cli', '--steps', '6']);
     expect(again.code).not.toBe(0);
     expect(again.err).toMatch(/already holds checkpoints: pass --resume/);
 
     // no --backend: the run's own (cpu, as it was trained)
-    const sampled = await invoke(['sample', '--run', runDir, '--count', '3', '--out', join(dir, 'more')]);
+    const sampled = await invokeCli(['sample', '--run', runDir, '--count', '3', '--out', join(dir, 'more')]);
     expect(sampled.code).toBe(0);
     expect(sampled.out).toMatch(/^backend cpu: forced/m);
     expect((await readdir(join(dir, 'more'))).length).toBe(4);
 
-    const evaluated = await invoke(['eval', '--run', runDir, '--backend', 'cpu', '--count', '2']);
+    const evaluated = await invokeCli(['eval', '--run', runDir, '--backend', 'cpu', '--count', '2']);
     expect(evaluated.code).toBe(0);
     expect(evaluated.out).toMatch(/real\s+[\d.]+[\s\S]*untrained\s+[\d.]+[\s\S]*trained\s+[\d.]+/);
     const report = JSON.parse(await readFile(join(runDir, 'eval.json'), 'utf8'));
@@ -71,8 +58,8 @@ describe('video-dit CLI', () => {
 
   test('--resume continues a run from its newest checkpoint', async () => {
     const common = ['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'resumed'];
-    expect((await invoke([...common, '--steps', '10', '--set', 'train.checkpointEvery=5', '--set', 'train.logEvery=5'])).code).toBe(0);
-    const resumed = await invoke([...common, '--resume', '--steps', '15', '--set', 'train.checkpointEvery=5', '--set', 'train.logEvery=5']);
+    expect((await invokeCli([...common, '--steps', '10', '--set', 'train.checkpointEvery=5', '--set', 'train.logEvery=5'])).code).toBe(0);
+    const resumed = await invokeCli([...common, '--resume', '--steps', '15', '--set', 'train.checkpointEvery=5', '--set', 'train.logEvery=5']);
     expect(resumed.err).toBe('');
     expect(resumed.out).toMatch(/trained to step 15/);
     const metrics = (await readFile(join(dir, 'resumed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
@@ -80,20 +67,20 @@ describe('video-dit CLI', () => {
     expect((await readdir(join(dir, 'resumed', 'checkpoints'))).sort()).toEqual(['step-00000010', 'step-00000015']);
     // the run's own config, without its flags: only how long it runs changes, and that is said
     const bare = ['train', '--out', dir, '--name', 'resumed', '--resume'];
-    const longer = await invoke([...bare, '--steps', '20']);
+    const longer = await invokeCli([...bare, '--steps', '20']);
     expect(longer.err).toBe('');
     expect(longer.out).toMatch(/resume changes train\.steps: 15 → 20/);
     expect(longer.out).toMatch(/resumed from .*step-00000015 at step 15/);
     expect(longer.out).toMatch(/trained to step 20/);
-    const changed = await invoke([...bare, '--steps', '25', '--set', 'model.depth=7', '--lr', '0.5']);
+    const changed = await invokeCli([...bare, '--steps', '25', '--set', 'model.depth=7', '--lr', '0.5']);
     expect(changed.code).toBe(2);
     expect(changed.err).toMatch(/these would change: .*model\.depth \(run \d+, now 7\).*train\.learningRate/);
-    expect((await invoke([...bare, '--preset', 'small'])).err).toMatch(/trained from preset tiny, not small/);
+    expect((await invokeCli([...bare, '--preset', 'small'])).err).toMatch(/trained from preset tiny, not small/);
   }, 60_000);
 
   test('SIGTERM ends training after the step under way with a checkpoint of it, says how to continue, and exits 143', async () => {
     const args = ['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'signalled', '--steps', '5000'];
-    const running = invoke(args);
+    const running = invokeCli(args);
     // the signal handlers are installed once the run has started: send it when a step is logged
     for (let waited = 0; waited < 30_000; waited += 50) {
       const metrics = await readFile(join(dir, 'signalled', 'metrics.jsonl'), 'utf8').catch(() => '');
@@ -123,7 +110,7 @@ describe('video-dit CLI', () => {
     [['train', '--backend', 'cuda'], /'backend'/],
     [['sample', '--run', '/nonexistent/run'], /not a run folder/],
   ])('%j gives a clear error', async (args, message) => {
-    const result = await invoke(args);
+    const result = await invokeCli(args);
     expect(result.code).not.toBe(0);
     expect(result.err).toMatch(message);
   });
@@ -134,7 +121,7 @@ describe('video-dit CLI', () => {
     ['eval', ['--run DIR', '--count N', '--stochasticity η']],
     ['plot-timesteps', ['--out FILE.png', '--config FILE.json', '--shifts X,Y,...']],
   ])('%s --help lists its flags', async (command, flags) => {
-    const result = await invoke([command, '--help']);
+    const result = await invokeCli([command, '--help']);
     expect(result.code).toBe(0);
     expect(result.out.split('\n')[0]).toMatch(new RegExp(`^video-dit ${command} \\[flags\\]`));
     for (const flag of flags) expect(result.out).toContain(`  ${flag} `);
@@ -144,7 +131,7 @@ describe('video-dit CLI', () => {
     const file = join(dir, 'law.json');
     await writeFile(file, JSON.stringify({ preset: 'tiny', timesteps: { kind: 'logit-normal', mean: 0.5, shift: 3 } }));
     const out = join(dir, 'law.png');
-    const plotted = await invoke(['plot-timesteps', '--config', file, '--out', out]);
+    const plotted = await invokeCli(['plot-timesteps', '--config', file, '--out', out]);
     expect(plotted.err).toBe('');
     const law = timestepDistribution({ kind: 'logit-normal', mean: 0.5, shift: 3 });
     expect(plotted.out).toContain(`logit-normal, shift 3: median t ${law.quantile(0.5).toFixed(3)}, ${(100 * law.cdf(0.5)).toFixed(1)}% of draws`);
@@ -154,7 +141,7 @@ describe('video-dit CLI', () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const mixFile = join(dir, 'mix.json');
     await writeFile(mixFile, /```json\n([\s\S]*?)```/.exec(readme)![1]!);
-    const mixed = await invoke(['plot-timesteps', '--config', mixFile, '--out', join(dir, 'mix.png')]);
+    const mixed = await invokeCli(['plot-timesteps', '--config', mixFile, '--out', join(dir, 'mix.png')]);
     expect(mixed.err).toBe('');
     const mix = timestepDistribution({
       kind: 'range',
@@ -172,7 +159,7 @@ describe('video-dit CLI', () => {
     });
     expect(mixed.out).toContain(`range, shift 3: median t ${mix.quantile(0.5).toFixed(3)}`);
 
-    const both = await invoke(['plot-timesteps', '--config', file, '--shifts', '1,2']);
+    const both = await invokeCli(['plot-timesteps', '--config', file, '--shifts', '1,2']);
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/--config draws the configured law: it excludes --shifts and --std/);
   });
@@ -180,7 +167,7 @@ describe('video-dit CLI', () => {
   test('a config file with a typo names the key and the file', async () => {
     const file = join(dir, 'bad.json');
     await writeFile(file, JSON.stringify({ timesteps: { stratifed: false } }));
-    const result = await invoke(['train', '--config', file]);
+    const result = await invokeCli(['train', '--config', file]);
     expect(result.code).toBe(2);
     expect(result.err).toContain(`invalid configuration (${file} and flags)`);
     expect(result.err).toMatch(/unknown key 'timesteps.stratifed' \(did you mean 'timesteps.stratified'\?\)/);

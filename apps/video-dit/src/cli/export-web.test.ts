@@ -2,12 +2,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { invokeCli } from '../../test/run-cli.js';
 import { disposeDit } from '../model/index.js';
 import { sampleClips } from '../sample/index.js';
 import { loadRunEma, readRunConfig } from '../train/index.js';
 import { decodeWebModel, WebModelError } from '../web/index.js';
-import { runCli } from './cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,26 +17,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function invoke(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...items) => void out.push(items.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...items) => void err.push(items.join(' ')));
-  try {
-    return { code: await runCli(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 const bytesOf = (file: Buffer) => file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
 
 test("export-web writes the run's EMA weights in tfjs's weights format, and they sample as the run does", async () => {
-  expect((await invoke(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'web', '--steps', '4'])).code).toBe(0);
+  expect((await invokeCli(['train', '--preset', 'tiny', '--backend', 'cpu', '--out', dir, '--name', 'web', '--steps', '4'])).code).toBe(0);
   const run = join(dir, 'web');
   const out = join(dir, 'site', 'model', 'model.json');
-  const exported = await invoke(['export-web', '--run', run, '--out', out]);
+  const exported = await invokeCli(['export-web', '--run', run, '--out', out]);
   expect(exported.err).toBe('');
   expect(exported.code).toBe(0);
   expect(exported.out).toMatch(/step 4: .*model\.json and .*model\.weights\.bin \(\d+ tensors, \d+ bytes\)/);
@@ -65,5 +53,5 @@ test("export-web writes the run's EMA weights in tfjs's weights format, and they
   expect(() => decodeWebModel(json, weights.slice(0, 100))).toThrow(/has 100 bytes; the manifest's float32 weights need \d+/);
   const renamed = { ...json, weightsManifest: [{ ...json.weightsManifest[0], weights: json.weightsManifest[0].weights.map((w: { name: string }, i: number) => (i === 0 ? { ...w, name: 'x' } : w)) }] };
   expect(() => decodeWebModel(renamed, weights)).toThrow(/does not fit its own model config: .*has no 'weights\/patch_in.w'/);
-  expect((await invoke(['export-web', '--run', run])).err).toMatch(/--out FILE is required/);
+  expect((await invokeCli(['export-web', '--run', run])).err).toMatch(/--out FILE is required/);
 });

@@ -1,4 +1,4 @@
-import { type Config, resolveConfig, trainingDistribution, trainingShift, upgradeStoredConfig } from '../config/index.js';
+import { type Config, resolveConfig, resolveStoredConfig, trainingDistribution, trainingShift } from '../config/index.js';
 import { writeTimestepDensity } from '../media/index.js';
 import { command, type FlagSpecs, type FlagValues, numberFlag, UsageError } from './args.js';
 import { readJsonFlagFile } from './config-file.js';
@@ -24,8 +24,7 @@ const FLAGS = {
 async function configFromFile(path: string): Promise<Config> {
   const parsed = await readJsonFlagFile('config', path);
   if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && 'resolved' in parsed) {
-    const { resolved: _resolved, ...stored } = parsed as Record<string, unknown>;
-    return resolveConfig([upgradeStoredConfig(stored)], path);
+    return resolveStoredConfig(parsed as Record<string, unknown>, path);
   }
   return resolveConfig([parsed], path);
 }

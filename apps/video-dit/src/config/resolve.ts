@@ -131,6 +131,19 @@ export function resolveConfig(layers: readonly unknown[], source = 'flags'): Con
 }
 
 /**
+ * A run's stored `config.json` as the run reads it back: the `resolved` values it printed are left
+ * out, keys of earlier versions upgraded (see {@link upgradeStoredConfig}), the rest validated.
+ * @param stored - the parsed file.
+ * @param source - where it came from, for error messages.
+ * @returns the validated configuration.
+ * @throws {ConfigError} as {@link resolveConfig}.
+ */
+export function resolveStoredConfig(stored: Record<string, unknown>, source: string): Config {
+  const { resolved: _resolved, ...config } = stored;
+  return resolveConfig([upgradeStoredConfig(config)], source);
+}
+
+/**
  * A configuration stored by an earlier version, in today's keys: `timesteps.baseTokens` (the shift
  * rule counted tokens) becomes the `basePixels` that gives the run the same shift.
  * @param stored - a parsed `config.json`.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Config, resolveConfig, upgradeStoredConfig } from '../config/index.js';
+import { type Config, resolveStoredConfig } from '../config/index.js';
 import type { QualityResult, ValidationResult } from '../eval/index.js';
 import { writeLineChart } from '../media/index.js';
 import { assignParams, createDit, type Dit, disposeDit } from '../model/index.js';
@@ -93,14 +93,13 @@ export async function readRunConfig(dir: string): Promise<Config> {
   } catch {
     throw new Error(`${dir} is not a run folder (no config.json); train one with 'video-dit train'`);
   }
-  let parsed: Config & { resolved?: unknown };
+  let parsed: Record<string, unknown>;
   try {
-    parsed = JSON.parse(text) as Config & { resolved?: unknown };
+    parsed = JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new Error(`${runFolder(dir).config} is not valid JSON: ${(error as Error).message}`);
   }
-  const { resolved: _resolved, ...stored } = parsed;
-  return resolveConfig([upgradeStoredConfig(stored)], runFolder(dir).config);
+  return resolveStoredConfig(parsed, runFolder(dir).config);
 }
 
 /**
