@@ -1,3 +1,6 @@
+import fc from 'fast-check';
+import { expect } from 'vitest';
+
 /** Kolmogorov–Smirnov D = sup |F_n(x) − F(x)| of a sample against a cdf. */
 export function ksStatistic(sample: Float64Array, cdf: (x: number) => number): number {
   const sorted = Float64Array.from(sample).sort();
@@ -60,4 +63,41 @@ export function simpson(f: (x: number) => number, a: number, b: number, interval
   let sum = f(a) + f(b);
   for (let i = 1; i < intervals; i++) sum += (i % 2 === 1 ? 4 : 2) * f(a + i * h);
   return (sum * h) / 3;
+}
+
+/** What the law checks below need of a distribution. */
+interface Law {
+  pdf(x: number): number;
+  cdf(x: number): number;
+  quantile(p: number): number;
+}
+
+/**
+ * quantile(cdf(x)) = x and cdf(quantile(p)) = p for arbitrary x and p in [0, 1]; the first only
+ * where p is away from 0 and 1 (and, with `minDensity`, where the density exceeds it).
+ * The round trip is as good as the cdf's rounding allows: ~1e-16 in p is 1e-16/pdf in x.
+ */
+export function expectQuantileInvertsCdf(dist: Law, minDensity?: number): void {
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (x) => {
+      const p = dist.cdf(x);
+      const density = dist.pdf(x);
+      if (p > 1e-12 && p < 1 - 1e-12 && (minDensity === undefined || density > minDensity)) {
+        expect(Math.abs(dist.quantile(p) - x)).toBeLessThanOrEqual(1e-12 + 1e-14 / density);
+      }
+      expect(Math.abs(dist.cdf(dist.quantile(x)) - x)).toBeLessThanOrEqual(1e-13);
+    }),
+  );
+}
+
+/** The cdf is exactly 0 at 0 and 1 at 1, and never falls on a grid of 1000 steps between. */
+export function expectMonotoneCdf(dist: Law): void {
+  expect(dist.cdf(0)).toBe(0);
+  expect(dist.cdf(1)).toBe(1);
+  let previous = 0;
+  for (let i = 1; i <= 1000; i++) {
+    const value = dist.cdf(i / 1000);
+    expect(value).toBeGreaterThanOrEqual(previous);
+    previous = value;
+  }
 }
