@@ -23,6 +23,19 @@ function attentionInput(): { input: tfl.SymbolicTensor; rotated: tfl.SymbolicTen
 
 afterAll(() => clearRopeCache());
 
+
+/** Saves a model to memory and loads it back, as a file round trip would. */
+async function saveAndLoad(model: tfl.LayersModel): Promise<{ saved: tf.io.ModelArtifacts; loaded: tfl.LayersModel }> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return { saved: saved!, loaded: await tfl.loadLayersModel(tf.io.fromMemory(saved!)) };
+}
+
 describe('Rope3D', () => {
   beforeAll(() => useBackend('cpu'));
 
@@ -87,15 +100,8 @@ describe('Rope3D', () => {
       name: 'rope_k',
     });
     const model = tfl.model({ inputs: input, outputs: layer.apply(projected) as tfl.SymbolicTensor });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        saved = artifacts;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    expect(JSON.stringify(saved!.modelTopology)).toContain('flowdit.Rope3D');
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const { saved, loaded } = await saveAndLoad(model);
+    expect(JSON.stringify(saved.modelTopology)).toContain('flowdit.Rope3D');
     const restored = loaded.getLayer('rope_k') as Rope3D;
     expect(restored).toBeInstanceOf(Rope3D);
     expect(restored.getConfig()).toEqual(layer.getConfig());
@@ -121,14 +127,7 @@ describe('Rope3D', () => {
     const projected = tfl.layers.dense({ units: heads * headDim, kernelInitializer: 'glorotUniform', seed: 2 } as never).apply(input);
     const layer = new Rope3D({ ...args, name: 'rope' });
     const model = tfl.model({ inputs: input, outputs: layer.apply(projected) as tfl.SymbolicTensor });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        saved = artifacts;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const { loaded } = await saveAndLoad(model);
     const restored = loaded.getLayer('rope') as Rope3D;
     expect(restored.getConfig()).toEqual(layer.getConfig());
     expect(restored.table).toBe(layer.table);
