@@ -2,5 +2,8 @@
 // the app's SIMD kernels for tfjs's wasm backend, in one module with one memory.
 
 export { activationBytesNeeded, geluBackward, geluForward } from './activations';
+export { adamwBytesNeeded, adamwUpdate } from './adamw';
 export { attentionBackward, attentionBytesNeeded, attentionForward } from './attention';
+export { columnSum, columnSumBytesNeeded } from './column-sum';
 export { base } from './layout';
+export { matmul, matmulBytesNeeded } from './matmul';

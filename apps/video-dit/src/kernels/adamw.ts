@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuValues, wasmViews } from './elementwise.js';
+import { simdAdamW } from './simd-wasm.js';
 
 /*
  * One AdamW update of every weight with its EMA, in one tfjs kernel: the clipped gradient, both
@@ -7,8 +8,9 @@ import { cpuValues, wasmViews } from './elementwise.js';
  * average. The composed version took a dozen kernels per weight and a CPU→GPU upload for every
  * JS number it multiplied by; here every number is an attribute (a uniform on webgpu).
  *
- * cpu and wasm run one JS loop over the backend's own buffers, rounding after every operation
- * exactly as the float32 kernels it replaces do. webgpu updates the variables in place instead
+ * cpu runs one JS loop over the backend's own buffers, rounding after every operation exactly as
+ * the float32 kernels it replaces do; wasm the same operations in f32x4 in our SIMD module
+ * (assembly/adamw.ts), the same to the bit. webgpu updates the variables in place instead
  * (adamw-in-place.ts): a tfjs program has one output, and four programs a weight were a third of
  * a step's dispatches.
  */
@@ -98,7 +100,7 @@ function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): t
   const { outputs, inputViews, outputViews } = wasmViews(backend, tensors, shapes);
   s.decayed.forEach((_, w) => {
     const [p, g, m, v, e] = inputViews.slice(ROLES.length * w, ROLES.length * (w + 1)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-    updateValues(p, g, m, v, e, outputViews.slice(4 * w, 4 * (w + 1)), stepOf(s, w));
+    simdAdamW([p, g, m, v, e], outputViews.slice(4 * w, 4 * (w + 1)), stepOf(s, w));
   });
   return outputs;
 }

@@ -32,3 +32,19 @@ describe.each(backends)('columnSum on %s', (backend) => {
     x.dispose();
   });
 });
+
+test.each([
+  [1024, 64],
+  [37, 21],
+])('wasm sums a %i×%i matrix to the bits of the cpu float64 loop', async (rows, cols) => {
+  const values = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.91) * (1 + (i % 7)));
+  const sums: number[][] = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await initBackend(backend);
+    const x = tf.tensor2d(values, [rows, cols]);
+    const result = columnSum(x);
+    sums.push(Array.from(await result.data()));
+    tf.dispose([x, result]);
+  }
+  expect(sums[1]).toEqual(sums[0]);
+});

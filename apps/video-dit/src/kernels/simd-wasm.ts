@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { AdamWStep } from './adamw.js';
 import { wasmViews } from './elementwise.js';
 import { SIMD_WASM_BASE64 } from './simd-wasm.generated.js';
 
@@ -24,6 +25,12 @@ interface SimdExports {
   activationBytesNeeded(size: number, tensors: number): number;
   geluForward(size: number): void;
   geluBackward(size: number): void;
+  adamwBytesNeeded(size: number): number;
+  adamwUpdate(size: number, ...numbers: number[]): void;
+  columnSumBytesNeeded(rows: number, cols: number): number;
+  columnSum(rows: number, cols: number): void;
+  matmulBytesNeeded(m: number, k: number, n: number): number;
+  matmul(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
 }
 
 let instance: SimdExports | undefined;
@@ -37,8 +44,8 @@ function simdModule(): SimdExports {
 
 /**
  * Copies `inputs` into the module, runs `call`, and copies the outputs that follow them out.
- * @param inputs - the input values, each `size` floats.
- * @param outputs - where the results go, each `size` floats.
+ * @param inputs - the input values, laid out one after another, each from a 16-byte boundary.
+ * @param outputs - where the results go; they follow the inputs in the same way.
  * @param bytesNeeded - bytes from base() the call uses (tensors and scratch).
  * @param call - the module's function.
  */
@@ -47,12 +54,17 @@ function runInModule(inputs: readonly Float32Array[], outputs: readonly Float32A
   const start = module.base();
   const { memory } = module;
   if (memory.buffer.byteLength < start + bytesNeeded) memory.grow(Math.ceil((start + bytesNeeded - memory.buffer.byteLength) / 65536));
-  const size = inputs[0]!.length;
-  const stride = Math.ceil(size / 4) * 4;
   const heap = new Float32Array(memory.buffer, start);
-  for (const [t, view] of inputs.entries()) heap.set(view, t * stride);
+  let at = 0;
+  for (const view of inputs) {
+    heap.set(view, at);
+    at += Math.ceil(view.length / 4) * 4;
+  }
   call();
-  for (const [t, view] of outputs.entries()) view.set(heap.subarray((inputs.length + t) * stride, (inputs.length + t) * stride + size));
+  for (const view of outputs) {
+    view.set(heap.subarray(at, at + view.length));
+    at += Math.ceil(view.length / 4) * 4;
+  }
 }
 
 function runAttention(kind: 'attentionForward' | 'attentionBackward', backend: unknown, inputs: tf.TensorInfo[], outputCount: number, scale: number): tf.TensorInfo[] {
@@ -97,4 +109,61 @@ export function simdGeluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array
   if (x.length === 0) return;
   const module = simdModule();
   runInModule([x, dy], [dx], module.activationBytesNeeded(x.length, 3), () => module.geluBackward(x.length));
+}
+
+/**
+ * c = op(a)·op(b) in f32x4, op a transpose or not.
+ * @param a - `[m, k]`, or `[k, m]` when transposeA.
+ * @param b - `[k, n]`, or `[n, k]` when transposeB.
+ * @param c - where the `[m, n]` product goes.
+ * @param m - rows of c.
+ * @param k - the shared dimension.
+ * @param n - columns of c.
+ */
+export function simdMatMul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void {
+  if (c.length === 0) return;
+  const module = simdModule();
+  runInModule([a, b], [c], module.matmulBytesNeeded(m, k, n), () => module.matmul(m, k, n, transposeA, transposeB));
+}
+
+/**
+ * One AdamW update of a weight in f32x4, each operation in the order of adamw.ts's JS loop.
+ * @param inputs - p, g, m, v and ema, as long as each other.
+ * @param outputs - where the new p, m, v and ema go.
+ * @param s - the update's numbers (weightDecay 0 for a weight that is not decayed).
+ */
+export function simdAdamW(inputs: readonly Float32Array[], outputs: readonly Float32Array[], s: AdamWStep): void {
+  const size = inputs[0]!.length;
+  if (size === 0) return;
+  const module = simdModule();
+  runInModule(inputs, outputs, module.adamwBytesNeeded(size), () =>
+    module.adamwUpdate(
+      size,
+      s.gradScale,
+      s.beta1,
+      1 - s.beta1,
+      s.beta2,
+      1 - s.beta2,
+      s.correction1,
+      s.correction2,
+      s.epsilon,
+      s.weightDecay,
+      s.learningRate,
+      s.emaDecay,
+      1 - s.emaDecay,
+    ),
+  );
+}
+
+/**
+ * The sums of x's columns, in float64 over the rows in order, as float32.
+ * @param x - `[rows, cols]`.
+ * @param cols - columns of x.
+ * @param out - where the cols sums go.
+ */
+export function simdColumnSum(x: Float32Array, cols: number, out: Float32Array): void {
+  if (cols === 0) return;
+  const module = simdModule();
+  const rows = x.length / cols;
+  runInModule([x], [out], module.columnSumBytesNeeded(rows, cols), () => module.columnSum(rows, cols));
 }

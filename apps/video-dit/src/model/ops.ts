@@ -9,30 +9,25 @@ import {
   fusedGatedResidualAvailable,
   fusedGelu,
   fusedSilu,
+  matMul2d,
 } from '../kernels/index.js';
 import { constant, scalar } from './constants.js';
 
 /*
- * The wasm backend runs its fast matmul (XNNPACK) only for 2-D products without transposes;
- * autodiff's transposed and batched products fall to a scalar loop. These ops keep every
- * product, forward and backward, on that path: the gradients transpose explicitly first, and a
- * bias gradient is one column-sum kernel (wasm's sum over the first axis transposes the whole
- * input first). The app's README has the timings.
+ * Dense products whose gradients are products too: on wasm all of them run in our SIMD kernel
+ * (kernels/matmul.ts), transposes included, and a bias gradient is one column-sum kernel (wasm's
+ * sum over the first axis transposes the whole input first). The app's README has the timings.
  */
 
-/**
- * Gradients of `x·w` to x and w: on wasm each a 2-D non-transposed product of an explicit
- * transpose; elsewhere the products transpose their operands themselves, with no kernel to spare.
- */
+/** Gradients of `x·w` to x and w. */
 function productGradients(x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  if (tf.getBackend() !== 'wasm') return [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)];
-  return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(x), dy)];
+  return [matMul2d(dy, w, false, true), matMul2d(x, dy, true, false)];
 }
 
-const matMul2d = tf.customGrad((x, w, save) => {
+const denseProduct = tf.customGrad((x, w, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   return {
-    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    value: matMul2d(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy, [sx, sw]) => productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, dy as tf.Tensor2D),
   };
 });
@@ -44,11 +39,11 @@ function biasGradient(dy: tf.Tensor2D): tf.Tensor1D {
   return tf.reshape(tf.matMul(ones, dy), [dy.shape[1]]);
 }
 
-const matMul2dBias = tf.customGrad((x, w, b, save) => {
+const denseProductWithBias = tf.customGrad((x, w, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   const bias = b as tf.Tensor1D;
   return {
-    value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), bias),
+    value: tf.add(matMul2d(x as tf.Tensor2D, w as tf.Tensor2D), bias),
     gradFunc: (dy, [sx, sw]) => {
       const g = dy as tf.Tensor2D;
       return [...productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, g), biasGradient(g)];
@@ -64,7 +59,7 @@ const matMul2dBias = tf.customGrad((x, w, b, save) => {
  * @returns `[rows, out]`.
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
-  return (b === undefined ? matMul2d(x, w) : matMul2dBias(x, w, b)) as tf.Tensor2D;
+  return (b === undefined ? denseProduct(x, w) : denseProductWithBias(x, w, b)) as tf.Tensor2D;
 }
 
 const batchMatMulFast = tf.customGrad((x, y, save) => {

@@ -1,0 +1,173 @@
+import { base } from './layout';
+
+// The 2-D products of src/kernels/matmul.ts for the wasm backend: C[m, n] = op(A)·op(B), op a
+// transpose or not, in f32x4. The caller copies A then B from base() (each starting on a 16-byte
+// boundary), calls `matmul`, and copies C, which follows them, back out.
+//
+// B is first packed into panels of 8 columns, each [k, 8] contiguous (zero columns past n), and
+// A into rows padded to a multiple of 4 (zero rows past m), transposing either on the way. A
+// 4 × 8 block of C then keeps its 8 vector sums in registers over the whole of k: per k, two
+// loads of the panel, four broadcast loads of A, eight multiplies and eight adds. Transposing
+// here, rather than in a tfjs kernel before the product, saves a pass over the tensor and a
+// kernel; packing per call costs a pass over A and B, small beside the 2·m·n·k of the product.
+
+const PANEL: i32 = 8;
+const ROWS: i32 = 4;
+/** Steps of k per slice: 8 kB of a panel and 4 kB of A rows. */
+const DEPTH: i32 = 256;
+
+function roundUp(n: i32, to: i32): i32 {
+  return ((n + to - 1) / to) * to;
+}
+
+function bytesOf(floats: i32): usize {
+  return <usize>roundUp(floats, 4) * 4;
+}
+
+/** Bytes from base() that a call needs: A, B, C and the packed A and B. */
+export function matmulBytesNeeded(m: i32, k: i32, n: i32): usize {
+  const m4 = roundUp(m, ROWS);
+  const n8 = roundUp(n, PANEL);
+  return bytesOf(m * k) + bytesOf(k * n) + <usize>m4 * n8 * 4 + <usize>m4 * k * 4 + <usize>k * n8 * 4;
+}
+
+/** A, [m, k] or [k, m] transposed, as m4 rows of k (zero rows past m). */
+function packA(to: usize, a: usize, m: i32, k: i32, transposed: bool): void {
+  const m4 = roundUp(m, ROWS);
+  if (!transposed) memory.copy(to, a, <usize>m * k * 4);
+  else {
+    // 4 × 4 tiles transposed in registers where both sides have four, single floats at the edges
+    const mTiles = m & ~3;
+    const kTiles = k & ~3;
+    const inRow = <usize>m * 4;
+    const outRow = <usize>k * 4;
+    for (let r = 0; r < kTiles; r += 4) {
+      const from = a + <usize>r * inRow;
+      for (let i = 0; i < mTiles; i += 4) {
+        const x0 = v128.load(from + (<usize>i << 2));
+        const x1 = v128.load(from + inRow + (<usize>i << 2));
+        const x2 = v128.load(from + 2 * inRow + (<usize>i << 2));
+        const x3 = v128.load(from + 3 * inRow + (<usize>i << 2));
+        const low01 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        const high01 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        const low23 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const high23 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        const out = to + <usize>i * outRow + (<usize>r << 2);
+        v128.store(out, i64x2.shuffle(low01, low23, 0, 2));
+        v128.store(out + outRow, i64x2.shuffle(low01, low23, 1, 3));
+        v128.store(out + 2 * outRow, i64x2.shuffle(high01, high23, 0, 2));
+        v128.store(out + 3 * outRow, i64x2.shuffle(high01, high23, 1, 3));
+      }
+    }
+    for (let r = 0; r < k; r++) {
+      const from = a + <usize>r * inRow;
+      for (let i = r < kTiles ? mTiles : 0; i < m; i++) store<f32>(to + <usize>i * outRow + (<usize>r << 2), load<f32>(from + (<usize>i << 2)));
+    }
+  }
+  memory.fill(to + <usize>m * k * 4, 0, <usize>(m4 - m) * k * 4);
+}
+
+/** B, [k, n] or [n, k] transposed, as panels of [k, 8] (zero columns past n). */
+function packB(to: usize, b: usize, k: i32, n: i32, transposed: bool): void {
+  const n8 = roundUp(n, PANEL);
+  for (let j0 = 0; j0 < n8; j0 += PANEL) {
+    const panel = to + <usize>j0 * k * 4;
+    const width = min(PANEL, n - j0);
+    if (width < PANEL) memory.fill(panel, 0, <usize>k * PANEL * 4);
+    if (!transposed && width === PANEL) {
+      // two vector moves a row: a memory.copy of 32 bytes costs a call
+      for (let r = 0; r < k; r++) {
+        const from = b + (<usize>r * n + j0) * 4;
+        const row = panel + <usize>r * PANEL * 4;
+        v128.store(row, v128.load(from));
+        v128.store(row, v128.load(from, 16), 16);
+      }
+    } else if (!transposed) {
+      for (let r = 0; r < k; r++) memory.copy(panel + <usize>r * PANEL * 4, b + (<usize>r * n + j0) * 4, <usize>width * 4);
+    } else {
+      for (let c = 0; c < width; c++) {
+        const from = b + <usize>(j0 + c) * k * 4;
+        for (let r = 0; r < k; r++) store<f32>(panel + (<usize>r * PANEL + c) * 4, load<f32>(from + (<usize>r << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * Adds to the 4 × 8 block of C at `c` the products over `depth` steps of the shared dimension:
+ * rows of A from `a` (`rowBytes` apart), the panel's rows from `panel`. The sums carry on from
+ * what C holds in the same order as one pass over k would, so splitting k changes no bit.
+ */
+function block(c: usize, a: usize, panel: usize, depth: i32, rowBytes: usize, cStride: usize): void {
+  let c00 = v128.load(c);
+  let c01 = v128.load(c, 16);
+  let c10 = v128.load(c + cStride);
+  let c11 = v128.load(c + cStride, 16);
+  let c20 = v128.load(c + 2 * cStride);
+  let c21 = v128.load(c + 2 * cStride, 16);
+  let c30 = v128.load(c + 3 * cStride);
+  let c31 = v128.load(c + 3 * cStride, 16);
+  const a1 = a + rowBytes;
+  const a2 = a1 + rowBytes;
+  const a3 = a2 + rowBytes;
+  let p = panel;
+  const depthBytes = <usize>depth * 4;
+  for (let r: usize = 0; r < depthBytes; r += 4) {
+    const b0 = v128.load(p);
+    const b1 = v128.load(p, 16);
+    p += 32;
+    const x0 = v128.load32_splat(a + r);
+    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+    const x1 = v128.load32_splat(a1 + r);
+    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+    const x2 = v128.load32_splat(a2 + r);
+    c20 = f32x4.add(c20, f32x4.mul(x2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+    const x3 = v128.load32_splat(a3 + r);
+    c30 = f32x4.add(c30, f32x4.mul(x3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c + cStride, c10);
+  v128.store(c + cStride, c11, 16);
+  v128.store(c + 2 * cStride, c20);
+  v128.store(c + 2 * cStride, c21, 16);
+  v128.store(c + 3 * cStride, c30);
+  v128.store(c + 3 * cStride, c31, 16);
+}
+
+/**
+ * C = op(A)·op(B) of A then B at base(), written after them as [m, n].
+ * @param m - rows of C.
+ * @param k - the shared dimension.
+ * @param n - columns of C.
+ * @param transposeA - A is [k, m] (else [m, k]).
+ * @param transposeB - B is [n, k] (else [k, n]).
+ */
+export function matmul(m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
+  const m4 = roundUp(m, ROWS);
+  const n8 = roundUp(n, PANEL);
+  const a = base();
+  const b = a + bytesOf(m * k);
+  const c = b + bytesOf(k * n);
+  // C is computed n8 wide, then its rows are moved together when n8 > n
+  const packedA = c + <usize>m4 * n8 * 4;
+  const packedB = packedA + <usize>m4 * k * 4;
+  packA(packedA, a, m, k, transposeA);
+  packB(packedB, b, k, n, transposeB);
+  const cStride = <usize>n8 * 4;
+  const rowBytes = <usize>k * 4;
+  memory.fill(c, 0, <usize>m4 * cStride);
+  // k in slices, so that a slice of a panel and of four rows of A stay in the L1 cache
+  for (let k0 = 0; k0 < k; k0 += DEPTH) {
+    const depth = min(DEPTH, k - k0);
+    for (let j0 = 0; j0 < n8; j0 += PANEL) {
+      const panel = packedB + (<usize>j0 * k + <usize>k0 * PANEL) * 4;
+      for (let i = 0; i < m4; i += ROWS) block(c + <usize>i * cStride + <usize>j0 * 4, packedA + <usize>i * rowBytes + <usize>k0 * 4, panel, depth, rowBytes, cStride);
+    }
+  }
+  if (n8 > n) for (let i = 1; i < m; i++) memory.copy(c + <usize>i * n * 4, c + <usize>i * cStride, <usize>n * 4);
+}

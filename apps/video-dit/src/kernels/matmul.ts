@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { wasmViews } from './elementwise.js';
+import { simdMatMul } from './simd-wasm.js';
+
+/*
+ * 2-D products on the wasm backend in our SIMD module (assembly/matmul.ts), transposes included.
+ * tfjs's wasm backend runs XNNPACK only for products without transposes, and packs the right
+ * operand into a new XNNPACK operator whenever that operand is a new tensor (every gradient,
+ * every weight after an update); a transposed product falls to a scalar loop, so each gradient
+ * took a Transpose kernel first. Ours packs per call too, transposing on the way, and measured
+ * faster at every shape of a small step (the app's README has the figures). It sums over k in
+ * the order XNNPACK does, so products come out the same to the bit.
+ * cpu and webgpu keep tfjs's own products: there, a transposed product costs nothing extra.
+ */
+
+export const MATMUL_KERNEL = 'FlowditMatMul';
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { a, b } = inputs as Record<'a' | 'b', tf.TensorInfo>;
+  const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
+  const [m, k] = (transposeA ? [...a.shape].reverse() : a.shape) as [number, number];
+  const [kb, n] = (transposeB ? [...b.shape].reverse() : b.shape) as [number, number];
+  if (a.shape.length !== 2 || b.shape.length !== 2 || k !== kb) {
+    throw new Error(`${MATMUL_KERNEL}: cannot multiply ${a.shape} by ${b.shape} (transposeA ${transposeA}, transposeB ${transposeB})`);
+  }
+  const { outputs, inputViews, outputViews } = wasmViews(backend, [a, b], [[m, n]]);
+  simdMatMul(inputViews[0]!, inputViews[1]!, outputViews[0]!, m, k, n, transposeA, transposeB);
+  return outputs[0]!;
+}
+
+tf.registerKernel({ kernelName: MATMUL_KERNEL, backendName: 'wasm', kernelFunc: wasmKernel as unknown as tf.KernelFunc });
+
+/**
+ * `op(a)·op(b)` of 2-D tensors, op a transpose or not: our SIMD kernel on wasm, tfjs's matMul
+ * elsewhere. Not differentiable by itself: the model's dense layer gives it its gradient.
+ * @param a - `[m, k]`, or `[k, m]` when transposeA.
+ * @param b - `[k, n]`, or `[n, k]` when transposeB.
+ * @returns `[m, n]`.
+ */
+export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
+  return tf.engine().runKernel(MATMUL_KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
