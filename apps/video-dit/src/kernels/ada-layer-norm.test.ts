@@ -23,6 +23,7 @@ function composed(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D): tf.Te
 describe.each(backends)('fusedAdaLayerNorm on %s', (backend) => {
   test.each([
     [[2, 5, 8], 'clips'],
+    [[2, 3, 6], 'clips'],
     [[3, 17, 64], 'clips'],
     [[3, 17, 64], 'rows'],
   ])('equals the composed ops, forward and gradient, for x %j given as %s, one kernel each way', async (shape, form) => {

@@ -15,11 +15,16 @@ const composed = (x: tf.Tensor3D, gate: tf.Tensor2D, f: tf.Tensor3D): tf.Tensor3
   tf.add(x, tf.mul(tf.reshape(gate, [gate.shape[0], 1, gate.shape[1]]), f));
 
 describe.each(backends)('fusedGatedResidual on %s', (backend) => {
-  test.each(['clips', 'rows'])('equals x + gate·f composed, forward and gradient, for x and f given as %s, one kernel each way, leaking nothing', async (form) => {
+  // a width of 6: rows that end in single floats on wasm
+  test.each([
+    ['clips', 8],
+    ['rows', 8],
+    ['clips', 6],
+  ])('equals x + gate·f composed, forward and gradient, for x and f given as %s of width %i, one kernel each way, leaking nothing', async (form, width) => {
     await initBackend(backend);
-    const shape = [3, 11, 8];
+    const shape = [3, 11, width];
     const x = seeded(shape, 1) as tf.Tensor3D;
-    const gate = seeded([3, 8], 2) as tf.Tensor2D;
+    const gate = seeded([3, width], 2) as tf.Tensor2D;
     const f = seeded(shape, 3) as tf.Tensor3D;
     const w = seeded(shape, 4);
     const lossOf = (fn: typeof composed) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
+import { simdGatedResidual, simdGatedResidualGrad } from './simd-wasm.js';
 
 /*
  * adaLN-Zero's gated residual, y = x + gate[b]·f, for x and f `[batch, tokens, width]` (or their
  * rows) and the gate `[batch, width]` broadcast over the tokens, in one kernel each way: dx = dy,
- * df = dy·gate, dgate = Σ_tokens dy·f. cpu and wasm: JS loops (float64 sums); webgpu: one program
- * forward, two backward (df per element, dgate per clip and channel).
+ * df = dy·gate, dgate = Σ_tokens dy·f. cpu: JS loops (float64 sums); wasm: float32 in f32x4 in our
+ * SIMD module (assembly/gated-residual.ts); webgpu: one program forward, two backward (df per
+ * element, dgate per clip and channel).
  */
 
 export const GATED_RESIDUAL_KERNEL = 'FlowditGatedResidual';
@@ -54,16 +56,14 @@ function cpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tens
 function wasmForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, gate, f } = inputs as Named;
   const { outputs, inputViews, outputViews } = wasmViews(backend, [x, gate, f], [x.shape]);
-  const [xs, gates, fs] = inputViews as [Float32Array, Float32Array, Float32Array];
-  forwardValues(xs, gates, fs, outputViews[0]!, modulatedDims(x, gate));
+  simdGatedResidual(inputViews, outputViews[0]!, modulatedDims(x, gate));
   return outputs[0]!;
 }
 
 function wasmBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { gate, f, dy } = inputs as Named;
   const { outputs, inputViews, outputViews } = wasmViews(backend, [gate, f, dy], [gate.shape, f.shape]);
-  const [gates, fs, dys] = inputViews as [Float32Array, Float32Array, Float32Array];
-  backwardValues(gates, fs, dys, outputViews[0]!, outputViews[1]!, modulatedDims(f, gate));
+  simdGatedResidualGrad(inputViews, outputViews, modulatedDims(f, gate));
   return outputs;
 }
 

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdamWStep } from './adamw.js';
+import type { ModulatedDims } from './elementwise.js';
 import { wasmViews } from './elementwise.js';
 import { SIMD_WASM_BASE64 } from './simd-wasm.generated.js';
 
@@ -25,10 +26,16 @@ interface SimdExports {
   activationBytesNeeded(size: number, tensors: number): number;
   geluForward(size: number): void;
   geluBackward(size: number): void;
+  adaLayerNormBytesNeeded(batch: number, tokens: number, width: number): number;
+  adaLayerNormForward(batch: number, tokens: number, width: number, epsilon: number): void;
+  adaLayerNormBackward(batch: number, tokens: number, width: number, epsilon: number): void;
   adamwBytesNeeded(size: number): number;
   adamwUpdate(size: number, ...numbers: number[]): void;
   columnSumBytesNeeded(rows: number, cols: number): number;
   columnSum(rows: number, cols: number): void;
+  gatedResidualBytesNeeded(batch: number, tokens: number, width: number): number;
+  gatedResidualForward(batch: number, tokens: number, width: number): void;
+  gatedResidualBackward(batch: number, tokens: number, width: number): void;
   matmulBytesNeeded(m: number, k: number, n: number): number;
   matmul(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
 }
@@ -166,4 +173,54 @@ export function simdColumnSum(x: Float32Array, cols: number, out: Float32Array):
   const module = simdModule();
   const rows = x.length / cols;
   runInModule([x], [out], module.columnSumBytesNeeded(rows, cols), () => module.columnSum(rows, cols));
+}
+
+/**
+ * adaLN forward in float32, f32x4 along each row.
+ * @param inputs - x (`batch·tokens` rows of `width`), shift and scale (`batch` rows each).
+ * @param y - where the result goes, as long as x.
+ * @param d - the sizes.
+ * @param epsilon - added to the variance.
+ */
+export function simdAdaLayerNorm(inputs: readonly Float32Array[], y: Float32Array, d: ModulatedDims, epsilon: number): void {
+  if (y.length === 0) return;
+  const module = simdModule();
+  runInModule(inputs, [y], module.adaLayerNormBytesNeeded(d.batch, d.tokens, d.width), () => module.adaLayerNormForward(d.batch, d.tokens, d.width, epsilon));
+}
+
+/**
+ * adaLN backward in float32, f32x4 along each row.
+ * @param inputs - x, scale and dy.
+ * @param outputs - where dx, dshift and dscale go.
+ * @param d - the sizes.
+ * @param epsilon - added to the variance.
+ */
+export function simdAdaLayerNormGrad(inputs: readonly Float32Array[], outputs: readonly Float32Array[], d: ModulatedDims, epsilon: number): void {
+  if (inputs[0]!.length === 0) return;
+  const module = simdModule();
+  runInModule(inputs, outputs, module.adaLayerNormBytesNeeded(d.batch, d.tokens, d.width), () => module.adaLayerNormBackward(d.batch, d.tokens, d.width, epsilon));
+}
+
+/**
+ * The gated residual x + gate·f in float32, f32x4 along each row.
+ * @param inputs - x, gate (`batch` rows) and f.
+ * @param y - where the result goes, as long as x.
+ * @param d - the sizes.
+ */
+export function simdGatedResidual(inputs: readonly Float32Array[], y: Float32Array, d: ModulatedDims): void {
+  if (y.length === 0) return;
+  const module = simdModule();
+  runInModule(inputs, [y], module.gatedResidualBytesNeeded(d.batch, d.tokens, d.width), () => module.gatedResidualForward(d.batch, d.tokens, d.width));
+}
+
+/**
+ * The gated residual's gradient in float32, f32x4 along each row.
+ * @param inputs - gate, f and dy.
+ * @param outputs - where dgate and df go.
+ * @param d - the sizes.
+ */
+export function simdGatedResidualGrad(inputs: readonly Float32Array[], outputs: readonly Float32Array[], d: ModulatedDims): void {
+  if (inputs[1]!.length === 0) return;
+  const module = simdModule();
+  runInModule(inputs, outputs, module.gatedResidualBytesNeeded(d.batch, d.tokens, d.width), () => module.gatedResidualBackward(d.batch, d.tokens, d.width));
 }
