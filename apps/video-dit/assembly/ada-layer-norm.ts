@@ -1,24 +1,8 @@
-import { base } from './layout';
-
 // The adaLN of src/kernels/ada-layer-norm.ts for the wasm backend, in float32, f32x4 along a row:
 // y = x̂·(1 + scale[b]) + shift[b], x̂ = (x − μ)·r, r = 1/√(σ² + ε), and its gradient
 // dx = r·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·(1 + scale), dshift = Σ dy, dscale = Σ dy·x̂
-// over each clip's tokens. The caller copies the inputs one after another from base() (each
-// padded to a multiple of four floats) and reads the outputs that follow them. A row whose width
-// is not a multiple of four ends in single floats.
-
-function roundUp4(n: i32): i32 {
-  return (n + 3) & ~3;
-}
-
-function bytesOf(floats: i32): usize {
-  return <usize>roundUp4(floats) * 4;
-}
-
-/** Bytes from base() that a call needs: the rows of x twice and the modulation four times. */
-export function adaLayerNormBytesNeeded(batch: i32, tokens: i32, width: i32): usize {
-  return 2 * bytesOf(batch * tokens * width) + 4 * bytesOf(batch * width);
-}
+// over each clip's tokens, on tensors in tfjs's heap. A row whose width is not a multiple of four
+// ends in single floats.
 
 function horizontalSum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
@@ -50,13 +34,8 @@ function rowStats(x: usize, width: i32, epsilon: f32): void {
   inverseDeviation = 1 / Mathf.sqrt(square / <f32>width + epsilon);
 }
 
-/** y of x, shift and scale at base(), written after them. */
-export function adaLayerNormForward(batch: i32, tokens: i32, width: i32, epsilon: f32): void {
-  const modulation = bytesOf(batch * width);
-  const x = base();
-  const shift = x + bytesOf(batch * tokens * width);
-  const scale = shift + modulation;
-  const y = scale + modulation;
+/** y of x (batch·tokens rows of width), shift and scale (batch rows). */
+export function adaLayerNormForward(x: usize, shift: usize, scale: usize, y: usize, batch: i32, tokens: i32, width: i32, epsilon: f32): void {
   const rowBytes = <usize>width * 4;
   const vectorBytes = <usize>(width & ~3) * 4;
   const one = f32x4.splat(1);
@@ -82,20 +61,13 @@ export function adaLayerNormForward(batch: i32, tokens: i32, width: i32, epsilon
   }
 }
 
-/** dx, dshift and dscale of x, scale and dy at base(), written after them. */
-export function adaLayerNormBackward(batch: i32, tokens: i32, width: i32, epsilon: f32): void {
-  const rowsBytes = bytesOf(batch * tokens * width);
-  const modulation = bytesOf(batch * width);
-  const x = base();
-  const scale = x + rowsBytes;
-  const dy = scale + modulation;
-  const dx = dy + rowsBytes;
-  const dShift = dx + rowsBytes;
-  const dScale = dShift + modulation;
+/** dx, dshift and dscale of x, scale and dy. */
+export function adaLayerNormBackward(x: usize, scale: usize, dy: usize, dx: usize, dShift: usize, dScale: usize, batch: i32, tokens: i32, width: i32, epsilon: f32): void {
   const rowBytes = <usize>width * 4;
   const vectorBytes = <usize>(width & ~3) * 4;
   const one = f32x4.splat(1);
-  memory.fill(dShift, 0, 2 * modulation);
+  memory.fill(dShift, 0, <usize>batch * rowBytes);
+  memory.fill(dScale, 0, <usize>batch * rowBytes);
   for (let b = 0; b < batch; b++) {
     const clipScale = scale + <usize>b * rowBytes;
     const clipDShift = dShift + <usize>b * rowBytes;

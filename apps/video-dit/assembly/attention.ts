@@ -1,10 +1,7 @@
 import { expNonPositive } from './exp';
-import { base } from './layout';
 
-// The fused attention of src/kernels/attention.ts for the wasm backend, f32x4 over headDim. The
-// caller copies the tensors, `[batch, tokens, heads, headDim]` each, one after another from
-// `base()` (each starting on a 16-byte boundary), calls `attentionForward` or `attentionBackward`,
-// and copies the results that follow them back out.
+// The fused attention of src/kernels/attention.ts for the wasm backend, f32x4 over headDim, on
+// tensors `[batch, tokens, heads, headDim]` in tfjs's heap, with scratch the caller allocates there.
 //
 // Each (batch, head) block is first gathered into contiguous rows padded with zeros to D4 (headDim
 // rounded up to 4) and T4 (tokens rounded up to 4): a zero lane adds nothing to a dot product or
@@ -22,13 +19,11 @@ function roundUp4(n: i32): i32 {
   return (n + 3) & ~3;
 }
 
-/** Bytes from base() that a call needs: `tensors` tensors of the shape and the block scratch. */
-export function attentionBytesNeeded(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, tensors: i32): usize {
-  const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
+/** Bytes of scratch a call needs: the backward's, the larger: seven blocks (q, k, v, dO, dQ, dK, dV), P and dS. */
+export function attentionScratchBytes(tokensIn: i32, headDimIn: i32): usize {
   const blockBytes = <usize>roundUp4(tokensIn) * roundUp4(headDimIn) * 4;
   const scoreBytes = <usize>tokensIn * roundUp4(tokensIn) * 4;
-  // the backward's scratch, the larger: seven blocks (q, k, v, dO, dQ, dK, dV), P and dS
-  return <usize>tensors * size + 7 * blockBytes + 2 * scoreBytes;
+  return 7 * blockBytes + 2 * scoreBytes;
 }
 
 function setShape(tokensIn: i32, headsIn: i32, headDimIn: i32): void {
@@ -162,16 +157,11 @@ function weightedRows(out: usize, w: usize, weightStride: usize, rows: usize, co
   }
 }
 
-/** o of q, k, v at base(), written after them. */
-export function attentionForward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
+/** o of q, k and v. */
+export function attentionForward(q: usize, k: usize, v: usize, o: usize, scratch: usize, batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
   setShape(tokensIn, headsIn, headDimIn);
-  const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
-  const q = base();
-  const k = q + size;
-  const v = k + size;
-  const o = v + size;
   const blockBytes = <usize>t4 * rowBytes;
-  const qBlock = o + size;
+  const qBlock = scratch;
   const kBlock = qBlock + blockBytes;
   const vBlock = kBlock + blockBytes;
   const oBlock = vBlock + blockBytes;
@@ -191,25 +181,31 @@ export function attentionForward(batch: i32, tokensIn: i32, headsIn: i32, headDi
 }
 
 /**
- * dQ, dK, dV of q, k, v, o, dO at base(), written after them. P is recomputed row by row from q
+ * dQ, dK, dV of q, k, v, o, dO. P is recomputed row by row from q
  * and k (the forward kept no statistics); with D = dO·O, dS = P·(dO·V − D). Both are kept for the
  * block, so that dQ = scale·Σ dS·K sums over a query's row and dK = scale·Σ dS·Q (Q gathered
  * already scaled) and dV = Σ P·dO over a key's column, each into locals.
  */
-export function attentionBackward(batch: i32, tokensIn: i32, headsIn: i32, headDimIn: i32, scale: f32): void {
+export function attentionBackward(
+  q: usize,
+  k: usize,
+  v: usize,
+  o: usize,
+  dO: usize,
+  dQ: usize,
+  dK: usize,
+  dV: usize,
+  scratch: usize,
+  batch: i32,
+  tokensIn: i32,
+  headsIn: i32,
+  headDimIn: i32,
+  scale: f32,
+): void {
   setShape(tokensIn, headsIn, headDimIn);
-  const size = <usize>roundUp4(batch * tokensIn * headsIn * headDimIn) * 4;
-  const q = base();
-  const k = q + size;
-  const v = k + size;
-  const o = v + size;
-  const dO = o + size;
-  const dQ = dO + size;
-  const dK = dQ + size;
-  const dV = dK + size;
   const blockBytes = <usize>t4 * rowBytes;
   const scoreRowBytes = <usize>t4 << 2;
-  const qBlock = dV + size;
+  const qBlock = scratch;
   const kBlock = qBlock + blockBytes;
   const vBlock = kBlock + blockBytes;
   const dOBlock = vBlock + blockBytes;

@@ -1,23 +1,9 @@
-import { base } from './layout';
-
 // The column sums of src/kernels/column-sum.ts for the wasm backend: each column summed over the
 // rows in float64, in row order as the JS loop does (so the same to the bit), eight columns at a
-// time in four f64x2 registers. The caller copies x, [rows, cols], to base() and reads the cols
-// float32 sums that follow it.
+// time in four f64x2 registers, on tensors in tfjs's heap.
 
-function roundUp4(n: i32): i32 {
-  return (n + 3) & ~3;
-}
-
-/** Bytes from base() that a call needs: x and the sums. */
-export function columnSumBytesNeeded(rows: i32, cols: i32): usize {
-  return (<usize>roundUp4(rows * cols) + <usize>roundUp4(cols)) * 4;
-}
-
-/** The sums of the columns of x, [rows, cols] at base(), written after it. */
-export function columnSum(rows: i32, cols: i32): void {
-  const x = base();
-  const out = x + <usize>roundUp4(rows * cols) * 4;
+/** The cols float32 sums of the columns of x, [rows, cols], to `out`. */
+export function columnSum(x: usize, out: usize, rows: i32, cols: i32): void {
   const rowBytes = <usize>cols * 4;
   const end = x + <usize>rows * rowBytes;
   const vectorCols = cols & ~7;

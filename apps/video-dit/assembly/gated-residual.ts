@@ -1,30 +1,9 @@
-import { base } from './layout';
-
 // adaLN-Zero's gated residual of src/kernels/gated-residual.ts for the wasm backend, in float32,
 // f32x4 along a row: y = x + gate[b]·f forward; df = dy·gate[b] and dgate = Σ dy·f over each
-// clip's tokens backward. The caller copies the inputs one after another from base() (each padded
-// to a multiple of four floats) and reads the outputs that follow them.
+// clip's tokens backward, on tensors in tfjs's heap.
 
-function roundUp4(n: i32): i32 {
-  return (n + 3) & ~3;
-}
-
-function bytesOf(floats: i32): usize {
-  return <usize>roundUp4(floats) * 4;
-}
-
-/** Bytes from base() that a call needs: the rows three times and the gate twice. */
-export function gatedResidualBytesNeeded(batch: i32, tokens: i32, width: i32): usize {
-  return 3 * bytesOf(batch * tokens * width) + 2 * bytesOf(batch * width);
-}
-
-/** y of x, gate and f at base(), written after them. */
-export function gatedResidualForward(batch: i32, tokens: i32, width: i32): void {
-  const rowsBytes = bytesOf(batch * tokens * width);
-  const x = base();
-  const gate = x + rowsBytes;
-  const f = gate + bytesOf(batch * width);
-  const y = f + rowsBytes;
+/** y of x and f (batch·tokens rows of width) and gate (batch rows). */
+export function gatedResidualForward(x: usize, gate: usize, f: usize, y: usize, batch: i32, tokens: i32, width: i32): void {
   const rowBytes = <usize>width * 4;
   const vectorBytes = <usize>(width & ~3) * 4;
   for (let b = 0; b < batch; b++) {
@@ -41,18 +20,11 @@ export function gatedResidualForward(batch: i32, tokens: i32, width: i32): void 
   }
 }
 
-/** dgate and df of gate, f and dy at base(), written after them. */
-export function gatedResidualBackward(batch: i32, tokens: i32, width: i32): void {
-  const rowsBytes = bytesOf(batch * tokens * width);
-  const gateBytes = bytesOf(batch * width);
-  const gate = base();
-  const f = gate + gateBytes;
-  const dy = f + rowsBytes;
-  const dGate = dy + rowsBytes;
-  const dF = dGate + gateBytes;
+/** dgate and df of gate, f and dy. */
+export function gatedResidualBackward(gate: usize, f: usize, dy: usize, dGate: usize, dF: usize, batch: i32, tokens: i32, width: i32): void {
   const rowBytes = <usize>width * 4;
   const vectorBytes = <usize>(width & ~3) * 4;
-  memory.fill(dGate, 0, gateBytes);
+  memory.fill(dGate, 0, <usize>batch * rowBytes);
   for (let b = 0; b < batch; b++) {
     const clipGate = gate + <usize>b * rowBytes;
     const clipDGate = dGate + <usize>b * rowBytes;

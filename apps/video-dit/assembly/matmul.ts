@@ -1,11 +1,9 @@
-import { base } from './layout';
-
 // The 2-D products of src/kernels/matmul.ts for the wasm backend: C[m, n] = op(A)·op(B), op a
-// transpose or not, in f32x4. The caller copies A then B from base() (each starting on a 16-byte
-// boundary), calls `matmul`, and copies C, which follows them, back out.
+// transpose or not, in f32x4, on tensors in tfjs's heap, with scratch the caller allocates there.
 //
 // B is first packed into panels of 8 columns, each [k, 8] contiguous (zero columns past n), and
-// A into rows padded to a multiple of 4 (zero rows past m), transposing either on the way. A
+// A into rows padded to a multiple of 4 (zero rows past m), transposing either on the way; A is
+// read in place where it needs neither, and C written in place where it needs no padding. A
 // 4 × 8 block of C then keeps its 8 vector sums in registers over the whole of k: per k, two
 // loads of the panel, four broadcast loads of A, eight multiplies and eight adds. Transposing
 // here, rather than in a tfjs kernel before the product, saves a pass over the tensor and a
@@ -20,15 +18,21 @@ function roundUp(n: i32, to: i32): i32 {
   return ((n + to - 1) / to) * to;
 }
 
-function bytesOf(floats: i32): usize {
-  return <usize>roundUp(floats, 4) * 4;
+/** Whether A is used where it lies: not transposed, rows a multiple of 4. */
+function aInPlace(m: i32, transposeA: bool): bool {
+  return !transposeA && m % ROWS === 0;
 }
 
-/** Bytes from base() that a call needs: A, B, C and the packed A and B. */
-export function matmulBytesNeeded(m: i32, k: i32, n: i32): usize {
+/** Whether C is written where it lies: rows a multiple of 4, columns of 8. */
+function cInPlace(m: i32, n: i32): bool {
+  return m % ROWS === 0 && n % PANEL === 0;
+}
+
+/** Bytes of scratch a product needs: the packed B, and A and C where they need padding. */
+export function matmulScratchBytes(m: i32, k: i32, n: i32, transposeA: bool): usize {
   const m4 = roundUp(m, ROWS);
   const n8 = roundUp(n, PANEL);
-  return bytesOf(m * k) + bytesOf(k * n) + <usize>m4 * n8 * 4 + <usize>m4 * k * 4 + <usize>k * n8 * 4;
+  return (<usize>k * n8 + (aInPlace(m, transposeA) ? 0 : <usize>m4 * k) + (cInPlace(m, n) ? 0 : <usize>m4 * n8)) * 4;
 }
 
 /** A, [m, k] or [k, m] transposed, as m4 rows of k (zero rows past m). */
@@ -140,34 +144,35 @@ function block(c: usize, a: usize, panel: usize, depth: i32, rowBytes: usize, cS
 }
 
 /**
- * C = op(A)·op(B) of A then B at base(), written after them as [m, n].
- * @param m - rows of C.
- * @param k - the shared dimension.
- * @param n - columns of C.
- * @param transposeA - A is [k, m] (else [m, k]).
- * @param transposeB - B is [n, k] (else [k, n]).
+ * C = op(A)·op(B), [m, n].
+ * @param a - `[m, k]`, or `[k, m]` when transposeA.
+ * @param b - `[k, n]`, or `[n, k]` when transposeB.
+ * @param c - where C goes.
+ * @param scratch - `matmulScratchBytes` bytes.
  */
-export function matmul(m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
+export function matmul(a: usize, b: usize, c: usize, scratch: usize, m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
   const m4 = roundUp(m, ROWS);
   const n8 = roundUp(n, PANEL);
-  const a = base();
-  const b = a + bytesOf(m * k);
-  const c = b + bytesOf(k * n);
-  // C is computed n8 wide, then its rows are moved together when n8 > n
-  const packedA = c + <usize>m4 * n8 * 4;
-  const packedB = packedA + <usize>m4 * k * 4;
-  packA(packedA, a, m, k, transposeA);
+  const packedB = scratch;
+  let next = packedB + <usize>k * n8 * 4;
+  let rowsA = a;
+  if (!aInPlace(m, transposeA)) {
+    rowsA = next;
+    next += <usize>m4 * k * 4;
+    packA(rowsA, a, m, k, transposeA);
+  }
+  const out = cInPlace(m, n) ? c : next;
   packB(packedB, b, k, n, transposeB);
   const cStride = <usize>n8 * 4;
   const rowBytes = <usize>k * 4;
-  memory.fill(c, 0, <usize>m4 * cStride);
+  memory.fill(out, 0, <usize>m4 * cStride);
   // k in slices, so that a slice of a panel and of four rows of A stay in the L1 cache
   for (let k0 = 0; k0 < k; k0 += DEPTH) {
     const depth = min(DEPTH, k - k0);
     for (let j0 = 0; j0 < n8; j0 += PANEL) {
       const panel = packedB + (<usize>j0 * k + <usize>k0 * PANEL) * 4;
-      for (let i = 0; i < m4; i += ROWS) block(c + <usize>i * cStride + <usize>j0 * 4, packedA + <usize>i * rowBytes + <usize>k0 * 4, panel, depth, rowBytes, cStride);
+      for (let i = 0; i < m4; i += ROWS) block(out + <usize>i * cStride + <usize>j0 * 4, rowsA + <usize>i * rowBytes + <usize>k0 * 4, panel, depth, rowBytes, cStride);
     }
   }
-  if (n8 > n) for (let i = 1; i < m; i++) memory.copy(c + <usize>i * n * 4, c + <usize>i * cStride, <usize>n * 4);
+  if (out !== c) for (let i = 0; i < m; i++) memory.copy(c + <usize>i * n * 4, out + <usize>i * cStride, <usize>n * 4);
 }

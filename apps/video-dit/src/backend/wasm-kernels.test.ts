@@ -35,21 +35,3 @@ test.each([
   };
   for (const dtype of ['float32', 'int32'] as const) expect(await piecesOn('wasm', dtype)).toEqual(await piecesOn('cpu', dtype));
 });
-
-test.each([
-  [[1024, 256]],
-  [[1000, 30]],
-  [[96, 256]],
-  [[8, 8]],
-])('on wasm a 2-D Transpose of %j equals the cpu backend’s', async (shape) => {
-  const values = Float32Array.from({ length: shape[0]! * shape[1]! }, (_, i) => Math.sin(i * 0.37) * 3);
-  const transposedOn = async (backend: 'cpu' | 'wasm') => {
-    await initBackend(backend);
-    const x = tf.tensor2d(values, shape as [number, number]);
-    const y = tf.transpose(x);
-    const read = { shape: y.shape, values: Array.from(await y.data()) };
-    tf.dispose([x, y]);
-    return read;
-  };
-  expect(await transposedOn('wasm')).toEqual(await transposedOn('cpu'));
-});

@@ -2,7 +2,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 
 /*
- * Three kernels of tfjs-backend-wasm 4.22 do more work than their result needs:
+ * Two kernels of tfjs-backend-wasm 4.22 do more work than their result needs:
  * - Identity copies the data. tfjs clones every tensor it saves for a gradient with it (a small
  *   step: 135 clones), and the cpu and webgpu backends' Identity shares the data and counts a
  *   reference. Shared here too, as wasm's Reshape already does: no wasm kernel writes into its
@@ -11,11 +11,6 @@ import * as tf from '@tensorflow/tfjs-core';
  * - SplitV slices each piece element by element: attention's q, k and v out of [16, 64, 12, 16]
  *   took 1.5 ms, [1024, 192] along its last axis 4.8 ms. Each piece is a contiguous run in every
  *   outer row, copied here run by run (a typed-array set is a memcpy).
- * - Transpose of a large float32 matrix (the dense gradients' explicit transposes, which keep
- *   the products on XNNPACK): tiles of 16×16 in JS take [1024, 256] in 0.87 ms against 2.1 ms,
- *   and [1024, 64] in 0.23 against 0.48 ms (and against 3.6 and 0.81 ms for the earlier
- *   workaround, a 4-D transpose of 16×16 blocks between two reshapes). Below 16384 elements
- *   tfjs's kernel is as fast, and keeps them.
  */
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -56,39 +51,6 @@ function splitByRuns(original: tf.KernelConfig): tf.KernelFunc {
   };
 }
 
-/** A matrix from this many elements up is transposed by tiles in JS. */
-const TILED_TRANSPOSE_MIN_SIZE = 16384;
-const TILE = 16;
-
-/** A 2-D float32 Transpose of a large matrix by tiles; anything else goes to tfjs's kernel. */
-function transposeByTiles(original: tf.KernelConfig): tf.KernelFunc {
-  return (args) => {
-    const { inputs, backend, attrs } = args;
-    const x = inputs.x!;
-    const { perm } = attrs as unknown as { perm: number[] };
-    if (x.dtype !== 'float32' || x.shape.length !== 2 || perm[0] !== 1 || x.shape[0]! * x.shape[1]! < TILED_TRANSPOSE_MIN_SIZE) {
-      return original.kernelFunc(args);
-    }
-    const [rows, cols] = x.shape as [number, number];
-    const wasm = backend as unknown as BackendWasm;
-    const output = wasm.makeOutput([cols, rows], 'float32');
-    // views after the allocation: it may grow the heap and detach earlier views
-    const source = wasm.typedArrayFromHeap(x) as Float32Array;
-    const target = wasm.typedArrayFromHeap(output) as Float32Array;
-    for (let r0 = 0; r0 < rows; r0 += TILE) {
-      const r1 = Math.min(rows, r0 + TILE);
-      for (let c0 = 0; c0 < cols; c0 += TILE) {
-        const c1 = Math.min(cols, c0 + TILE);
-        for (let r = r0; r < r1; r++) {
-          const from = r * cols;
-          for (let c = c0; c < c1; c++) target[c * rows + r] = source[from + c]!;
-        }
-      }
-    }
-    return output;
-  };
-}
-
 const patched = new Set<tf.KernelFunc>();
 
 function replaceKernel(name: string, replacement: (original: tf.KernelConfig) => tf.KernelFunc): void {
@@ -101,9 +63,8 @@ function replaceKernel(name: string, replacement: (original: tf.KernelConfig) =>
   tf.registerKernel({ ...original, kernelFunc });
 }
 
-/** Replaces wasm's copying Identity, its element-by-element SplitV and its large 2-D Transpose (once; later calls do nothing). */
+/** Replaces wasm's copying Identity and its element-by-element SplitV (once; later calls do nothing). */
 export function patchWasmKernels(): void {
   replaceKernel('Identity', () => sharedIdentity as unknown as tf.KernelFunc);
   replaceKernel('SplitV', splitByRuns);
-  replaceKernel('Transpose', transposeByTiles);
 }

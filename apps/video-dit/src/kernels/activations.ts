@@ -26,8 +26,11 @@ interface Activation {
   forward(x: Float32Array, y: Float32Array): void;
   /** dx = dy·f'(x) over every element, in JS. */
   backward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
-  /** The same two in SIMD wasm, for the wasm backend, where there are. */
-  simd?: Pick<Activation, 'forward' | 'backward'>;
+  /** The same two in SIMD wasm on the wasm backend's tensors, where there are. */
+  simd?: {
+    forward(backend: unknown, x: tf.TensorInfo): tf.TensorInfo;
+    backward(backend: unknown, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo;
+  };
   /** f(X[i]) and f'(X[i]) as WGSL f32 expressions. */
   wgslValue: string;
   wgslSlope: string;
@@ -83,7 +86,6 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 function kernelsOf(f: Activation): Record<'cpu' | 'wasm' | 'webgpu', { forward(args: KernelArgs): tf.TensorInfo; backward(args: KernelArgs): tf.TensorInfo }> {
   const key = f.kernel.toLowerCase();
-  const onWasm = f.simd ?? f;
   return {
     cpu: {
       forward: ({ inputs, backend }) => {
@@ -101,13 +103,15 @@ function kernelsOf(f: Activation): Record<'cpu' | 'wasm' | 'webgpu', { forward(a
     },
     wasm: {
       forward: ({ inputs, backend }) => {
+        if (f.simd !== undefined) return f.simd.forward(backend, inputs.x!);
         const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!], [inputs.x!.shape]);
-        onWasm.forward(inputViews[0]!, outputViews[0]!);
+        f.forward(inputViews[0]!, outputViews[0]!);
         return outputs[0]!;
       },
       backward: ({ inputs, backend }) => {
+        if (f.simd !== undefined) return f.simd.backward(backend, inputs.x!, inputs.dy!);
         const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!, inputs.dy!], [inputs.x!.shape]);
-        onWasm.backward(inputViews[0]!, inputViews[1]!, outputViews[0]!);
+        f.backward(inputViews[0]!, inputViews[1]!, outputViews[0]!);
         return outputs[0]!;
       },
     },

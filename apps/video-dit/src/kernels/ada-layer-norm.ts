@@ -1,6 +1,6 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
+import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform } from './elementwise.js';
 import { simdAdaLayerNorm, simdAdaLayerNormGrad } from './simd-wasm.js';
 
 /*
@@ -113,16 +113,12 @@ function cpuBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): 
 
 function wasmForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, shift, scale } = inputs as Record<'x' | 'shift' | 'scale', tf.TensorInfo>;
-  const { outputs, inputViews, outputViews } = wasmViews(backend, [x, shift, scale], [x.shape]);
-  simdAdaLayerNorm(inputViews, outputViews[0]!, modulatedDims(x, shift), (attrs as Attrs).epsilon);
-  return outputs[0]!;
+  return simdAdaLayerNorm(backend, x, shift, scale, modulatedDims(x, shift), (attrs as Attrs).epsilon);
 }
 
 function wasmBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { x, scale, dy } = inputs as Record<'x' | 'scale' | 'dy', tf.TensorInfo>;
-  const { outputs, inputViews, outputViews } = wasmViews(backend, [x, scale, dy], [x.shape, scale.shape, scale.shape]);
-  simdAdaLayerNormGrad(inputViews, outputViews, modulatedDims(x, scale), (attrs as Attrs).epsilon);
-  return outputs;
+  return simdAdaLayerNormGrad(backend, x, scale, dy, modulatedDims(x, scale), (attrs as Attrs).epsilon);
 }
 
 /** The uniforms of every program: the shape and ε. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, wasmViews } from './elementwise.js';
+import { cpuValues } from './elementwise.js';
 import { simdAdamW } from './simd-wasm.js';
 
 /*
@@ -95,14 +95,7 @@ function cpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
 
 function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const s = attrs as unknown as Attrs;
-  const tensors = s.decayed.flatMap((_, w) => weightInputs(inputs, w));
-  const shapes = s.decayed.flatMap((_, w) => Array<number[]>(4).fill(tensors[ROLES.length * w]!.shape));
-  const { outputs, inputViews, outputViews } = wasmViews(backend, tensors, shapes);
-  s.decayed.forEach((_, w) => {
-    const [p, g, m, v, e] = inputViews.slice(ROLES.length * w, ROLES.length * (w + 1)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-    simdAdamW([p, g, m, v, e], outputViews.slice(4 * w, 4 * (w + 1)), stepOf(s, w));
-  });
-  return outputs;
+  return s.decayed.flatMap((_, w) => simdAdamW(backend, weightInputs(inputs, w), stepOf(s, w)));
 }
 
 for (const [backendName, kernelFunc] of [

@@ -1,7 +1,7 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuValues, runInvocations } from './elementwise.js';
-import { wasmBackwardKernel, wasmForwardKernel } from './simd-wasm.js';
+import { simdAttention, simdAttentionGrad } from './simd-wasm.js';
 
 /*
  * Self-attention softmax(q·kᵀ·scale)·v of every head in one kernel each way, on q, k and v as the
@@ -314,6 +314,16 @@ function webgpuBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFu
 
 tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'cpu', kernelFunc: cpuForwardKernel as unknown as tf.KernelFunc });
 tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: 'cpu', kernelFunc: cpuBackwardKernel as unknown as tf.KernelFunc });
+function wasmForwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { q, k, v } = inputs as Record<'q' | 'k' | 'v', tf.TensorInfo>;
+  return simdAttention(backend, q, k, v, (attrs as { scale: number }).scale);
+}
+
+function wasmBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { q, k, v, o, dO } = inputs as Record<'q' | 'k' | 'v' | 'o' | 'dO', tf.TensorInfo>;
+  return simdAttentionGrad(backend, [q, k, v, o, dO], (attrs as { scale: number }).scale);
+}
+
 tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'wasm', kernelFunc: wasmForwardKernel as unknown as tf.KernelFunc });
 tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: 'wasm', kernelFunc: wasmBackwardKernel as unknown as tf.KernelFunc });
 tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'webgpu', kernelFunc: webgpuForwardKernel as unknown as tf.KernelFunc });

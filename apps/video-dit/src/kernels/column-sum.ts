@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, runInvocations, wasmViews } from './elementwise.js';
+import { cpuValues, runInvocations } from './elementwise.js';
 import { simdColumnSum } from './simd-wasm.js';
 
 /*
@@ -31,10 +31,7 @@ const kernels = {
     return (backend as CpuBackend).makeTensorInfo([cols], 'float32', out);
   },
   wasm: ({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
-    const cols = inputs.x!.shape[1]!;
-    const { outputs, inputViews, outputViews } = wasmViews(backend, [inputs.x!], [[cols]]);
-    simdColumnSum(inputViews[0]!, cols, outputViews[0]!);
-    return outputs[0]!;
+    return simdColumnSum(backend, inputs.x!);
   },
   webgpu: ({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
     const [rows, cols] = inputs.x!.shape as [number, number];

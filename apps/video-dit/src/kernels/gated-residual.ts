@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform, wasmViews } from './elementwise.js';
+import { cpuValues, type ModulatedDims, modulatedDims, runInvocations, type TypedUniform } from './elementwise.js';
 import { simdGatedResidual, simdGatedResidualGrad } from './simd-wasm.js';
 
 /*
@@ -55,16 +55,12 @@ function cpuBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tens
 
 function wasmForward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, gate, f } = inputs as Named;
-  const { outputs, inputViews, outputViews } = wasmViews(backend, [x, gate, f], [x.shape]);
-  simdGatedResidual(inputViews, outputViews[0]!, modulatedDims(x, gate));
-  return outputs[0]!;
+  return simdGatedResidual(backend, x, gate, f, modulatedDims(x, gate));
 }
 
 function wasmBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { gate, f, dy } = inputs as Named;
-  const { outputs, inputViews, outputViews } = wasmViews(backend, [gate, f, dy], [gate.shape, f.shape]);
-  simdGatedResidualGrad(inputViews, outputViews, modulatedDims(f, gate));
-  return outputs;
+  return simdGatedResidualGrad(backend, gate, f, dy, modulatedDims(f, gate));
 }
 
 /** The uniforms of every program: the tensors' shape. */

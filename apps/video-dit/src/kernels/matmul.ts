@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmViews } from './elementwise.js';
 import { simdMatMul } from './simd-wasm.js';
 
 /*
@@ -28,9 +27,7 @@ function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): t
   if (a.shape.length !== 2 || b.shape.length !== 2 || k !== kb) {
     throw new Error(`${MATMUL_KERNEL}: cannot multiply ${a.shape} by ${b.shape} (transposeA ${transposeA}, transposeB ${transposeB})`);
   }
-  const { outputs, inputViews, outputViews } = wasmViews(backend, [a, b], [[m, n]]);
-  simdMatMul(inputViews[0]!, inputViews[1]!, outputViews[0]!, m, k, n, transposeA, transposeB);
-  return outputs[0]!;
+  return simdMatMul(backend, a, b, m, k, n, transposeA, transposeB);
 }
 
 tf.registerKernel({ kernelName: MATMUL_KERNEL, backendName: 'wasm', kernelFunc: wasmKernel as unknown as tf.KernelFunc });

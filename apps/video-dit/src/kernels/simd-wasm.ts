@@ -1,226 +1,221 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdamWStep } from './adamw.js';
 import type { ModulatedDims } from './elementwise.js';
-import { wasmViews } from './elementwise.js';
-import { SIMD_WASM_BASE64 } from './simd-wasm.generated.js';
+import { SIMD_WASM_BASE64, SIMD_WASM_SHARED_BASE64 } from './simd-wasm.generated.js';
 
 /*
- * The wasm backend's SIMD kernels: a module of our own (assembly/), with its own memory, as
- * tfjs's heap is not ours to lay scratch out in. Each call copies the inputs in, one after
- * another from base() at 16-byte boundaries, and the outputs back out; the copies are memcpys,
- * small beside the work.
+ * The wasm backend's SIMD kernels: a module of our own (assembly/) that imports the backend's own
+ * memory, so that it reads the tensors and writes its results where tfjs keeps them; its scratch
+ * comes from the backend's malloc. (Copying tensors into a memory of the module's own and the
+ * results back out cost about a tenth of a small step.) tfjs's threaded build has a shared memory,
+ * which takes the module built for one.
  */
 
 // Node has the WebAssembly API; TypeScript declares it only in the DOM library, which the app leaves out.
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
+  Instance: new (module: object, imports: object) => { exports: object };
 };
 
+interface WasmMemory {
+  buffer: ArrayBufferLike;
+}
+
 interface SimdExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  base(): number;
-  attentionBytesNeeded(batch: number, tokens: number, heads: number, headDim: number, tensors: number): number;
-  attentionForward(batch: number, tokens: number, heads: number, headDim: number, scale: number): void;
-  attentionBackward(batch: number, tokens: number, heads: number, headDim: number, scale: number): void;
-  activationBytesNeeded(size: number, tensors: number): number;
-  geluForward(size: number): void;
-  geluBackward(size: number): void;
-  adaLayerNormBytesNeeded(batch: number, tokens: number, width: number): number;
-  adaLayerNormForward(batch: number, tokens: number, width: number, epsilon: number): void;
-  adaLayerNormBackward(batch: number, tokens: number, width: number, epsilon: number): void;
-  adamwBytesNeeded(size: number): number;
-  adamwUpdate(size: number, ...numbers: number[]): void;
-  columnSumBytesNeeded(rows: number, cols: number): number;
-  columnSum(rows: number, cols: number): void;
-  gatedResidualBytesNeeded(batch: number, tokens: number, width: number): number;
-  gatedResidualForward(batch: number, tokens: number, width: number): void;
-  gatedResidualBackward(batch: number, tokens: number, width: number): void;
-  matmulBytesNeeded(m: number, k: number, n: number): number;
-  matmul(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
+  adaLayerNormForward(x: number, shift: number, scale: number, y: number, batch: number, tokens: number, width: number, epsilon: number): void;
+  adaLayerNormBackward(x: number, scale: number, dy: number, dx: number, dShift: number, dScale: number, batch: number, tokens: number, width: number, epsilon: number): void;
+  adamwUpdate(...addressesSizeAndNumbers: number[]): void;
+  attentionScratchBytes(tokens: number, headDim: number): number;
+  attentionForward(q: number, k: number, v: number, o: number, scratch: number, batch: number, tokens: number, heads: number, headDim: number, scale: number): void;
+  attentionBackward(...addressesAndShape: number[]): void;
+  columnSum(x: number, out: number, rows: number, cols: number): void;
+  gatedResidualForward(x: number, gate: number, f: number, y: number, batch: number, tokens: number, width: number): void;
+  gatedResidualBackward(gate: number, f: number, dy: number, dGate: number, dF: number, batch: number, tokens: number, width: number): void;
+  geluForward(x: number, y: number, size: number): void;
+  geluBackward(x: number, dy: number, dx: number, size: number): void;
+  matmulScratchBytes(m: number, k: number, n: number, transposeA: boolean): number;
+  matmul(a: number, b: number, c: number, scratch: number, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
 }
 
-let instance: SimdExports | undefined;
+/** What the kernels use of tfjs's wasm backend beyond its public type. */
+interface WasmInternals {
+  wasm: { asm: { memory: WasmMemory }; _malloc(bytes: number): number; _free(at: number): void };
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
+}
 
-/** The module, instantiated on first use (synchronously, so that the kernels stay synchronous). */
-function simdModule(): SimdExports {
+const compiled: { plain?: object; shared?: object } = {};
+/** One instance per backend memory (a worker thread's backend has its own). */
+const instances = new WeakMap<WasmMemory, SimdExports>();
+
+function moduleFor(shared: boolean): object {
+  const kind = shared ? 'shared' : 'plain';
   // atob rather than Node's Buffer: the page of apps/playground runs this module in a browser.
-  instance ??= new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(SIMD_WASM_BASE64), (c) => c.charCodeAt(0)))).exports as unknown as SimdExports;
-  return instance;
+  compiled[kind] ??= new WebAssembly.Module(Uint8Array.from(atob(shared ? SIMD_WASM_SHARED_BASE64 : SIMD_WASM_BASE64), (c) => c.charCodeAt(0)));
+  return compiled[kind];
+}
+
+/** The module on this backend's memory, and where its tensors lie. */
+function simdOn(backend: unknown): { module: SimdExports; at(tensor: tf.TensorInfo): number; internals: WasmInternals } {
+  const internals = backend as WasmInternals;
+  const { memory } = internals.wasm.asm;
+  let module = instances.get(memory);
+  if (module === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    module = new WebAssembly.Instance(moduleFor(shared), { env: { memory } }).exports as unknown as SimdExports;
+    instances.set(memory, module);
+  }
+  return { module, internals, at: (tensor) => internals.dataIdMap.get(tensor.dataId).memoryOffset };
+}
+
+/** Runs `call` with `bytes` of scratch from the backend's heap (at least 16), freed afterwards. */
+function withScratch(internals: WasmInternals, bytes: number, call: (scratch: number) => void): void {
+  const scratch = internals.wasm._malloc(Math.max(16, bytes));
+  try {
+    call(scratch);
+  } finally {
+    internals.wasm._free(scratch);
+  }
+}
+
+/** New float32 outputs on the wasm backend. */
+export function wasmOutputs(backend: unknown, shapes: readonly number[][]): tf.TensorInfo[] {
+  return shapes.map((shape) => (backend as BackendWasm).makeOutput(shape, 'float32'));
 }
 
 /**
- * Copies `inputs` into the module, runs `call`, and copies the outputs that follow them out.
- * @param inputs - the input values, laid out one after another, each from a 16-byte boundary.
- * @param outputs - where the results go; they follow the inputs in the same way.
- * @param bytesNeeded - bytes from base() the call uses (tensors and scratch).
- * @param call - the module's function.
+ * Fused attention forward: o of q, k and v, `[batch, tokens, heads, headDim]` each.
+ * @returns o.
  */
-function runInModule(inputs: readonly Float32Array[], outputs: readonly Float32Array[], bytesNeeded: number, call: () => void): void {
-  const module = simdModule();
-  const start = module.base();
-  const { memory } = module;
-  if (memory.buffer.byteLength < start + bytesNeeded) memory.grow(Math.ceil((start + bytesNeeded - memory.buffer.byteLength) / 65536));
-  const heap = new Float32Array(memory.buffer, start);
-  let at = 0;
-  for (const view of inputs) {
-    heap.set(view, at);
-    at += Math.ceil(view.length / 4) * 4;
-  }
-  call();
-  for (const view of outputs) {
-    view.set(heap.subarray(at, at + view.length));
-    at += Math.ceil(view.length / 4) * 4;
-  }
+export function simdAttention(backend: unknown, q: tf.TensorInfo, k: tf.TensorInfo, v: tf.TensorInfo, scale: number): tf.TensorInfo {
+  const [o] = wasmOutputs(backend, [q.shape]) as [tf.TensorInfo];
+  const [batch, tokens, heads, headDim] = q.shape as [number, number, number, number];
+  if (batch * tokens * heads * headDim === 0) return o;
+  const { module, at, internals } = simdOn(backend);
+  withScratch(internals, module.attentionScratchBytes(tokens, headDim), (scratch) =>
+    module.attentionForward(at(q), at(k), at(v), at(o), scratch, batch, tokens, heads, headDim, scale),
+  );
+  return o;
 }
 
-function runAttention(kind: 'attentionForward' | 'attentionBackward', backend: unknown, inputs: tf.TensorInfo[], outputCount: number, scale: number): tf.TensorInfo[] {
-  const shape = inputs[0]!.shape;
+/**
+ * Fused attention backward.
+ * @returns dQ, dK and dV.
+ */
+export function simdAttentionGrad(backend: unknown, [q, k, v, o, dO]: readonly tf.TensorInfo[], scale: number): tf.TensorInfo[] {
+  const shape = q!.shape;
+  const grads = wasmOutputs(backend, [shape, shape, shape]);
   const [batch, tokens, heads, headDim] = shape as [number, number, number, number];
-  const { outputs, inputViews, outputViews } = wasmViews(backend, inputs, Array.from({ length: outputCount }, () => shape));
-  if (batch * tokens * heads * headDim === 0) return outputs;
-  const module = simdModule();
-  const bytes = module.attentionBytesNeeded(batch, tokens, heads, headDim, inputs.length + outputCount);
-  runInModule(inputViews, outputViews, bytes, () => module[kind](batch, tokens, heads, headDim, scale));
-  return outputs;
+  if (batch * tokens * heads * headDim === 0) return grads;
+  const { module, at, internals } = simdOn(backend);
+  withScratch(internals, module.attentionScratchBytes(tokens, headDim), (scratch) =>
+    module.attentionBackward(...[q!, k!, v!, o!, dO!, ...grads].map(at), scratch, batch, tokens, heads, headDim, scale),
+  );
+  return grads;
 }
 
-export function wasmForwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { q, k, v } = inputs as Record<'q' | 'k' | 'v', tf.TensorInfo>;
-  return runAttention('attentionForward', backend, [q, k, v], 1, (attrs as { scale: number }).scale)[0]!;
+/** y = GELU(x) (tanh approximation) in f32x4. */
+export function simdGelu(backend: unknown, x: tf.TensorInfo): tf.TensorInfo {
+  const [y] = wasmOutputs(backend, [x.shape]) as [tf.TensorInfo];
+  const { module, at } = simdOn(backend);
+  module.geluForward(at(x), at(y), x.shape.reduce((a, b) => a * b, 1));
+  return y;
 }
 
-export function wasmBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const { q, k, v, o, dO } = inputs as Record<'q' | 'k' | 'v' | 'o' | 'dO', tf.TensorInfo>;
-  return runAttention('attentionBackward', backend, [q, k, v, o, dO], 3, (attrs as { scale: number }).scale);
-}
-
-/**
- * y = GELU(x) (tanh approximation) in f32x4.
- * @param x - the values.
- * @param y - where GELU(x) goes, as long.
- */
-export function simdGelu(x: Float32Array, y: Float32Array): void {
-  if (x.length === 0) return;
-  const module = simdModule();
-  runInModule([x], [y], module.activationBytesNeeded(x.length, 2), () => module.geluForward(x.length));
-}
-
-/**
- * dx = dy·GELU′(x) in f32x4.
- * @param x - the values GELU was applied to.
- * @param dy - the gradient of its output.
- * @param dx - where the gradient of x goes, as long.
- */
-export function simdGeluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void {
-  if (x.length === 0) return;
-  const module = simdModule();
-  runInModule([x, dy], [dx], module.activationBytesNeeded(x.length, 3), () => module.geluBackward(x.length));
+/** dx = dy·GELU′(x) in f32x4. */
+export function simdGeluGrad(backend: unknown, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
+  const [dx] = wasmOutputs(backend, [x.shape]) as [tf.TensorInfo];
+  const { module, at } = simdOn(backend);
+  module.geluBackward(at(x), at(dy), at(dx), x.shape.reduce((a, b) => a * b, 1));
+  return dx;
 }
 
 /**
  * c = op(a)·op(b) in f32x4, op a transpose or not.
  * @param a - `[m, k]`, or `[k, m]` when transposeA.
  * @param b - `[k, n]`, or `[n, k]` when transposeB.
- * @param c - where the `[m, n]` product goes.
- * @param m - rows of c.
- * @param k - the shared dimension.
- * @param n - columns of c.
+ * @returns c, `[m, n]`.
  */
-export function simdMatMul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void {
-  if (c.length === 0) return;
-  const module = simdModule();
-  runInModule([a, b], [c], module.matmulBytesNeeded(m, k, n), () => module.matmul(m, k, n, transposeA, transposeB));
+export function simdMatMul(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+  const [c] = wasmOutputs(backend, [[m, n]]) as [tf.TensorInfo];
+  if (m * n === 0) return c;
+  const { module, at, internals } = simdOn(backend);
+  withScratch(internals, module.matmulScratchBytes(m, k, n, transposeA), (scratch) => module.matmul(at(a), at(b), at(c), scratch, m, k, n, transposeA, transposeB));
+  return c;
 }
 
 /**
  * One AdamW update of a weight in f32x4, each operation in the order of adamw.ts's JS loop.
- * @param inputs - p, g, m, v and ema, as long as each other.
- * @param outputs - where the new p, m, v and ema go.
+ * @param inputs - p, g, m, v and ema.
  * @param s - the update's numbers (weightDecay 0 for a weight that is not decayed).
+ * @returns the new p, m, v and ema.
  */
-export function simdAdamW(inputs: readonly Float32Array[], outputs: readonly Float32Array[], s: AdamWStep): void {
-  const size = inputs[0]!.length;
-  if (size === 0) return;
-  const module = simdModule();
-  runInModule(inputs, outputs, module.adamwBytesNeeded(size), () =>
-    module.adamwUpdate(
-      size,
-      s.gradScale,
-      s.beta1,
-      1 - s.beta1,
-      s.beta2,
-      1 - s.beta2,
-      s.correction1,
-      s.correction2,
-      s.epsilon,
-      s.weightDecay,
-      s.learningRate,
-      s.emaDecay,
-      1 - s.emaDecay,
-    ),
-  );
+export function simdAdamW(backend: unknown, inputs: readonly tf.TensorInfo[], s: AdamWStep): tf.TensorInfo[] {
+  const shape = inputs[0]!.shape;
+  const outputs = wasmOutputs(backend, [shape, shape, shape, shape]);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size === 0) return outputs;
+  const { module, at, internals } = simdOn(backend);
+  const numbers = [s.gradScale, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.weightDecay, s.learningRate, s.emaDecay, 1 - s.emaDecay];
+  withScratch(internals, 64, (scratch) => module.adamwUpdate(...[...inputs, ...outputs].map(at), scratch, size, ...numbers));
+  return outputs;
 }
 
 /**
  * The sums of x's columns, in float64 over the rows in order, as float32.
  * @param x - `[rows, cols]`.
- * @param cols - columns of x.
- * @param out - where the cols sums go.
+ * @returns `[cols]`.
  */
-export function simdColumnSum(x: Float32Array, cols: number, out: Float32Array): void {
-  if (cols === 0) return;
-  const module = simdModule();
-  const rows = x.length / cols;
-  runInModule([x], [out], module.columnSumBytesNeeded(rows, cols), () => module.columnSum(rows, cols));
+export function simdColumnSum(backend: unknown, x: tf.TensorInfo): tf.TensorInfo {
+  const [rows, cols] = x.shape as [number, number];
+  const [out] = wasmOutputs(backend, [[cols]]) as [tf.TensorInfo];
+  const { module, at } = simdOn(backend);
+  module.columnSum(at(x), at(out), rows, cols);
+  return out;
 }
 
 /**
  * adaLN forward in float32, f32x4 along each row.
- * @param inputs - x (`batch·tokens` rows of `width`), shift and scale (`batch` rows each).
- * @param y - where the result goes, as long as x.
- * @param d - the sizes.
- * @param epsilon - added to the variance.
+ * @returns y, shaped as x.
  */
-export function simdAdaLayerNorm(inputs: readonly Float32Array[], y: Float32Array, d: ModulatedDims, epsilon: number): void {
-  if (y.length === 0) return;
-  const module = simdModule();
-  runInModule(inputs, [y], module.adaLayerNormBytesNeeded(d.batch, d.tokens, d.width), () => module.adaLayerNormForward(d.batch, d.tokens, d.width, epsilon));
+export function simdAdaLayerNorm(backend: unknown, x: tf.TensorInfo, shift: tf.TensorInfo, scale: tf.TensorInfo, d: ModulatedDims, epsilon: number): tf.TensorInfo {
+  const [y] = wasmOutputs(backend, [x.shape]) as [tf.TensorInfo];
+  const { module, at } = simdOn(backend);
+  module.adaLayerNormForward(at(x), at(shift), at(scale), at(y), d.batch, d.tokens, d.width, epsilon);
+  return y;
 }
 
 /**
  * adaLN backward in float32, f32x4 along each row.
- * @param inputs - x, scale and dy.
- * @param outputs - where dx, dshift and dscale go.
- * @param d - the sizes.
- * @param epsilon - added to the variance.
+ * @returns dx, dshift and dscale.
  */
-export function simdAdaLayerNormGrad(inputs: readonly Float32Array[], outputs: readonly Float32Array[], d: ModulatedDims, epsilon: number): void {
-  if (inputs[0]!.length === 0) return;
-  const module = simdModule();
-  runInModule(inputs, outputs, module.adaLayerNormBytesNeeded(d.batch, d.tokens, d.width), () => module.adaLayerNormBackward(d.batch, d.tokens, d.width, epsilon));
+export function simdAdaLayerNormGrad(backend: unknown, x: tf.TensorInfo, scale: tf.TensorInfo, dy: tf.TensorInfo, d: ModulatedDims, epsilon: number): tf.TensorInfo[] {
+  const outputs = wasmOutputs(backend, [x.shape, scale.shape, scale.shape]);
+  const { module, at } = simdOn(backend);
+  const [dx, dShift, dScale] = outputs.map(at) as [number, number, number];
+  module.adaLayerNormBackward(at(x), at(scale), at(dy), dx, dShift, dScale, d.batch, d.tokens, d.width, epsilon);
+  return outputs;
 }
 
 /**
  * The gated residual x + gate·f in float32, f32x4 along each row.
- * @param inputs - x, gate (`batch` rows) and f.
- * @param y - where the result goes, as long as x.
- * @param d - the sizes.
+ * @returns y, shaped as x.
  */
-export function simdGatedResidual(inputs: readonly Float32Array[], y: Float32Array, d: ModulatedDims): void {
-  if (y.length === 0) return;
-  const module = simdModule();
-  runInModule(inputs, [y], module.gatedResidualBytesNeeded(d.batch, d.tokens, d.width), () => module.gatedResidualForward(d.batch, d.tokens, d.width));
+export function simdGatedResidual(backend: unknown, x: tf.TensorInfo, gate: tf.TensorInfo, f: tf.TensorInfo, d: ModulatedDims): tf.TensorInfo {
+  const [y] = wasmOutputs(backend, [x.shape]) as [tf.TensorInfo];
+  const { module, at } = simdOn(backend);
+  module.gatedResidualForward(at(x), at(gate), at(f), at(y), d.batch, d.tokens, d.width);
+  return y;
 }
 
 /**
  * The gated residual's gradient in float32, f32x4 along each row.
- * @param inputs - gate, f and dy.
- * @param outputs - where dgate and df go.
- * @param d - the sizes.
+ * @returns dgate and df.
  */
-export function simdGatedResidualGrad(inputs: readonly Float32Array[], outputs: readonly Float32Array[], d: ModulatedDims): void {
-  if (inputs[1]!.length === 0) return;
-  const module = simdModule();
-  runInModule(inputs, outputs, module.gatedResidualBytesNeeded(d.batch, d.tokens, d.width), () => module.gatedResidualBackward(d.batch, d.tokens, d.width));
+export function simdGatedResidualGrad(backend: unknown, gate: tf.TensorInfo, f: tf.TensorInfo, dy: tf.TensorInfo, d: ModulatedDims): tf.TensorInfo[] {
+  const outputs = wasmOutputs(backend, [gate.shape, f.shape]);
+  const { module, at } = simdOn(backend);
+  const [dGate, dF] = outputs.map(at) as [number, number];
+  module.gatedResidualBackward(at(gate), at(f), at(dy), dGate, dF, d.batch, d.tokens, d.width);
+  return outputs;
 }
