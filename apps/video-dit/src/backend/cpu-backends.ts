@@ -46,7 +46,7 @@ export async function activateWasm(): Promise<Attempt> {
     info: {
       name: 'wasm',
       description: simd
-        ? 'WebAssembly with SIMD, one thread (XNNPACK for 2-D matmuls)'
+        ? 'WebAssembly with SIMD, one thread (the app\'s own SIMD kernels)'
         : 'WebAssembly without SIMD (this Node lacks wasm SIMD: expect it to be several times slower)',
       isGpu: false,
       software: false,
