@@ -9,12 +9,12 @@
 // here, rather than in a tfjs kernel before the product, saves a pass over the tensor and a
 // kernel; packing per call costs a pass over A and B, small beside the 2·m·n·k of the product.
 
-const PANEL: i32 = 8;
-const ROWS: i32 = 4;
+export const PANEL: i32 = 8;
+export const ROWS: i32 = 4;
 /** Steps of k per slice: 8 kB of a panel and 4 kB of A rows. */
 const DEPTH: i32 = 256;
 
-function roundUp(n: i32, to: i32): i32 {
+export function roundUp(n: i32, to: i32): i32 {
   return ((n + to - 1) / to) * to;
 }
 
@@ -36,7 +36,7 @@ export function matmulScratchBytes(m: i32, k: i32, n: i32, transposeA: bool): us
 }
 
 /** A, [m, k] or [k, m] transposed, as m4 rows of k (zero rows past m). */
-function packA(to: usize, a: usize, m: i32, k: i32, transposed: bool): void {
+export function packA(to: usize, a: usize, m: i32, k: i32, transposed: bool): void {
   const m4 = roundUp(m, ROWS);
   if (!transposed) memory.copy(to, a, <usize>m * k * 4);
   else {
@@ -72,7 +72,7 @@ function packA(to: usize, a: usize, m: i32, k: i32, transposed: bool): void {
 }
 
 /** B, [k, n] or [n, k] transposed, as panels of [k, 8] (zero columns past n). */
-function packB(to: usize, b: usize, k: i32, n: i32, transposed: bool): void {
+export function packB(to: usize, b: usize, k: i32, n: i32, transposed: bool): void {
   const n8 = roundUp(n, PANEL);
   for (let j0 = 0; j0 < n8; j0 += PANEL) {
     const panel = to + <usize>j0 * k * 4;
@@ -144,6 +144,23 @@ function block(c: usize, a: usize, panel: usize, depth: i32, rowBytes: usize, cS
 }
 
 /**
+ * out = A·B for m4 rows of A (`rowBytes` apart, `depth` floats used of each) and B packed by
+ * `packB` with `depth` rows, out [m4, n8] dense.
+ */
+export function product(out: usize, rowsA: usize, packedB: usize, m4: i32, depth: i32, rowBytes: usize, n8: i32): void {
+  const cStride = <usize>n8 * 4;
+  memory.fill(out, 0, <usize>m4 * cStride);
+  // k in slices, so that a slice of a panel and of four rows of A stay in the L1 cache
+  for (let k0 = 0; k0 < depth; k0 += DEPTH) {
+    const slice = min(DEPTH, depth - k0);
+    for (let j0 = 0; j0 < n8; j0 += PANEL) {
+      const panel = packedB + (<usize>j0 * depth + <usize>k0 * PANEL) * 4;
+      for (let i = 0; i < m4; i += ROWS) block(out + <usize>i * cStride + <usize>j0 * 4, rowsA + <usize>i * rowBytes + <usize>k0 * 4, panel, slice, rowBytes, cStride);
+    }
+  }
+}
+
+/**
  * C = op(A)·op(B), [m, n].
  * @param a - `[m, k]`, or `[k, m]` when transposeA.
  * @param b - `[k, n]`, or `[n, k]` when transposeB.
@@ -163,16 +180,6 @@ export function matmul(a: usize, b: usize, c: usize, scratch: usize, m: i32, k: 
   }
   const out = cInPlace(m, n) ? c : next;
   packB(packedB, b, k, n, transposeB);
-  const cStride = <usize>n8 * 4;
-  const rowBytes = <usize>k * 4;
-  memory.fill(out, 0, <usize>m4 * cStride);
-  // k in slices, so that a slice of a panel and of four rows of A stay in the L1 cache
-  for (let k0 = 0; k0 < k; k0 += DEPTH) {
-    const depth = min(DEPTH, k - k0);
-    for (let j0 = 0; j0 < n8; j0 += PANEL) {
-      const panel = packedB + (<usize>j0 * k + <usize>k0 * PANEL) * 4;
-      for (let i = 0; i < m4; i += ROWS) block(out + <usize>i * cStride + <usize>j0 * 4, rowsA + <usize>i * rowBytes + <usize>k0 * 4, panel, depth, rowBytes, cStride);
-    }
-  }
-  if (out !== c) for (let i = 0; i < m; i++) memory.copy(c + <usize>i * n * 4, out + <usize>i * cStride, <usize>n * 4);
+  product(out, rowsA, packedB, m4, k, <usize>k * 4, n8);
+  if (out !== c) for (let i = 0; i < m; i++) memory.copy(c + <usize>i * n * 4, out + <usize>i * n8 * 4, <usize>n * 4);
 }
