@@ -175,10 +175,12 @@ function sumInOrder(arrays: Float32Array[]): Float32Array {
  * @param model - the model at its current weights.
  * @param batch - the whole batch.
  * @param workers - the worker threads (none: this thread computes the whole batch).
+ * @param whileWaiting - work for this thread once its shard is done and the workers' are not
+ *   (called only when there are workers).
  * @returns the batch's loss and one gradient per weight (tensors the caller owns).
  * @throws {Error} when a worker fails; no tensor is left behind.
  */
-export async function batchGradients(model: Dit, batch: BatchShard, workers?: GradientWorkers): Promise<ShardGradients> {
+export async function batchGradients(model: Dit, batch: BatchShard, workers?: GradientWorkers, whileWaiting?: () => void): Promise<ShardGradients> {
   const [own, ...others] = splitBatch(batch, 1 + (workers?.count ?? 0)) as [ShareOfBatch, ...ShareOfBatch[]];
   let remote: Promise<ShardResult[]> | undefined;
   if (workers !== undefined && others.length > 0) {
@@ -190,6 +192,7 @@ export async function batchGradients(model: Dit, batch: BatchShard, workers?: Gr
   if (remote === undefined) return local;
   let results: ShardResult[];
   try {
+    whileWaiting?.();
     results = await remote;
   } catch (error) {
     tf.dispose([local.loss, ...local.grads]);

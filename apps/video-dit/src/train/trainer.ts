@@ -66,6 +66,11 @@ export class Trainer {
   private readonly lossWeight: ((t: number) => number) | undefined;
   private readonly optimizer: AdamW;
   private rng: Rng;
+  /**
+   * The next step's batch, drawn while the worker threads computed this step's shards, with the
+   * generator's state from before it: the state of the steps completed, which a checkpoint keeps.
+   */
+  private drawnAhead: { batch: BatchShard; rngState: Uint32Array } | undefined;
   private completed = 0;
   private workers: Promise<GradientWorkers> | undefined;
   /** A step's gradients, loss and norm, replayed from a recording on webgpu. */
@@ -114,6 +119,20 @@ export class Trainer {
     return { tokens, noise, t, lossWeight: t.map(this.lossWeight) };
   }
 
+  /** This step's batch: the one drawn ahead during the last step, if any, else a new one. */
+  private nextBatch(): BatchShard {
+    const ahead = this.drawnAhead;
+    this.drawnAhead = undefined;
+    return ahead?.batch ?? this.drawBatch();
+  }
+
+  /** Draws the next step's batch now (the draws come in the same order as one step after another). */
+  private drawAhead(): void {
+    if (this.drawnAhead !== undefined) return;
+    const rngState = this.rng.state();
+    this.drawnAhead = { batch: this.drawBatch(), rngState };
+  }
+
   /** The worker threads that share each batch with this one, started on first use; none for one thread. */
   private async gradientWorkers(): Promise<GradientWorkers | undefined> {
     if (this.threads === 1) return undefined;
@@ -132,7 +151,7 @@ export class Trainer {
    */
   async trainStep(): Promise<StepResult> {
     const { train } = this.config;
-    const batch = this.drawBatch();
+    const batch = this.nextBatch();
     const { stats, grads, release } = await this.stepGradients(batch);
     const learningRate = learningRateAt(this.completed, train.learningRate, train.warmupSteps, train.steps);
     let loss: number;
@@ -168,7 +187,8 @@ export class Trainer {
   /** The gradients of a batch: on webgpu replayed from a recording where one holds, else op by op. */
   private async stepGradients(batch: BatchShard): Promise<StepGradients> {
     if (this.captureUnavailable() !== undefined) {
-      const gradients = await batchGradients(this.model, batch, await this.gradientWorkers());
+      // with worker threads, the next batch is drawn while this thread waits for their shards
+      const gradients = await batchGradients(this.model, batch, await this.gradientWorkers(), () => this.drawAhead());
       const stats = lossAndNorm(gradients);
       return { stats, grads: gradients.grads, release: () => tf.dispose([stats, gradients.loss, ...gradients.grads]) };
     }
@@ -189,7 +209,7 @@ export class Trainer {
       {
         step: this.completed,
         optimizerUpdates: updates,
-        rngState: this.rng.state(),
+        rngState: this.drawnAhead?.rngState ?? this.rng.state(),
         config: this.config,
         groups: { params: this.model.params, ema: this.ema.params, 'adam.m': m, 'adam.v': v },
       },
@@ -214,6 +234,7 @@ export class Trainer {
     }
     this.completed = checkpoint.step;
     this.rng = restoreRng(checkpoint.rngState);
+    this.drawnAhead = undefined;
   }
 
   /** Frees every variable and stops the worker threads, if any. */
