@@ -15,9 +15,9 @@ import { simdAttention, simdAttentionGrad } from './simd-wasm.js';
  * webgpu: one program per query or key row; forward one dispatch, backward four (statistics, dQ,
  * dK, dV), each within the smallest storage-buffer limit WebGPU allows. cpu: the same loops in JS,
  * accumulating in float64. wasm: a SIMD module of our own (assembly/attention.ts, driven by
- * simd-wasm.ts), f32x4 over headDim, each row's scores kept whole rather than online. A JS
- * loop there was slower than the composed ops (wasm's batched product is a scalar kernel); the
- * module is about 3× faster than them.
+ * simd-wasm.ts): each (batch, head) block's scores kept whole rather than online, its products
+ * the register-blocked ones of assembly/matmul.ts. A JS loop there was slower than the composed
+ * ops (wasm's batched product is a scalar kernel); the module is several times faster than them.
  */
 
 /** The tfjs kernels' names. */
