@@ -35,3 +35,21 @@ test.each([
   };
   for (const dtype of ['float32', 'int32'] as const) expect(await piecesOn('wasm', dtype)).toEqual(await piecesOn('cpu', dtype));
 });
+
+test.each([
+  [[[16, 64, 4, 16], [16, 64, 4, 16], [16, 64, 4, 16]], 2],
+  [[[3, 5], [3, 0], [3, 2]], 1],
+  [[[2, 3], [4, 3]], 0],
+  [[[2, 3, 4], [2, 3, 1]], -1],
+  [[[0, 3], [0, 3]], 0],
+])('on wasm Concat of %j along axis %i equals the cpu backend, int32 too', async (shapes, axis) => {
+  const joinedOn = async (backend: 'cpu' | 'wasm', dtype: 'float32' | 'int32') => {
+    await initBackend(backend);
+    const xs = shapes.map((shape, k) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => k * 100 + i * 0.5 - 7), shape, dtype));
+    const joined = tf.concat(xs, axis);
+    const read = { shape: joined.shape, values: Array.from(await joined.data()) };
+    tf.dispose([...xs, joined]);
+    return read;
+  };
+  for (const dtype of ['float32', 'int32'] as const) expect(await joinedOn('wasm', dtype)).toEqual(await joinedOn('cpu', dtype));
+});
