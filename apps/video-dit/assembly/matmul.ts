@@ -160,14 +160,26 @@ export function product(out: usize, rowsA: usize, packedB: usize, m4: i32, depth
   }
 }
 
+/** Adds the n floats at `bias` to each of the m rows of `out` (rows `stride` bytes apart), as a separate add would round. */
+function addBias(out: usize, bias: usize, m: i32, n: i32, stride: usize): void {
+  const vectorBytes = <usize>(n & ~3) * 4;
+  const rowBytes = <usize>n * 4;
+  for (let i = 0; i < m; i++) {
+    const row = out + <usize>i * stride;
+    for (let c: usize = 0; c < vectorBytes; c += 16) v128.store(row + c, f32x4.add(v128.load(row + c), v128.load(bias + c)));
+    for (let c = vectorBytes; c < rowBytes; c += 4) store<f32>(row + c, load<f32>(row + c) + load<f32>(bias + c));
+  }
+}
+
 /**
- * C = op(A)·op(B), [m, n].
+ * C = op(A)·op(B) (+ bias), [m, n].
  * @param a - `[m, k]`, or `[k, m]` when transposeA.
  * @param b - `[k, n]`, or `[n, k]` when transposeB.
  * @param c - where C goes.
  * @param scratch - `matmulScratchBytes` bytes.
+ * @param bias - n floats added to every row of the product, or 0 for none.
  */
-export function matmul(a: usize, b: usize, c: usize, scratch: usize, m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
+export function matmul(a: usize, b: usize, c: usize, scratch: usize, m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool, bias: usize): void {
   const m4 = roundUp(m, ROWS);
   const n8 = roundUp(n, PANEL);
   const packedB = scratch;
@@ -181,5 +193,6 @@ export function matmul(a: usize, b: usize, c: usize, scratch: usize, m: i32, k: 
   const out = cInPlace(m, n) ? c : next;
   packB(packedB, b, k, n, transposeB);
   product(out, rowsA, packedB, m4, k, <usize>k * 4, n8);
+  if (bias !== 0) addBias(out, bias, m, n, <usize>n8 * 4);
   if (out !== c) for (let i = 0; i < m; i++) memory.copy(c + <usize>i * n * 4, out + <usize>i * n8 * 4, <usize>n * 4);
 }

@@ -7,6 +7,6 @@ export { type InPlaceWeight, WebGpuAdamW } from './adamw-in-place.js';
 export { fusedAttention, fusedAttentionAvailable } from './attention.js';
 export { columnSum, columnSumAvailable } from './column-sum.js';
 export { fusedGatedResidual, fusedGatedResidualAvailable } from './gated-residual.js';
-export { matMul2d } from './matmul.js';
+export { matMul2d, matMul2dBias } from './matmul.js';
 export { fusedSquaredError, fusedSquaredErrorAvailable } from './squared-error.js';
 export { sumOfSquaresOf } from './sum-of-squares.js';

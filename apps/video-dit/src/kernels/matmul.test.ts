@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { countWork, initBackend } from '../backend/index.js';
-import { matMul2d } from './matmul.js';
+import { matMul2d, matMul2dBias } from './matmul.js';
 
 const backends = ['cpu', 'wasm', ...(process.env.VK_DRIVER_FILES ? ['webgpu' as const] : [])] as const;
 
@@ -61,6 +61,24 @@ describe.each(backends)('matMul2d on %s', (backend) => {
     const theirs = tf.tidy(() => tf.matMul(tf.transpose(a), b));
     expect(Array.from(await ours.data())).toEqual(Array.from(await theirs.data()));
     tf.dispose([a, b, ours, theirs]);
+  });
+
+  test.each([
+    [1024, 64, 256],
+    [13, 37, 21],
+  ])('%i×%i·%i + bias gives the bits of the product and a separate add, in one kernel on wasm', async (m, k, n) => {
+    await initBackend(backend);
+    const a = tf.randomNormal([m, k], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const b = tf.randomNormal([k, n], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const bias = tf.randomNormal([n], 0, 1, 'float32', 7) as tf.Tensor1D;
+    const tensors = tf.memory().numTensors;
+    const { result: fused, work } = await countWork(() => matMul2dBias(a, b, bias));
+    expect(work.kernels).toBe(backend === 'wasm' ? 1 : 2);
+    const separate = tf.tidy(() => tf.add(matMul2d(a, b), bias));
+    expect(Array.from(await fused.data())).toEqual(Array.from(await separate.data()));
+    tf.dispose([fused, separate]);
+    expect(tf.memory().numTensors).toBe(tensors);
+    tf.dispose([a, b, bias]);
   });
 
   test('says which shapes it cannot multiply', async () => {

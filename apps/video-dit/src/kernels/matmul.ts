@@ -20,14 +20,15 @@ interface MatMulAttrs {
 }
 
 function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { a, b } = inputs as Record<'a' | 'b', tf.TensorInfo>;
+  const { a, b, bias } = inputs as Record<'a' | 'b', tf.TensorInfo> & { bias?: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
   const [m, k] = (transposeA ? [...a.shape].reverse() : a.shape) as [number, number];
   const [kb, n] = (transposeB ? [...b.shape].reverse() : b.shape) as [number, number];
   if (a.shape.length !== 2 || b.shape.length !== 2 || k !== kb) {
     throw new Error(`${MATMUL_KERNEL}: cannot multiply ${a.shape} by ${b.shape} (transposeA ${transposeA}, transposeB ${transposeB})`);
   }
-  return simdMatMul(backend, a, b, m, k, n, transposeA, transposeB);
+  if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== n)) throw new Error(`${MATMUL_KERNEL}: a bias of shape ${bias.shape} for ${n} columns`);
+  return simdMatMul(backend, a, b, bias, m, k, n, transposeA, transposeB);
 }
 
 tf.registerKernel({ kernelName: MATMUL_KERNEL, backendName: 'wasm', kernelFunc: wasmKernel as unknown as tf.KernelFunc });
@@ -42,4 +43,17 @@ tf.registerKernel({ kernelName: MATMUL_KERNEL, backendName: 'wasm', kernelFunc: 
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
   return tf.engine().runKernel(MATMUL_KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * `a·b + bias` of 2-D tensors: on wasm one kernel, the bias added as a separate add would round
+ * it; elsewhere tfjs's matMul and add. Not differentiable by itself.
+ * @param a - `[m, k]`.
+ * @param b - `[k, n]`.
+ * @param bias - `[n]`.
+ * @returns `[m, n]`.
+ */
+export function matMul2dBias(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.tidy(() => tf.add(tf.matMul(a, b), bias));
+  return tf.engine().runKernel(MATMUL_KERNEL, { a, b, bias }, { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

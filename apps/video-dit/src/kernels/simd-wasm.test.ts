@@ -69,9 +69,16 @@ describe.each([
         inputs: [30, 45],
         outputs: [54],
         scratch: (m: Exports) => m.matmulScratchBytes!(6, 5, 9, Number(transposeA)),
-        run: (m: Exports, [a, b, c]: number[], scratch: number) => m.matmul!(a!, b!, c!, scratch, 6, 5, 9, Number(transposeA), Number(transposeB)),
+        run: (m: Exports, [a, b, c]: number[], scratch: number) => m.matmul!(a!, b!, c!, scratch, 6, 5, 9, Number(transposeA), Number(transposeB), 0),
       })),
     ),
+    {
+      name: 'matmul 6×5·9 + bias',
+      inputs: [30, 45, 9],
+      outputs: [54],
+      scratch: (m: Exports) => m.matmulScratchBytes!(6, 5, 9, 0),
+      run: (m: Exports, [a, b, bias, c]: number[], scratch: number) => m.matmul!(a!, b!, c!, scratch, 6, 5, 9, 0, 0, bias!),
+    },
     {
       name: 'attentionForward',
       inputs: [2 * 5 * 3 * 6, 2 * 5 * 3 * 6, 2 * 5 * 3 * 6],

@@ -35,7 +35,7 @@ interface SimdExports {
   geluForward(x: number, y: number, size: number): void;
   geluBackward(x: number, dy: number, dx: number, size: number): void;
   matmulScratchBytes(m: number, k: number, n: number, transposeA: boolean): number;
-  matmul(a: number, b: number, c: number, scratch: number, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
+  matmul(a: number, b: number, c: number, scratch: number, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, bias: number): void;
 }
 
 /** What the kernels use of tfjs's wasm backend beyond its public type. */
@@ -131,16 +131,28 @@ export function simdGeluGrad(backend: unknown, x: tf.TensorInfo, dy: tf.TensorIn
 }
 
 /**
- * c = op(a)·op(b) in f32x4, op a transpose or not.
+ * c = op(a)·op(b) (+ bias) in f32x4, op a transpose or not; the bias added as a separate add would.
  * @param a - `[m, k]`, or `[k, m]` when transposeA.
  * @param b - `[k, n]`, or `[n, k]` when transposeB.
+ * @param bias - `[n]`, added to every row, if given.
  * @returns c, `[m, n]`.
  */
-export function simdMatMul(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+export function simdMatMul(
+  backend: unknown,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.TensorInfo {
   const [c] = wasmOutputs(backend, [[m, n]]) as [tf.TensorInfo];
   if (m * n === 0) return c;
   const { module, at, internals } = simdOn(backend);
-  withScratch(internals, module.matmulScratchBytes(m, k, n, transposeA), (scratch) => module.matmul(at(a), at(b), at(c), scratch, m, k, n, transposeA, transposeB));
+  const biasAt = bias === undefined ? 0 : at(bias);
+  withScratch(internals, module.matmulScratchBytes(m, k, n, transposeA), (scratch) => module.matmul(at(a), at(b), at(c), scratch, m, k, n, transposeA, transposeB, biasAt));
   return c;
 }
 

@@ -10,6 +10,7 @@ import {
   fusedGelu,
   fusedSilu,
   matMul2d,
+  matMul2dBias,
 } from '../kernels/index.js';
 import { constant, scalar } from './constants.js';
 
@@ -43,7 +44,7 @@ const denseProductWithBias = tf.customGrad((x, w, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   const bias = b as tf.Tensor1D;
   return {
-    value: tf.add(matMul2d(x as tf.Tensor2D, w as tf.Tensor2D), bias),
+    value: matMul2dBias(x as tf.Tensor2D, w as tf.Tensor2D, bias),
     gradFunc: (dy, [sx, sw]) => {
       const g = dy as tf.Tensor2D;
       return [...productGradients(sx as tf.Tensor2D, sw as tf.Tensor2D, g), biasGradient(g)];
