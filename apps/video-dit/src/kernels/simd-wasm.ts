@@ -8,8 +8,8 @@ import { SIMD_WASM_BASE64, SIMD_WASM_SHARED_BASE64 } from './simd-wasm.generated
  * The wasm backend's SIMD kernels: a module of our own (assembly/) that imports the backend's own
  * memory, so that it reads the tensors and writes its results where tfjs keeps them; its scratch
  * comes from the backend's malloc. (Copying tensors into a memory of the module's own and the
- * results back out cost about a tenth of a small step.) tfjs's threaded build has a shared memory,
- * which takes the module built for one.
+ * results back out cost about 11 ms of a 130 ms small step in a CPU profile.) tfjs's threaded
+ * build has a shared memory, which takes the module built for one.
  */
 
 // Node has the WebAssembly API; TypeScript declares it only in the DOM library, which the app leaves out.
