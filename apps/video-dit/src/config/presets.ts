@@ -71,7 +71,7 @@ export function presetConfig(preset: PresetName): Config {
       return {
         ...base,
         name: 'sample',
-        train: { ...base.train, steps: 4000, learningRate: 3e-3, emaDecay: 0.995, checkpointEvery: 500, logEvery: 100, threads: 2 },
+        train: { ...base.train, steps: 5000, learningRate: 3e-3, emaDecay: 0.995, checkpointEvery: 500, logEvery: 100, threads: 2 },
         // wasm even where a GPU is: tfjs-webgpu's cost per kernel makes this small step slower on
         // a GPU than on two CPU cores (docs/gpu.md).
         backend: 'wasm',
