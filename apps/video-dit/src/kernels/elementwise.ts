@@ -34,6 +34,16 @@ export function cpuValues(backend: unknown, tensor: tf.TensorInfo): Float32Array
 }
 
 /**
+ * New float32 outputs on the wasm backend.
+ * @param backend - the wasm backend.
+ * @param shapes - their shapes.
+ * @returns the outputs.
+ */
+export function wasmOutputs(backend: unknown, shapes: readonly number[][]): tf.TensorInfo[] {
+  return shapes.map((shape) => (backend as unknown as BackendWasm).makeOutput(shape, 'float32'));
+}
+
+/**
  * New float32 outputs on the wasm backend and float32 views of every tensor's data in its heap.
  * The views are taken after all outputs are allocated: an allocation may grow the heap, which
  * detaches earlier views.
@@ -48,7 +58,7 @@ export function wasmViews(
   outputShapes: readonly number[][],
 ): { outputs: tf.TensorInfo[]; inputViews: Float32Array[]; outputViews: Float32Array[] } {
   const wasm = backend as unknown as BackendWasm;
-  const outputs = outputShapes.map((shape) => wasm.makeOutput(shape, 'float32'));
+  const outputs = wasmOutputs(backend, outputShapes);
   const view = (tensor: tf.TensorInfo) => wasm.typedArrayFromHeap(tensor) as Float32Array;
   return { outputs, inputViews: inputs.map(view), outputViews: outputs.map(view) };
 }

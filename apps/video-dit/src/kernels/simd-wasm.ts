@@ -1,7 +1,6 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdamWStep } from './adamw.js';
-import type { ModulatedDims } from './elementwise.js';
+import { type ModulatedDims, wasmOutputs } from './elementwise.js';
 import { SIMD_WASM_BASE64, SIMD_WASM_SHARED_BASE64 } from './simd-wasm.generated.js';
 
 /*
@@ -76,11 +75,6 @@ function withScratch(internals: WasmInternals, bytes: number, call: (scratch: nu
   } finally {
     internals.wasm._free(scratch);
   }
-}
-
-/** New float32 outputs on the wasm backend. */
-export function wasmOutputs(backend: unknown, shapes: readonly number[][]): tf.TensorInfo[] {
-  return shapes.map((shape) => (backend as BackendWasm).makeOutput(shape, 'float32'));
 }
 
 /**
