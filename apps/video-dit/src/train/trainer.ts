@@ -128,7 +128,6 @@ export class Trainer {
 
   /** Draws the next step's batch now (the draws come in the same order as one step after another). */
   private drawAhead(): void {
-    if (this.drawnAhead !== undefined) return;
     const rngState = this.rng.state();
     this.drawnAhead = { batch: this.drawBatch(), rngState };
   }
