@@ -78,14 +78,9 @@ function concatByRuns(original: tf.KernelConfig): tf.KernelFunc {
     const dtype = inputs[0]?.dtype;
     if (nonEmpty.length < 2 || (dtype !== 'float32' && dtype !== 'int32') || inputs.some((t) => t.dtype !== dtype)) return original.kernelFunc(args);
     const at = tf.util.parseAxisParam((attrs as unknown as { axis: number }).axis, inputs[0]!.shape)[0]!;
-    tf.backend_util.assertParamsConsistent(
-      inputs.map((t) => t.shape),
-      at,
-    );
-    const outShape = tf.backend_util.computeOutShape(
-      inputs.map((t) => t.shape),
-      at,
-    );
+    const shapes = inputs.map((t) => t.shape);
+    tf.backend_util.assertParamsConsistent(shapes, at);
+    const outShape = tf.backend_util.computeOutShape(shapes, at);
     const wasm = backend as unknown as BackendWasm;
     const out = wasm.makeOutput(outShape, dtype);
     const outer = outShape.slice(0, at).reduce((a, b) => a * b, 1);
