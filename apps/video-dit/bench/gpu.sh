@@ -43,13 +43,14 @@ const dir = process.argv[2];
 const rows = readdirSync(dir)
   .filter((name) => name.endsWith('.jsonl'))
   .flatMap((name) => readFileSync(join(dir, name), 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)));
-console.log('| preset | batch | implementation | ms/step | JS ms/step | clips/s | tfjs kernels | dispatches | buffers new | submits | notes |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| preset | batch | implementation | ms/step | JS ms/step | issue ms/step | clips/s | tfjs kernels | dispatches | buffers new | submits | notes |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   const gpu = r.work?.gpu;
   const ms = Number.isFinite(r.msPerStep) ? r.msPerStep.toFixed(1) : '-';
   const clips = Number.isFinite(r.msPerStep) ? ((1000 * r.batchSize) / r.msPerStep).toFixed(0) : '-';
-  const issue = Number.isFinite(r.issueMsPerStep) ? r.issueMsPerStep.toFixed(1) : '-';
-  console.log(`| ${r.preset} | ${r.batchSize} | ${r.name} | ${ms} | ${issue} | ${clips} | ${r.work?.kernels ?? '-'} | ${gpu?.dispatches ?? '-'} | ${gpu?.buffersCreated ?? '-'} | ${gpu?.submits ?? '-'} | ${r.note} |`);
+  const js = Number.isFinite(r.jsMsPerStep) ? r.jsMsPerStep.toFixed(1) : '-';
+  const issue = Number.isFinite(r.issueMsPerStep) ? r.issueMsPerStep.toFixed(2) : '-';
+  console.log(`| ${r.preset} | ${r.batchSize} | ${r.name} | ${ms} | ${js} | ${issue} | ${clips} | ${r.work?.kernels ?? '-'} | ${gpu?.dispatches ?? '-'} | ${gpu?.buffersCreated ?? '-'} | ${gpu?.submits ?? '-'} | ${r.note} |`);
 }
 TABLE

@@ -41,7 +41,7 @@ const batchSize = positiveIntegerFlag('batch-size');
 const preset = presetConfig(flags.preset);
 const config = batchSize === undefined ? preset : { ...preset, train: { ...preset.train, batchSize } };
 const { model, train } = config;
-const STEPS = { cpu: 3, wasm: 20, webgpu: 10, tensorflow: 10 };
+const STEPS = { cpu: 3, wasm: 20, webgpu: 20, tensorflow: 10 };
 // A worker thread reaches its steady speed only after a few steps (its wasm heap grows, V8 compiles).
 const WARMUP_STEPS = 5;
 const rows = [];
@@ -68,6 +68,33 @@ function gpuWaits() {
     });
   };
   return { total: () => total };
+}
+
+/**
+ * The issue time of a step: from its start until its last submit returns, measured one step at a
+ * time so that each starts with the GPU idle (lavapipe runs the GPU's work on the same cores).
+ */
+async function issueTimes(trainer, steps) {
+  const { queue } = tf.backend().device;
+  const submit = queue.submit;
+  let lastSubmit = 0;
+  queue.submit = function (...args) {
+    const result = submit.apply(this, args);
+    lastSubmit = performance.now();
+    return result;
+  };
+  const times = [];
+  try {
+    for (let i = 0; i < steps; i++) {
+      const started = performance.now();
+      await trainer.trainStep();
+      times.push(lastSubmit - started);
+    }
+  } finally {
+    queue.submit = submit;
+  }
+  times.sort((a, b) => a - b);
+  return { mean: times.reduce((a, b) => a + b, 0) / steps, median: times[Math.floor(steps / 2)] };
 }
 
 for (const backend of flags.backends.split(',')) {
@@ -101,14 +128,16 @@ for (const backend of flags.backends.split(',')) {
       const n = stepsFlag ?? STEPS[backend];
       const waited = waits?.total() ?? 0;
       const started = performance.now();
-      for (let i = 0; i < n; i++) await trainer.trainStep();
+      // as the training loop takes them: on webgpu several steps issued before their losses are read
+      for (let i = 0; i < n; i += trainer.stepsPerRead) await trainer.trainSteps(Math.min(trainer.stepsPerRead, n - i));
       const ms = (performance.now() - started) / n;
       // JavaScript's part of a step: its time less the time spent waiting for the GPU's results
-      const issueMs = waits === undefined ? undefined : ms - (waits.total() - waited) / n;
+      const jsMs = waits === undefined ? undefined : ms - (waits.total() - waited) / n;
+      const issue = waits === undefined ? undefined : await issueTimes(trainer, n);
       // The device description's first clause names the adapter or device; its limits follow.
       const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
       const replay = capture === 'auto' ? `, capture ${trainer.captureStatus}` : '';
-      rows.push({ name, ms, issueMs, note: `${n} steps, ${where}${replay}`, threads, work });
+      rows.push({ name, ms, jsMs, issue, note: `${n} steps, ${where}${replay}`, threads, work });
     } catch (error) {
       rows.push({ name, ms: Number.NaN, note: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, threads });
     } finally {
@@ -192,14 +221,25 @@ if (flags['no-torch']) {
 tf.disposeVariables();
 const base = rows.find((row) => row.name === 'tfjs wasm') ?? rows[0];
 console.log('');
-console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× base'.padStart(8)} ${'JS ms'.padStart(8)}  notes`);
+console.log(`${'implementation'.padEnd(38)} ${'ms/step'.padStart(9)} ${'steps/s'.padStart(8)} ${'× base'.padStart(8)} ${'JS ms'.padStart(8)} ${'issue ms'.padStart(15)}  notes`);
 for (const row of rows) {
-  const issue = row.issueMs === undefined ? '-' : row.issueMs.toFixed(1);
+  const js = row.jsMs === undefined ? '-' : row.jsMs.toFixed(1);
+  const issue = row.issue === undefined ? '-' : `${row.issue.mean.toFixed(2)} (${row.issue.median.toFixed(2)})`;
   console.log(
-    `${row.name.padEnd(38)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)} ${issue.padStart(8)}  ${row.note}`,
+    `${row.name.padEnd(38)} ${row.ms.toFixed(1).padStart(9)} ${(1000 / row.ms).toFixed(2).padStart(8)} ${(row.ms / base.ms).toFixed(2).padStart(8)} ${js.padStart(8)} ${issue.padStart(15)}  ${row.note}`,
   );
 }
-console.log(`(× base: time per step relative to ${base?.name ?? 'the first row'}; below 1 is faster. JS ms, on webgpu: a step's time less its waits for GPU results)`);
+console.log(`(× base: time per step relative to ${base?.name ?? 'the first row'}; below 1 is faster. On webgpu, JS ms: a step's time in the`);
+console.log(' training loop less its waits for GPU results; issue ms, mean (median): from the start of a step taken alone, the GPU idle,');
+console.log(' until its last submit returns)');
+const opByOp = rows.find((row) => row.issue !== undefined && !row.name.endsWith(' replayed'));
+const replayed = rows.find((row) => row.issue !== undefined && row.name.endsWith(' replayed'));
+if (opByOp !== undefined && replayed !== undefined) {
+  const ratio = (key) => (opByOp.issue[key] / replayed.issue[key]).toFixed(1);
+  console.log(
+    `webgpu issue time a step: op by op ${opByOp.issue.mean.toFixed(2)} ms, replayed ${replayed.issue.mean.toFixed(2)} ms: ${ratio('mean')}× less (medians ${ratio('median')}×)`,
+  );
+}
 
 const counted = rows.filter((row) => row.work !== undefined && row.threads === 1);
 if (counted.length > 0) {
@@ -224,7 +264,7 @@ if (counted.length > 0) {
   }
 }
 if (flags.json !== undefined) {
-  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, issueMsPerStep: row.issueMs, note: row.note, work: row.work }));
+  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, jsMsPerStep: row.jsMs, issueMsPerStep: row.issue?.mean, issueMsMedian: row.issue?.median, note: row.note, work: row.work }));
   writeFileSync(flags.json, `${lines.join('\n')}\n`);
   console.log(`wrote ${flags.json}`);
 }

@@ -169,7 +169,7 @@ export interface AblationHooks {
   onRun?: (index: number, total: number, run: AblationRun, done: boolean) => void;
   onMetrics?: (run: AblationRun, line: MetricsLine) => void;
   onNote?: (run: AblationRun, line: string) => void;
-  /** Asked after every step: true ends the ablation there, with a checkpoint of the run under way. */
+  /** Asked after every step (on webgpu, after every read of the losses): true ends the ablation there, with a checkpoint of the run under way. */
   stopRequested?: () => boolean;
 }
 

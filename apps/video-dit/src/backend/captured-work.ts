@@ -258,11 +258,13 @@ export class CapturedWork {
    * Runs the work again on new inputs: writes them, encodes the recorded dispatches in one pass
    * and submits them.
    * @param values - the inputs' values, in the recorded order and sizes.
+   * @param then - encodes more work after the recorded pass, into the same command buffer and
+   *   submit (work of the outputs that needs no tfjs op: an in-place update, say).
    * @returns the outputs (the same tensors every run, holding this run's values).
    * @throws {Error} when the recording is void, {@link invalid} says why.
    * @throws {RangeError} when an input's size differs from the recorded one.
    */
-  replay(inputs: readonly ReplayInput[]): tf.Tensor[] {
+  replay(inputs: readonly ReplayInput[], then?: (encoder: GPUCommandEncoder) => void): tf.Tensor[] {
     if (this.voided !== undefined) throw new Error(`the captured work cannot run again: ${this.voided}`);
     if (tf.backend() !== (this.backend as unknown)) throw new Error('the captured work runs on the webgpu backend it was recorded on');
     if (inputs.length !== this.inputBuffers.length) throw new RangeError(`${this.inputBuffers.length} inputs were recorded, got ${inputs.length}`);
@@ -286,6 +288,7 @@ export class CapturedWork {
       else pass.dispatchWorkgroups(command.x, command.y, command.z);
     }
     pass.end();
+    then?.(encoder);
     queue.submit([encoder.finish()]);
     // a copy tfjs kept on the CPU from an earlier read is stale now
     for (const output of this.outputs) this.backend.tensorMap.get(output.dataId).values = null;

@@ -47,9 +47,18 @@ export class ReplayedWork {
    * Runs the work on these inputs: a replay where a confirmed recording holds for their shapes,
    * else a recorded run, else (after repeated failures, or off webgpu) op by op.
    * @param inputs - the inputs' values and shapes.
+   * @param then - work of the outputs to go with the run, without tfjs ops: given a replay's
+   *   command encoder to encode into before its submit, or nothing after any other run (then the
+   *   work goes with tfjs's commands).
    * @returns the outputs; read them, then call `release`.
    */
-  run(inputs: readonly WorkInput[]): WorkRun {
+  run(inputs: readonly WorkInput[], then?: (outputs: tf.Tensor[], encoder?: GPUCommandEncoder) => void): WorkRun {
+    const run = this.runOnce(inputs, then);
+    if (!run.replayed) then?.(run.outputs);
+    return { outputs: run.outputs, release: run.release };
+  }
+
+  private runOnce(inputs: readonly WorkInput[], then?: (outputs: tf.Tensor[], encoder?: GPUCommandEncoder) => void): WorkRun & { replayed?: true } {
     this.runs += 1;
     if (this.gaveUpBecause !== undefined || tf.getBackend() !== 'webgpu') {
       const run = this.opByOp(inputs);
@@ -64,16 +73,24 @@ export class ReplayedWork {
     this.confirmed = this.stillHolds(this.confirmed, shape, stale);
     this.candidate = this.stillHolds(this.candidate, shape, stale);
     try {
-      return this.recordOrReplay(inputs, shape, stale);
+      return this.recordOrReplay(inputs, shape, stale, then);
     } finally {
       for (const work of stale) work.dispose();
     }
   }
 
-  private recordOrReplay(inputs: readonly WorkInput[], shape: string, stale: CapturedWork[]): WorkRun {
+  private recordOrReplay(
+    inputs: readonly WorkInput[],
+    shape: string,
+    stale: CapturedWork[],
+    then?: (outputs: tf.Tensor[], encoder?: GPUCommandEncoder) => void,
+  ): WorkRun & { replayed?: true } {
     if (this.confirmed !== undefined) {
       this.replays += 1;
-      return { outputs: this.confirmed.work.replay(inputs.map((input) => ('tensor' in input ? input.tensor : input.values))), release: () => undefined };
+      const { work } = this.confirmed;
+      const replayInputs = inputs.map((input) => ('tensor' in input ? input.tensor : input.values));
+      const outputs = work.replay(replayInputs, then === undefined ? undefined : (encoder) => then(work.outputs, encoder));
+      return { outputs, release: () => undefined, replayed: true };
     }
     const { outputs, captured, refused } = captureWork(inputs, this.work);
     if (captured === undefined) {

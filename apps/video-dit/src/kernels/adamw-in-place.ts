@@ -8,6 +8,12 @@ import type { AdamWStep } from './adamw.js';
  * buffers for all four; in place the variables also keep their buffers from step to step, which a
  * recorded step replays against. The arithmetic is the functional kernel's, in its order.
  *
+ * The update is guarded on the GPU, so that a step need not wait for its loss to be read: a first
+ * dispatch reads the step's loss and gradient norm, keeps them in a slot of a history buffer (read
+ * back for several steps at once) and works out the clipping factor; the weights' dispatches
+ * change nothing once a loss or norm was not finite. That guard stays closed until it is reset,
+ * so the steps issued after a bad one, before it was read, leave the weights as they were too.
+ *
  * The step's numbers are one uniform buffer written each update; each weight has a uniform of its
  * size and decay, and a bind group kept while its five buffers stay the same.
  */
@@ -27,12 +33,43 @@ const WORKGROUP = 64;
 /** WebGPU's guaranteed workgroups per dispatch dimension. */
 const MAX_GROUPS = 65535;
 
-const SHADER = `
+const STEP = `
   struct Step {
-    gradScale : f32, beta1 : f32, oneMinusBeta1 : f32, beta2 : f32,
-    oneMinusBeta2 : f32, correction1 : f32, correction2 : f32, epsilon : f32,
-    learningRate : f32, decay : f32, oneMinusDecay : f32, weightDecay : f32,
+    beta1 : f32, oneMinusBeta1 : f32, beta2 : f32, oneMinusBeta2 : f32,
+    correction1 : f32, correction2 : f32, epsilon : f32, learningRate : f32,
+    decay : f32, oneMinusDecay : f32, weightDecay : f32, maxNorm : f32,
+    slot : u32, pad0 : u32, pad1 : u32, pad2 : u32,
   };
+  struct Guard { open : u32, gradScale : f32 };
+`;
+/** The step uniform's 16 words, in the order of STEP's fields. */
+const STEP_WORDS = 16;
+
+/** The guard's word `open` and the clipping factor, as the update starts: open, no clipping. */
+const OPEN_GUARD = new Uint32Array([1, 0x3f800000]);
+
+/** One invocation: keeps the loss and norm, closes the guard if either is not finite, and works out the clipping. */
+const GUARD_SHADER = `${STEP}
+  @group(0) @binding(0) var<storage, read> stats : array<f32, 2>;
+  @group(0) @binding(1) var<storage, read_write> guard : Guard;
+  @group(0) @binding(2) var<storage, read_write> history : array<f32>;
+  @group(0) @binding(3) var<uniform> step : Step;
+  fn finite(x : f32) -> bool {
+    // the bits, not a comparison: a compiler may assume no float is NaN or infinite
+    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+  }
+  @compute @workgroup_size(1)
+  fn main() {
+    let loss = stats[0];
+    let norm = stats[1];
+    history[2u * step.slot] = loss;
+    history[2u * step.slot + 1u] = norm;
+    if (!finite(loss) || !finite(norm)) { guard.open = 0u; }
+    guard.gradScale = select(1.0, step.maxNorm / norm, norm > step.maxNorm);
+  }
+`;
+
+const SHADER = `${STEP}
   struct Weight { size : u32, decayed : f32, pad0 : f32, pad1 : f32 };
   @group(0) @binding(0) var<storage, read_write> P : array<f32>;
   @group(0) @binding(1) var<storage, read> G : array<f32>;
@@ -41,11 +78,12 @@ const SHADER = `
   @group(0) @binding(4) var<storage, read_write> E : array<f32>;
   @group(0) @binding(5) var<uniform> step : Step;
   @group(0) @binding(6) var<uniform> weight : Weight;
+  @group(0) @binding(7) var<storage, read> guard : Guard;
   @compute @workgroup_size(${WORKGROUP})
   fn main(@builtin(global_invocation_id) id : vec3<u32>) {
     let i = id.y * ${MAX_GROUPS * WORKGROUP}u + id.x;
-    if (i >= weight.size) { return; }
-    let grad = G[i] * step.gradScale;
+    if (i >= weight.size || guard.open == 0u) { return; }
+    let grad = G[i] * guard.gradScale;
     let m1 = M[i] * step.beta1 + grad * step.oneMinusBeta1;
     let v1 = V[i] * step.beta2 + grad * grad * step.oneMinusBeta2;
     let p1 = P[i] - ((m1 / step.correction1) / (sqrt(v1 / step.correction2) + step.epsilon) + P[i] * (step.weightDecay * weight.decayed)) * step.learningRate;
@@ -72,58 +110,153 @@ interface WeightBinding {
   bindGroup: GPUBindGroup;
 }
 
-/** In-place AdamW updates of a fixed list of weights on the webgpu backend. */
+/** One guarded update's numbers: those of {@link AdamWStep} but the clipping, worked out on the GPU. */
+export interface GuardedStep extends Omit<AdamWStep, 'gradScale'> {
+  /** The bound on the gradients' global norm: over it, they are scaled down to it. */
+  maxNorm: number;
+}
+
+/** The step's loss and gradient norm (a float32 tensor `[loss, norm]` on the GPU), and the history slot it is kept in. */
+export interface StepStats {
+  stats: tf.Tensor;
+  slot: number;
+}
+
+/** In-place AdamW updates of a fixed list of weights on the webgpu backend, guarded on the GPU. */
 export class WebGpuAdamW {
   private readonly device: GPUDevice;
   private readonly pipeline: GPUComputePipeline;
+  private readonly guardPipeline: GPUComputePipeline;
   private readonly stepUniform: GPUBuffer;
+  private readonly guard: GPUBuffer;
+  private readonly history: GPUBuffer;
+  private readonly readback: GPUBuffer;
+  private guardBinding: WeightBinding | undefined;
   private readonly weightUniforms: GPUBuffer[] = [];
   private readonly bindings: (WeightBinding | undefined)[] = [];
 
-  /** @throws {Error} when the current backend is not webgpu. */
-  constructor() {
+  /**
+   * @param slots - the steps whose loss and norm the history keeps between two reads.
+   * @throws {Error} when the current backend is not webgpu.
+   */
+  constructor(readonly slots: number) {
     if (tf.getBackend() !== 'webgpu') throw new Error(`WebGpuAdamW runs on webgpu, not ${tf.getBackend()}`);
     this.device = (tf.backend() as unknown as BackendInternals).device;
-    const module = this.device.createShaderModule({ code: SHADER });
-    this.pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.stepUniform = this.device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const pipeline = (code: string) =>
+      this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' } });
+    this.pipeline = pipeline(SHADER);
+    this.guardPipeline = pipeline(GUARD_SHADER);
+    this.stepUniform = this.device.createBuffer({ size: STEP_WORDS * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.guard = this.device.createBuffer({ size: OPEN_GUARD.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(this.guard, 0, OPEN_GUARD);
+    this.history = this.device.createBuffer({ size: slots * 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    this.readback = this.device.createBuffer({ size: slots * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
   /**
-   * One update of every weight, in place (the variables keep their buffers). A variable whose data
-   * another tensor shares is first given a copy of its own, so that nothing else changes with it.
+   * One update of every weight, in place (the variables keep their buffers), recorded into tfjs's
+   * commands and submitted with them. A variable whose data another tensor shares is first given
+   * a copy of its own, so that nothing else changes with it.
    * @param weights - the weights, always in the same order.
    * @param s - this update's numbers (its weight decay is applied to the decayed weights).
+   * @param kept - the step's loss and norm, which guard the update and are kept for {@link readStats}.
+   * @throws {RangeError} when the slot is not one of the history's.
    */
-  update(weights: readonly InPlaceWeight[], s: AdamWStep): void {
+  update(weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats): void {
     const backend = tf.backend() as unknown as BackendInternals;
-    const values = [s.gradScale, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.learningRate, s.emaDecay, 1 - s.emaDecay, s.weightDecay];
-    this.device.queue.writeBuffer(this.stepUniform, 0, Float32Array.from(values));
-    const written: { values: unknown }[] = [];
-    const bindGroups = weights.map((weight, w) => this.bindGroupOf(backend, weight, w, written));
+    const encode = this.prepare(backend, weights, s, kept, true);
     backend.ensureCommandEncoderReady();
     backend.endComputePassEncoder();
-    const pass = backend.commandEncoder.beginComputePass();
-    pass.setPipeline(this.pipeline);
-    for (const [w, weight] of weights.entries()) {
-      const groups = Math.ceil(weight.p.size / WORKGROUP);
-      pass.setBindGroup(0, bindGroups[w]!);
-      pass.dispatchWorkgroups(Math.min(groups, MAX_GROUPS), Math.ceil(groups / MAX_GROUPS));
-    }
-    pass.end();
+    encode(backend.commandEncoder);
     // Submitted now: tfjs may hand the gradients' buffers to a later queue.writeBuffer, which the
     // queue would run before a command buffer still waiting to be submitted.
     backend.submitQueue();
-    // a copy tfjs kept on the CPU from an earlier read is stale now
-    for (const data of written) data.values = null;
+  }
+
+  /**
+   * The same update, to be encoded into a command encoder of the caller's (a replayed step's),
+   * which submits it. Nothing may need a copy here, since the copy would run after the update.
+   * @returns what encodes the update into the caller's encoder.
+   * @throws {Error} when a variable's data is shared with another tensor.
+   * @throws {RangeError} when the slot is not one of the history's.
+   */
+  encoder(weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats): (encoder: GPUCommandEncoder) => void {
+    return this.prepare(tf.backend() as unknown as BackendInternals, weights, s, kept, false);
+  }
+
+  /**
+   * The loss and norm kept by the updates since the last read, from the first slot on, after
+   * every command so far.
+   * @param count - how many slots to read.
+   * @returns `[loss, norm]` of each slot, one after another.
+   */
+  async readStats(count: number): Promise<Float32Array> {
+    if (!Number.isInteger(count) || count < 1 || count > this.slots) throw new RangeError(`read 1 to ${this.slots} slots, not ${count}`);
+    const backend = tf.backend() as unknown as BackendInternals;
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.commandEncoder.copyBufferToBuffer(this.history, 0, this.readback, 0, count * 8);
+    backend.submitQueue();
+    await this.readback.mapAsync(GPUMapMode.READ, 0, count * 8);
+    const values = new Float32Array(this.readback.getMappedRange(0, count * 8).slice(0));
+    this.readback.unmap();
+    return values;
+  }
+
+  /** Opens the guard again after a loss or norm that was not finite: the next updates apply. */
+  reopen(): void {
+    this.device.queue.writeBuffer(this.guard, 0, OPEN_GUARD);
+  }
+
+  private prepare(backend: BackendInternals, weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats, mayCopy: boolean) {
+    if (!Number.isInteger(kept.slot) || kept.slot < 0 || kept.slot >= this.slots) throw new RangeError(`slot ${kept.slot} is not one of the history's ${this.slots}`);
+    const words = new ArrayBuffer(STEP_WORDS * 4);
+    const values = [s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.learningRate, s.emaDecay, 1 - s.emaDecay, s.weightDecay, s.maxNorm];
+    new Float32Array(words).set(values);
+    new Uint32Array(words)[values.length] = kept.slot;
+    this.device.queue.writeBuffer(this.stepUniform, 0, words);
+    const written: { values: unknown }[] = [];
+    const guardGroup = this.guardBindGroup(backend, kept.stats);
+    const bindGroups = weights.map((weight, w) => this.bindGroupOf(backend, weight, w, written, mayCopy));
+    return (encoder: GPUCommandEncoder) => {
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(this.guardPipeline);
+      pass.setBindGroup(0, guardGroup);
+      pass.dispatchWorkgroups(1);
+      pass.setPipeline(this.pipeline);
+      for (const [w, weight] of weights.entries()) {
+        const groups = Math.ceil(weight.p.size / WORKGROUP);
+        pass.setBindGroup(0, bindGroups[w]!);
+        pass.dispatchWorkgroups(Math.min(groups, MAX_GROUPS), Math.ceil(groups / MAX_GROUPS));
+      }
+      pass.end();
+      // a copy tfjs kept on the CPU from an earlier read is stale now
+      for (const data of written) data.values = null;
+    };
+  }
+
+  /** The guard's bind group, kept while the stats keep their buffer. */
+  private guardBindGroup(backend: BackendInternals, stats: tf.Tensor): GPUBindGroup {
+    if (stats.size !== 2 || stats.dtype !== 'float32') throw new RangeError(`the stats are float32 [loss, norm], got ${stats.dtype} [${stats.shape}]`);
+    backend.uploadToGPU(stats.dataId);
+    const buffer = backend.tensorMap.get(stats.dataId).resource!;
+    if (this.guardBinding?.buffers[0] === buffer) return this.guardBinding.bindGroup;
+    const entries = [buffer, this.guard, this.history, this.stepUniform];
+    const bindGroup = this.device.createBindGroup({
+      layout: this.guardPipeline.getBindGroupLayout(0),
+      entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })),
+    });
+    this.guardBinding = { buffers: [buffer], bindGroup };
+    return bindGroup;
   }
 
   /** The weight's bind group, its buffers looked up once; the data of what it writes goes to `written`. */
-  private bindGroupOf(backend: BackendInternals, weight: InPlaceWeight, w: number, written: { values: unknown }[]): GPUBindGroup {
+  private bindGroupOf(backend: BackendInternals, weight: InPlaceWeight, w: number, written: { values: unknown }[], mayCopy: boolean): GPUBindGroup {
     const buffers: GPUBuffer[] = [];
     for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
       let data = backend.tensorMap.get(tensor.dataId);
       if (tensor !== weight.g && data.refCount > 1) {
+        if (!mayCopy) throw new Error('a variable the update writes shares its data with another tensor: update it with update(), which copies it first');
         const variable = tensor as tf.Variable;
         const copy = tf.tidy(() => tf.add(variable, tf.zerosLike(variable)));
         variable.assign(copy);
@@ -140,10 +273,10 @@ export class WebGpuAdamW {
     const kept = this.bindings[w];
     if (kept?.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
     this.weightUniforms[w] ??= this.weightUniform(weight);
-    const entries = [...buffers.map((buffer) => ({ buffer })), { buffer: this.stepUniform }, { buffer: this.weightUniforms[w]! }];
+    const entries = [...buffers, this.stepUniform, this.weightUniforms[w]!, this.guard];
     const bindGroup = this.device.createBindGroup({
       layout: this.pipeline.getBindGroupLayout(0),
-      entries: entries.map((resource, binding) => ({ binding, resource })),
+      entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })),
     });
     this.bindings[w] = { buffers, bindGroup };
     return bindGroup;
@@ -158,8 +291,8 @@ export class WebGpuAdamW {
     return buffer;
   }
 
-  /** Frees the uniform buffers. */
+  /** Frees the buffers it made. */
   dispose(): void {
-    for (const buffer of [this.stepUniform, ...this.weightUniforms]) buffer.destroy();
+    for (const buffer of [this.stepUniform, this.guard, this.history, this.readback, ...this.weightUniforms]) buffer.destroy();
   }
 }

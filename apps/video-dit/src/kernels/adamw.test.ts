@@ -68,7 +68,11 @@ describe.each(backends)('adamwUpdate on %s', (backend) => {
 });
 
 describe.runIf(process.env.VK_DRIVER_FILES)('WebGpuAdamW', () => {
-  test('updates the variables in place as the composed ops do, one dispatch a weight, and a shared buffer is copied first', async () => {
+  /** The step's numbers on the GPU: a norm of 10 over a bound of 3.7 clips the gradients by 0.37. */
+  const guarded = { ...step, maxNorm: 3.7 };
+  const clipped = { ...step, gradScale: Math.fround(Math.fround(3.7) / 10) };
+
+  test('updates the variables in place as the composed ops do, guarded and clipped on the GPU, and a shared buffer is copied first', async () => {
     await initBackend('webgpu');
     const tensors = tf.memory().numTensors;
     const shapes = [
@@ -86,11 +90,13 @@ describe.runIf(process.env.VK_DRIVER_FILES)('WebGpuAdamW', () => {
       // the EMA starts as the weights themselves, sharing their buffer, as the trainer's does
       return { p: pv, g: g!, m: variable(m!), v: variable(tf.tidy(() => tf.square(v!))), ema: tf.variable(pv, false), decayed, sources: [v!] };
     });
-    const expected = weights.map((w) => composed(w.p, w.g, w.m, w.v, w.ema, { ...step, weightDecay: w.decayed ? step.weightDecay : 0 }));
-    const optimizer = new WebGpuAdamW();
-    const { work } = await countWork(() => optimizer.update(weights, step));
-    // one dispatch a weight, and the two copies (zeros, add) that gave each weight a buffer its EMA does not share
-    expect(work.gpu!.dispatches).toBe(2 + 2 * 2);
+    const valuesOf = (ws: typeof weights) => Promise.all(ws.flatMap((w) => [w.p, w.m, w.v, w.ema]).map(async (x) => Array.from(await x.data())));
+    const expected = weights.map((w) => composed(w.p, w.g, w.m, w.v, w.ema, { ...clipped, weightDecay: w.decayed ? step.weightDecay : 0 }));
+    const optimizer = new WebGpuAdamW(3);
+    const stats = [[1.5, 10], [Number.NaN, 10], [1.5, 10]].map((pair) => tf.tensor1d(pair));
+    const { work } = await countWork(() => optimizer.update(weights, guarded, { stats: stats[0]!, slot: 0 }));
+    // the guard, one dispatch a weight, and the two copies (zeros, add) that gave each weight a buffer its EMA does not share
+    expect(work.gpu!.dispatches).toBe(1 + 2 + 2 * 2);
     for (const [w, weight] of weights.entries()) {
       for (const [i, variable] of [weight.p, weight.m, weight.v, weight.ema].entries()) {
         const want = await expected[w]![i]!.data();
@@ -99,11 +105,22 @@ describe.runIf(process.env.VK_DRIVER_FILES)('WebGpuAdamW', () => {
         for (let k = 0; k < want.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(want[k]!)));
       }
     }
-    // a second update with the same buffers creates nothing and dispatches once a weight
-    const again = await countWork(() => optimizer.update(weights, step));
-    expect(again.work.gpu).toMatchObject({ dispatches: 2, bindGroups: 0, buffersCreated: 0 });
+    // a NaN loss changes nothing, and the guard stays closed for the next update, finite or not
+    const before = await valuesOf(weights);
+    const closed = await countWork(() => optimizer.update(weights, guarded, { stats: stats[1]!, slot: 1 }));
+    // the weights' bind groups kept: only the new stats' upload and the guard's bind group, and one dispatch each
+    expect(closed.work.gpu).toMatchObject({ dispatches: 3, bindGroups: 1, buffersCreated: 1 });
+    optimizer.update(weights, guarded, { stats: stats[2]!, slot: 2 });
+    expect(await valuesOf(weights)).toEqual(before);
+    expect(Array.from(await optimizer.readStats(3))).toEqual([1.5, 10, Number.NaN, 10, 1.5, 10]);
+    // reopened, the guard lets the next update through
+    optimizer.reopen();
+    const again = await countWork(() => optimizer.update(weights, guarded, { stats: stats[2]!, slot: 0 }));
+    expect(again.work.gpu).toMatchObject({ dispatches: 3, bindGroups: 0, buffersCreated: 0 });
+    expect(await valuesOf(weights)).not.toEqual(before);
+    expect(() => optimizer.update(weights, guarded, { stats: stats[0]!, slot: 3 })).toThrow(RangeError);
     optimizer.dispose();
-    tf.dispose([...weights.flatMap((w) => [w.p, w.g, w.m, w.v, w.ema, ...w.sources]), ...expected.flat()]);
+    tf.dispose([...weights.flatMap((w) => [w.p, w.g, w.m, w.v, w.ema, ...w.sources]), ...expected.flat(), ...stats]);
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });

@@ -3,7 +3,7 @@
 export { fusedActivationsAvailable, fusedGelu, fusedSilu } from './activations.js';
 export { fusedAdaLayerNorm, fusedAdaLayerNormAvailable } from './ada-layer-norm.js';
 export { type AdamWResult, type AdamWStep, adamwUpdate } from './adamw.js';
-export { type InPlaceWeight, WebGpuAdamW } from './adamw-in-place.js';
+export { type GuardedStep, type InPlaceWeight, type StepStats, WebGpuAdamW } from './adamw-in-place.js';
 export { fusedAttention, fusedAttentionAvailable } from './attention.js';
 export { columnSum, columnSumAvailable } from './column-sum.js';
 export { fusedGatedResidual, fusedGatedResidualAvailable } from './gated-residual.js';

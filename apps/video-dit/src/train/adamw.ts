@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate, sumOfSquaresOf, WebGpuAdamW } from '../kernels/index.js';
+import { type AdamWStep, adamwUpdate, type InPlaceWeight, type StepStats, sumOfSquaresOf, WebGpuAdamW } from '../kernels/index.js';
 import { assignParams, type ModelParams } from '../model/index.js';
 
 /** AdamW hyper-parameters (Loshchilov & Hutter: weight decay decoupled from the gradient). */
@@ -10,6 +10,12 @@ export interface AdamWOptions {
   /** Decay per unit learning rate, applied to matrices only (not biases). */
   weightDecay: number;
 }
+
+/**
+ * Steps a webgpu run issues between two reads of their losses and norms: the updates are guarded
+ * on the GPU, so the steps need not wait for a read before the next one starts.
+ */
+export const STEPS_PER_READ = 10;
 
 /** What a checkpoint keeps of an {@link AdamW}: its update count and its moments by weight name. */
 export interface AdamWState {
@@ -74,33 +80,19 @@ export class AdamW {
   }
 
   /**
-   * One update of every weight and its moving average, in one fused kernel (on webgpu written in
-   * place, the variables keeping their buffers):
+   * One update of every weight and its moving average, in one fused kernel, on cpu and wasm:
    * `g ← s·g`, `p ← p − lr·(m̂ / (√v̂ + ε) + λ·p)` (λ on matrices only), `ema ← d·ema + (1 − d)·p`.
    * @param grads - gradients by weight name, before clipping.
    * @param learningRate - this step's learning rate.
    * @param gradScale - the clipping factor (see {@link clipScale}).
    * @param ema - the moving average of the weights and its target decay (warmed up by {@link emaDecayAt}).
-   * @throws {Error} when a weight has no gradient.
+   * @throws {Error} when a weight has no gradient, or on webgpu (see {@link applyOnGpu}).
    */
   apply(grads: Record<string, tf.Tensor>, learningRate: number, gradScale: number, ema: { params: ModelParams; decay: number }): void {
-    this.count += 1;
-    const { beta1, beta2, epsilon, weightDecay } = this.options;
-    const shared = { gradScale, beta1, beta2, epsilon, learningRate, emaDecay: emaDecayAt(ema.decay, this.count) };
-    const corrections = { correction1: 1 - beta1 ** this.count, correction2: 1 - beta2 ** this.count };
+    if (tf.getBackend() === 'webgpu') throw new Error('on webgpu the update is guarded on the GPU: applyOnGpu');
     const names = [...this.params.keys()];
-    const weights = names.map((name) => {
-      const p = this.params.get(name)!;
-      const g = grads[name];
-      if (g === undefined) throw new Error(`no gradient for weight '${name}'`);
-      return { p, g, m: this.m.get(name)!, v: this.v.get(name)!, ema: ema.params.get(name)!, decayed: p.rank >= 2 };
-    });
-    const step = { ...shared, ...corrections, weightDecay };
-    if (tf.getBackend() === 'webgpu') {
-      this.webgpu ??= new WebGpuAdamW();
-      this.webgpu.update(weights, step);
-      return;
-    }
+    const weights = this.weights(grads, ema.params);
+    const step = { ...this.nextStep(learningRate, ema.decay), gradScale };
     tf.tidy(() => {
       adamwUpdate(weights, step).forEach((next, w) => {
         const name = names[w]!;
@@ -109,6 +101,77 @@ export class AdamW {
         this.v.get(name)!.assign(next.v);
         ema.params.get(name)!.assign(next.ema);
       });
+    });
+  }
+
+  /**
+   * The same update on webgpu, written in place (the variables keep their buffers), clipped by
+   * the step's gradient norm and guarded by it and the loss on the GPU: where either is not
+   * finite, neither this update nor any after it changes anything, until {@link undoSkipped}.
+   * The loss and norm are kept for {@link readGpuStats}.
+   * @param grads - gradients by weight name, before clipping.
+   * @param learningRate - this step's learning rate.
+   * @param kept - the step's `[loss, norm]` on the GPU, the history slot to keep them in, and the norm's bound.
+   * @param ema - the moving average of the weights and its target decay.
+   * @param into - a command encoder of a replayed step to encode the update into (the caller
+   *   submits it); without one, the update goes with tfjs's commands and is submitted.
+   * @throws {Error} when a weight has no gradient.
+   */
+  applyOnGpu(
+    grads: Record<string, tf.Tensor>,
+    learningRate: number,
+    kept: StepStats & { maxNorm: number },
+    ema: { params: ModelParams; decay: number },
+    into?: GPUCommandEncoder,
+  ): void {
+    this.webgpu ??= new WebGpuAdamW(STEPS_PER_READ);
+    const weights = this.weights(grads, ema.params);
+    const step = { ...this.nextStep(learningRate, ema.decay), maxNorm: kept.maxNorm };
+    if (into === undefined) this.webgpu.update(weights, step, kept);
+    else this.webgpu.encoder(weights, step, kept)(into);
+  }
+
+  /**
+   * The loss and gradient norm the webgpu updates kept, from slot 0 on.
+   * @param count - how many slots to read.
+   * @returns `[loss, norm]` of each slot in turn.
+   * @throws {Error} when no update ran on webgpu.
+   */
+  readGpuStats(count: number): Promise<Float32Array> {
+    if (this.webgpu === undefined) throw new Error('no update ran on webgpu');
+    return this.webgpu.readStats(count);
+  }
+
+  /**
+   * Takes back the count of the last updates, which the GPU guard skipped, and opens it again.
+   * @param updates - how many.
+   */
+  undoSkipped(updates: number): void {
+    this.count -= updates;
+    this.webgpu?.reopen();
+  }
+
+  /** The next update's numbers, counting it. */
+  private nextStep(learningRate: number, emaDecay: number): Omit<AdamWStep, 'gradScale'> {
+    this.count += 1;
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    return {
+      beta1,
+      beta2,
+      epsilon,
+      weightDecay,
+      learningRate,
+      emaDecay: emaDecayAt(emaDecay, this.count),
+      correction1: 1 - beta1 ** this.count,
+      correction2: 1 - beta2 ** this.count,
+    };
+  }
+
+  private weights(grads: Record<string, tf.Tensor>, ema: ModelParams): InPlaceWeight[] {
+    return [...this.params].map(([name, p]) => {
+      const g = grads[name];
+      if (g === undefined) throw new Error(`no gradient for weight '${name}'`);
+      return { p, g, m: this.m.get(name)!, v: this.v.get(name)!, ema: ema.get(name)!, decayed: p.rank >= 2 };
     });
   }
 

@@ -21,9 +21,13 @@ async function weightsOf(trainer: Trainer): Promise<number[][]> {
   return Promise.all(tensors.map(async (tensor) => Array.from(await tensor.data())));
 }
 
-async function lossesOf(trainer: Trainer, steps: number): Promise<number[]> {
+/** Losses of steps taken one at a time, or as many at a time as the trainer reads at once. */
+async function lossesOf(trainer: Trainer, steps: number, atOnce = 1): Promise<number[]> {
   const losses: number[] = [];
-  for (let i = 0; i < steps; i++) losses.push((await trainer.trainStep()).loss);
+  while (losses.length < steps) {
+    const results = await trainer.trainSteps(Math.min(atOnce, steps - losses.length));
+    losses.push(...results.map((result) => result.loss));
+  }
   return losses;
 }
 
@@ -32,13 +36,14 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)('captured training steps on webgpu
     expect(gpuErrors.splice(0).map((error) => error.message)).toEqual([]);
   });
 
-  test('50 replayed steps give the losses, weights and EMA of 50 eager steps, bit for bit', async () => {
+  test('50 replayed steps, ten issued before each read, give the losses, weights and EMA of 50 eager steps taken one by one, bit for bit', async () => {
     await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
     const eager = new Trainer(tinyConfig('off'));
     const replayed = new Trainer(tinyConfig('auto'));
     try {
       const eagerLosses = await lossesOf(eager, 50);
-      const replayedLosses = await lossesOf(replayed, 50);
+      expect(replayed.stepsPerRead).toBe(10);
+      const replayedLosses = await lossesOf(replayed, 50, replayed.stepsPerRead);
       expect(replayed.captureStatus).toMatch(/^replayed 4[6-9] of 50 runs/);
       expect(eager.captureStatus).toBe('off (train.capture is off)');
       expect(replayedLosses).toEqual(eagerLosses);
@@ -78,6 +83,42 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)('captured training steps on webgpu
       trainer.dispose();
     }
   });
+
+  test('ten replayed steps are ten submits and one read: no tfjs kernel, bind group, buffer or upload', async () => {
+    await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+    const trainer = new Trainer(tinyConfig('auto'));
+    try {
+      await lossesOf(trainer, 3);
+      const { work } = await countWork(() => trainer.trainSteps(10));
+      expect(work.kernels).toBe(0);
+      // the read's copy goes with a submit of its own
+      expect(work.gpu).toMatchObject({ bindGroups: 0, buffersCreated: 0, uploads: 0, submits: 11, readbacks: 1, bytesRead: 80 });
+    } finally {
+      trainer.dispose();
+    }
+  });
+
+  test('a NaN loss among steps issued before a read leaves the weights of the step before it, and names the step', async () => {
+    await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });
+    const trainer = new Trainer(tinyConfig('auto'));
+    try {
+      await lossesOf(trainer, 12, 10);
+      const w = trainer.model.params.get('patch_in.w')!;
+      tf.tidy(() => w.assign(tf.fill(w.shape, Number.NaN)));
+      const before = await weightsOf(trainer);
+      await expect(trainer.trainSteps(10)).rejects.toThrow(/^step 13: loss NaN/);
+      expect(trainer.step).toBe(12);
+      expect(await weightsOf(trainer)).toEqual(before);
+      // the guard opened again: finite steps update once more
+      tf.tidy(() => w.assign(tf.zerosLike(w)));
+      const zeroed = await weightsOf(trainer);
+      await lossesOf(trainer, 2, 2);
+      expect(trainer.step).toBe(14);
+      expect(await weightsOf(trainer)).not.toEqual(zeroed);
+    } finally {
+      trainer.dispose();
+    }
+  }, 60_000);
 
   test('a resume from a checkpoint taken while replaying continues exactly, recording anew', async () => {
     await initBackend('webgpu', { onGpuError: (error) => gpuErrors.push(error) });

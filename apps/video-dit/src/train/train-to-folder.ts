@@ -20,7 +20,7 @@ export interface TrainOptions {
   onMetrics?: (line: MetricsLine) => void;
   /** Called with what the run found and did to its folder (the checkpoint it resumes from, leftovers removed). */
   onNote?: (line: string) => void;
-  /** Asked after every step: true ends training there, with a checkpoint of that step. */
+  /** Asked after every step (on webgpu, after every read of the losses): true ends training there, with a checkpoint of that step. */
   stopRequested?: () => boolean;
   /**
    * The quality of the run's samples at a step, measured after every checkpoint and written to
@@ -76,6 +76,17 @@ async function lockRun(folder: RunFolder, note: (line: string) => void): Promise
     note(`took over ${path}: its process ${Number.isInteger(holder) && holder > 0 ? holder : '(unnamed)'} is gone`);
     await rm(path, { force: true });
   }
+}
+
+/**
+ * Steps to train before the loop next logs, validates, checkpoints or ends, at most the trainer's
+ * `stepsPerRead`: a webgpu run reads their losses once (and hears a stop after them).
+ */
+function stepsUntilNextEvent(trainer: Trainer, train: Config['train']): number {
+  const next = [train.logEvery, train.checkpointEvery, train.validateEvery]
+    .filter((every) => every > 0)
+    .map((every) => every - (trainer.step % every));
+  return Math.min(trainer.stepsPerRead, train.steps - trainer.step, ...next);
 }
 
 /**
@@ -188,9 +199,9 @@ export async function trainToFolder(
     // a kill between a checkpoint and its quality line lost that line (a stop's own checkpoint has none)
     if (startStep > 0 && startStep % checkpointEvery === 0 && !metrics.some((m) => m.kind === 'quality' && m.step === startStep)) await measureQuality();
     while (trainer.step < steps) {
-      let result: StepResult;
+      let results: StepResult[];
       try {
-        result = await trainer.trainStep();
+        results = await trainer.trainSteps(stepsUntilNextEvent(trainer, config.train));
       } catch (error) {
         if (error instanceof NonFiniteLossError) {
           const kept = await latestCheckpoint(folder.checkpoints);
@@ -198,12 +209,14 @@ export async function trainToFolder(
         }
         throw error;
       }
-      intervalLoss += result.loss;
-      intervalNorm += result.gradNorm;
-      intervalSteps += 1;
       const now = performance.now();
-      const stepsPerSecond = (trainer.step - startStep) / ((now - started) / 1000);
-      options.onStep?.(result, stepsPerSecond);
+      for (const result of results) {
+        intervalLoss += result.loss;
+        intervalNorm += result.gradNorm;
+        intervalSteps += 1;
+        options.onStep?.(result, (result.step - startStep) / ((now - started) / 1000));
+      }
+      const result = results.at(-1)!;
       if (trainer.step % logEvery === 0 || trainer.step === steps) {
         await write({
           kind: 'train',

@@ -4,9 +4,9 @@ import { ReplayedWork } from '../backend/index.js';
 import { type Config, dataConfig, trainingDistribution, trainingLossWeight, trainingShift, trainingThreads } from '../config/index.js';
 import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
 import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
-import { AdamW, clipScale, globalNorm, learningRateAt } from './adamw.js';
+import { AdamW, clipScale, globalNorm, learningRateAt, STEPS_PER_READ } from './adamw.js';
 import { type CheckpointData, saveCheckpoint } from './checkpoint.js';
-import { type BatchShard, flowMatchingGradients, type ShardGradients, shardInputs } from './gradients.js';
+import { type BatchShard, flowMatchingGradients, type ShardGradients, shardGradients, shardInputs } from './gradients.js';
 import { batchGradients, GradientWorkers } from './parallel.js';
 
 /** Thrown when the loss or the gradient norm is NaN or infinite; training stops before updating. */
@@ -40,13 +40,6 @@ export interface StepResult {
 /** The loss and the gradients' global norm in one tensor, so that one transfer reads both. */
 function lossAndNorm(gradients: ShardGradients): tf.Tensor1D {
   return tf.tidy(() => tf.stack([gradients.loss, globalNorm(gradients.grads)]) as tf.Tensor1D);
-}
-
-/** A step's gradients with its loss and norm; `release` frees what the step owns of them. */
-interface StepGradients {
-  stats: tf.Tensor1D;
-  grads: tf.Tensor[];
-  release(): void;
 }
 
 /**
@@ -99,6 +92,14 @@ export class Trainer {
     return this.completed;
   }
 
+  /**
+   * Steps {@link trainSteps} takes at a time: {@link STEPS_PER_READ} on webgpu, whose updates are
+   * guarded on the GPU; 1 elsewhere, where each step's loss is read before its update anyway.
+   */
+  get stepsPerRead(): number {
+    return tf.getBackend() === 'webgpu' ? STEPS_PER_READ : 1;
+  }
+
   /** Threads that share each batch on the active backend (see `trainingThreads`). */
   get threads(): number {
     return trainingThreads(this.config.train, tf.getBackend());
@@ -140,31 +141,92 @@ export class Trainer {
   }
 
   /**
-   * One optimisation step: loss `mean_i(w_i · mean((v_θ(x_t, t) − (x1 − x0))²))` with w_i the
-   * `train.lossWeight` of clip i's time (1 for `none`), clipped AdamW update, EMA.
-   * The loss is read asynchronously (webgpu cannot read GPU data synchronously in Node); the
-   * update is applied only after it has been read and checked. Await each step before starting
-   * the next: a step started earlier would compute its gradient from the weights before this update.
+   * One optimisation step (see {@link trainSteps}).
    * @returns the step's loss, gradient norm and learning rate.
    * @throws {NonFiniteLossError} (before any update) when the loss or gradient norm is not finite.
    */
   async trainStep(): Promise<StepResult> {
+    return (await this.trainSteps(1))[0]!;
+  }
+
+  /**
+   * Optimisation steps, each with the loss `mean_i(w_i · mean((v_θ(x_t, t) − (x1 − x0))²))`, w_i
+   * the `train.lossWeight` of clip i's time (1 for `none`), a clipped AdamW update, and the EMA.
+   * On cpu and wasm each step's loss is read and checked before its update. On webgpu the update
+   * is guarded on the GPU (skipped where the loss or norm is not finite, and every update after
+   * it), so the steps are issued one after another and their losses read once at the end (webgpu
+   * cannot read GPU data synchronously in Node). Await them before starting more steps.
+   * @param count - how many steps, 1 to {@link stepsPerRead}.
+   * @returns each step's loss, gradient norm and learning rate.
+   * @throws {NonFiniteLossError} when a step's loss or gradient norm is not finite: that step and
+   *   the ones after it did not change the weights, and the steps completed stop before it.
+   * @throws {RangeError} for a count out of range.
+   */
+  async trainSteps(count: number): Promise<StepResult[]> {
+    if (!Number.isInteger(count) || count < 1 || count > this.stepsPerRead) throw new RangeError(`train 1 to ${this.stepsPerRead} steps at a time here, not ${count}`);
+    if (tf.getBackend() === 'webgpu') return this.gpuSteps(count);
+    const results: StepResult[] = [];
+    for (let i = 0; i < count; i++) results.push(await this.cpuStep());
+    return results;
+  }
+
+  private async cpuStep(): Promise<StepResult> {
     const { train } = this.config;
     const batch = this.nextBatch();
-    const { stats, grads, release } = await this.stepGradients(batch);
+    // with worker threads, the next batch is drawn while this thread waits for their shards
+    const gradients = await batchGradients(this.model, batch, await this.gradientWorkers(), () => this.drawAhead());
+    const stats = lossAndNorm(gradients);
     const learningRate = learningRateAt(this.completed, train.learningRate, train.warmupSteps, train.steps);
     let loss: number;
     let gradNorm: number;
     try {
       [loss, gradNorm] = Array.from((await stats.data()) as Float32Array) as [number, number];
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(this.completed + 1, loss, gradNorm);
-      const byName = Object.fromEntries([...this.model.params.keys()].map((name, i) => [name, grads[i]!]));
-      this.optimizer.apply(byName, learningRate, clipScale(gradNorm, train.gradClip), { params: this.ema.params, decay: train.emaDecay });
+      this.optimizer.apply(this.byName(gradients.grads), learningRate, clipScale(gradNorm, train.gradClip), { params: this.ema.params, decay: train.emaDecay });
     } finally {
-      release();
+      tf.dispose([stats, gradients.loss, ...gradients.grads]);
     }
     this.completed += 1;
     return { step: this.completed, loss, gradNorm, learningRate };
+  }
+
+  /** Steps on webgpu: each replayed from a recording where one holds (else op by op), their stats read once. */
+  private async gpuSteps(count: number): Promise<StepResult[]> {
+    const { train } = this.config;
+    const ema = { params: this.ema.params, decay: train.emaDecay };
+    const learningRates: number[] = [];
+    for (let slot = 0; slot < count; slot++) {
+      const batch = this.nextBatch();
+      const learningRate = learningRateAt(this.completed + slot, train.learningRate, train.warmupSteps, train.steps);
+      learningRates.push(learningRate);
+      const update = ([stats, ...grads]: tf.Tensor[], into?: GPUCommandEncoder) =>
+        this.optimizer.applyOnGpu(this.byName(grads), learningRate, { stats: stats!, slot, maxNorm: train.gradClip }, ema, into);
+      if (this.captureUnavailable() !== undefined) {
+        const gradients = shardGradients(this.model, batch, 1);
+        const stats = lossAndNorm(gradients);
+        update([stats, ...gradients.grads]);
+        tf.dispose([stats, gradients.loss, ...gradients.grads]);
+      } else {
+        this.recordedGradients.run(shardInputs(this.model, batch), update).release();
+      }
+    }
+    const stats = await this.optimizer.readGpuStats(count);
+    const results: StepResult[] = [];
+    for (const [slot, learningRate] of learningRates.entries()) {
+      const [loss, gradNorm] = [stats[2 * slot]!, stats[2 * slot + 1]!];
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        this.completed += slot;
+        this.optimizer.undoSkipped(count - slot);
+        throw new NonFiniteLossError(this.completed + 1, loss, gradNorm);
+      }
+      results.push({ step: this.completed + slot + 1, loss, gradNorm, learningRate });
+    }
+    this.completed += count;
+    return results;
+  }
+
+  private byName(grads: readonly tf.Tensor[]): Record<string, tf.Tensor> {
+    return Object.fromEntries([...this.model.params.keys()].map((name, i) => [name, grads[i]!]));
   }
 
   /**
@@ -181,19 +243,6 @@ export class Trainer {
     if (this.config.train.capture === 'off') return 'train.capture is off';
     if (tf.getBackend() !== 'webgpu') return `only webgpu replays recorded steps, this is ${tf.getBackend()}`;
     return undefined;
-  }
-
-  /** The gradients of a batch: on webgpu replayed from a recording where one holds, else op by op. */
-  private async stepGradients(batch: BatchShard): Promise<StepGradients> {
-    if (this.captureUnavailable() !== undefined) {
-      // with worker threads, the next batch is drawn while this thread waits for their shards
-      const gradients = await batchGradients(this.model, batch, await this.gradientWorkers(), () => this.drawAhead());
-      const stats = lossAndNorm(gradients);
-      return { stats, grads: gradients.grads, release: () => tf.dispose([stats, gradients.loss, ...gradients.grads]) };
-    }
-    const { outputs, release } = this.recordedGradients.run(shardInputs(this.model, batch));
-    const [stats, ...grads] = outputs as [tf.Tensor1D, ...tf.Tensor[]];
-    return { stats, grads, release };
   }
 
   /**
