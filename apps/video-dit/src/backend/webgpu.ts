@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Attempt, errorLine } from './attempt.js';
+import { quietDawnPolling } from './dawn-polling.js';
 import { GpuReadSyncError, GpuUncapturedError } from './errors.js';
 import { patchWebGpuKernels } from './webgpu-kernels.js';
 
@@ -238,6 +239,8 @@ export async function activateWebGpu(probe: AdapterProbe, onGpuError: GpuErrorHa
       for (const limit of REQUESTED_LIMITS) requiredLimits[limit] = adapter.limits[limit];
       const device = await adapter.requestDevice({ requiredLimits });
       reportErrors(device);
+      // a read waiting for the GPU would otherwise spin the JavaScript thread until it is done
+      quietDawnPolling();
       await exposeWebGpu(gpu);
       const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
       // The package registered a factory that requests its own device without
