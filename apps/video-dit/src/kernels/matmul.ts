@@ -46,14 +46,18 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
 }
 
 /**
- * `a·b + bias` of 2-D tensors: on wasm one kernel, the bias added as a separate add would round
- * it; elsewhere tfjs's matMul and add. Not differentiable by itself.
+ * `a·b + bias` of 2-D tensors in one kernel: on wasm ours, the bias added as a separate add would
+ * round it; elsewhere tfjs's fused product (on webgpu one dispatch instead of two). Not
+ * differentiable by itself.
  * @param a - `[m, k]`.
  * @param b - `[k, n]`.
  * @param bias - `[n]`.
  * @returns `[m, n]`.
  */
 export function matMul2dBias(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm') return tf.tidy(() => tf.add(tf.matMul(a, b), bias));
+  if (tf.getBackend() !== 'wasm') {
+    // the kernel itself: tf.fused.matMul would add Reshape kernels around it to make the inputs 3-D
+    return tf.engine().runKernel('_FusedMatMul', { a, b, bias }, { transposeA: false, transposeB: false, activation: 'linear' }) as tf.Tensor2D;
+  }
   return tf.engine().runKernel(MATMUL_KERNEL, { a, b, bias }, { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
