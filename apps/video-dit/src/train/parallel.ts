@@ -32,8 +32,13 @@ export interface ShardResult {
   grads: Float32Array;
 }
 
-/** The built worker script: dist/train/gradient-worker.js of this package, from its source or its bundle. */
-function workerScript(): string {
+/**
+ * A built worker script of this package's dist/train, found from its source or its bundle.
+ * @param name - the script's file name there.
+ * @returns its path.
+ * @throws {Error} when it is not built.
+ */
+export function workerScript(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
@@ -42,8 +47,8 @@ function workerScript(): string {
     if (parent === dir) throw new Error(`cannot find the video-dit package folder above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
-  const script = join(dir, 'dist', 'train', 'gradient-worker.js');
-  if (!existsSync(script)) throw new Error(`the gradient worker is not built (${script} is missing): run pnpm build`);
+  const script = join(dir, 'dist', 'train', name);
+  if (!existsSync(script)) throw new Error(`the worker script is not built (${script} is missing): run pnpm build`);
   return script;
 }
 
@@ -82,7 +87,7 @@ export class GradientWorkers {
    * @throws Error when the worker script is not built or a worker cannot start its backend.
    */
   static async start(count: number, setup: WorkerSetup): Promise<GradientWorkers> {
-    const script = workerScript();
+    const script = workerScript('gradient-worker.js');
     const workers = Array.from({ length: count }, () => new Worker(script, { workerData: setup }));
     try {
       await Promise.all(

@@ -1,10 +1,11 @@
-import { createRng, type Rng, restoreRng, sampleTimesteps, type TimestepDistribution } from '@flowdit/timestep-shift';
+import { createRng, type Rng, restoreRng, type TimestepDistribution } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { ReplayedWork } from '../backend/index.js';
-import { type Config, dataConfig, trainingDistribution, trainingLossWeight, trainingShift, trainingThreads } from '../config/index.js';
-import { clipBatch, standardNormals, type VideoDataConfig } from '../data/index.js';
-import { assignParams, cloneDit, createDit, type Dit, disposeDit, patchifyValues } from '../model/index.js';
+import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
+import type { VideoDataConfig } from '../data/index.js';
+import { assignParams, cloneDit, createDit, type Dit, disposeDit } from '../model/index.js';
 import { AdamW, clipScale, globalNorm, learningRateAt, STEPS_PER_READ } from './adamw.js';
+import { BatchWorker, batchDrawer } from './batches.js';
 import { type CheckpointData, saveCheckpoint } from './checkpoint.js';
 import { type BatchShard, flowMatchingGradients, type ShardGradients, shardGradients, shardInputs } from './gradients.js';
 import { batchGradients, GradientWorkers } from './parallel.js';
@@ -55,8 +56,10 @@ export class Trainer {
   /** The resolved training shift (t convention). */
   readonly shift: number;
   readonly distribution: TimestepDistribution;
-  /** A clip's loss weight at its time, or undefined where every clip weighs 1. */
-  private readonly lossWeight: ((t: number) => number) | undefined;
+  /** Draws the next batch from a generator (see {@link batchDrawer}). */
+  private readonly draw: (rng: Rng) => BatchShard;
+  /** On webgpu, the thread that draws the next batches while this one issues steps. */
+  private batches: BatchWorker | undefined;
   private readonly optimizer: AdamW;
   private rng: Rng;
   /**
@@ -82,7 +85,7 @@ export class Trainer {
     this.data = dataConfig(config);
     this.shift = trainingShift(config);
     this.distribution = trainingDistribution(config.timesteps, this.shift);
-    this.lossWeight = trainingLossWeight(config.train);
+    this.draw = batchDrawer(config);
     // The generator seed is offset so that weight init and data draws are independent streams.
     this.rng = createRng(config.train.seed + 0x5eed);
   }
@@ -105,32 +108,26 @@ export class Trainer {
     return trainingThreads(this.config.train, tf.getBackend());
   }
 
-  /**
-   * Draws the next batch, all from the rng: clip indices from the training split (as tubelet
-   * tokens), noise (drawn in token layout: its values are independent, so the layout is free)
-   * and timesteps.
-   */
-  private drawBatch(): BatchShard {
-    const { batchSize } = this.config.train;
-    const indices = Array.from({ length: batchSize }, () => Math.floor(this.rng.uniform() * this.config.data.trainClips));
-    const tokens = patchifyValues(clipBatch(this.data, indices), batchSize, this.config.model);
-    const noise = standardNormals(this.rng, tokens.length);
-    const t = Float32Array.from(sampleTimesteps(this.distribution, batchSize, this.rng, { stratified: this.config.timesteps.stratified }));
-    if (this.lossWeight === undefined) return { tokens, noise, t };
-    return { tokens, noise, t, lossWeight: t.map(this.lossWeight) };
-  }
-
   /** This step's batch: the one drawn ahead during the last step, if any, else a new one. */
   private nextBatch(): BatchShard {
     const ahead = this.drawnAhead;
     this.drawnAhead = undefined;
-    return ahead?.batch ?? this.drawBatch();
+    return ahead?.batch ?? this.draw(this.rng);
   }
 
   /** Draws the next step's batch now (the draws come in the same order as one step after another). */
   private drawAhead(): void {
     const rngState = this.rng.state();
-    this.drawnAhead = { batch: this.drawBatch(), rngState };
+    this.drawnAhead = { batch: this.draw(this.rng), rngState };
+  }
+
+  /** A webgpu step's batch, from the batch worker (started on first use from the generator's state). */
+  private async workerBatch(): Promise<BatchShard> {
+    this.batches ??= BatchWorker.start(this.config, this.rng.state());
+    const { batch, rngState } = await this.batches.next();
+    // the generator as if this thread had drawn it: what a checkpoint keeps
+    this.rng = restoreRng(rngState);
+    return batch;
   }
 
   /** The worker threads that share each batch with this one, started on first use; none for one thread. */
@@ -196,7 +193,7 @@ export class Trainer {
     const ema = { params: this.ema.params, decay: train.emaDecay };
     const learningRates: number[] = [];
     for (let slot = 0; slot < count; slot++) {
-      const batch = this.nextBatch();
+      const batch = await this.workerBatch();
       const learningRate = learningRateAt(this.completed + slot, train.learningRate, train.warmupSteps, train.steps);
       learningRates.push(learningRate);
       const update = ([stats, ...grads]: tf.Tensor[], into?: GPUCommandEncoder) =>
@@ -283,6 +280,9 @@ export class Trainer {
     this.completed = checkpoint.step;
     this.rng = restoreRng(checkpoint.rngState);
     this.drawnAhead = undefined;
+    // it drew ahead from the old state
+    this.batches?.terminate();
+    this.batches = undefined;
   }
 
   /** Frees every variable and stops the worker threads, if any. */
@@ -292,6 +292,8 @@ export class Trainer {
     disposeDit(this.ema);
     this.optimizer.dispose();
     this.workers?.then((workers) => workers.terminate()).catch(() => undefined);
+    this.batches?.terminate();
+    this.batches = undefined;
     this.workers = undefined;
   }
 }
