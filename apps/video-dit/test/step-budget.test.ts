@@ -11,7 +11,8 @@ import { Trainer } from '../src/train/index.js';
  * most 400 kernels on every backend, no buffer created and at most 10 submits on webgpu.
  */
 const KERNELS = { cpu: 316, wasm: 316, webgpu: 315 };
-const GPU = { dispatches: 288, buffersCreated: 0, uploads: 0, submits: 5, readbacks: 1 };
+// dispatches on lavapipe, whose 16 storage buffers per shader stage let AdamW update three weights a dispatch
+const GPU = { dispatches: 260, buffersCreated: 0, uploads: 0, submits: 5, readbacks: 1 };
 
 const backends = ['cpu', 'wasm', ...(process.env.VK_DRIVER_FILES ? ['webgpu' as const] : [])] as const;
 

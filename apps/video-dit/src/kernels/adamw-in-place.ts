@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AdamWStep } from './adamw.js';
 
 /*
- * The AdamW update on webgpu, written into the weights', moments' and EMA's own buffers: one
- * dispatch per weight that reads the gradient and rewrites p, m, v and ema where they are. tfjs
- * programs have one output each, so the functional kernel took four dispatches per weight and new
- * buffers for all four; in place the variables also keep their buffers from step to step, which a
+ * The AdamW update on webgpu, written into the weights', moments' and EMA's own buffers: a
+ * dispatch reads the gradients of a few weights (as many as the device's storage buffers per
+ * shader stage allow, five each) and rewrites their p, m, v and ema where they are. tfjs programs
+ * have one output each, so the functional kernel took four dispatches per weight and new buffers
+ * for all four; in place the variables also keep their buffers from step to step, which a
  * recorded step replays against. The arithmetic is the functional kernel's, in its order.
  *
  * The update is guarded on the GPU, so that a step need not wait for its loss to be read: a first
@@ -14,8 +15,8 @@ import type { AdamWStep } from './adamw.js';
  * change nothing once a loss or norm was not finite. That guard stays closed until it is reset,
  * so the steps issued after a bad one, before it was read, leave the weights as they were too.
  *
- * The step's numbers are one uniform buffer written each update; each weight has a uniform of its
- * size and decay, and a bind group kept while its five buffers stay the same.
+ * The step's numbers are one uniform buffer written each update; each dispatch has a uniform of
+ * its weights' sizes and decay, and a bind group kept while their buffers stay the same.
  */
 
 /** One weight's variables and this update's gradient. */
@@ -69,30 +70,56 @@ const GUARD_SHADER = `${STEP}
   }
 `;
 
-const SHADER = `${STEP}
-  struct Weight { size : u32, decayed : f32, pad0 : f32, pad1 : f32 };
-  @group(0) @binding(0) var<storage, read_write> P : array<f32>;
-  @group(0) @binding(1) var<storage, read> G : array<f32>;
-  @group(0) @binding(2) var<storage, read_write> M : array<f32>;
-  @group(0) @binding(3) var<storage, read_write> V : array<f32>;
-  @group(0) @binding(4) var<storage, read_write> E : array<f32>;
-  @group(0) @binding(5) var<uniform> step : Step;
-  @group(0) @binding(6) var<uniform> weight : Weight;
-  @group(0) @binding(7) var<storage, read> guard : Guard;
+/** Weights one dispatch updates at most, where the device's storage buffers allow it. */
+const MAX_WEIGHTS_PER_DISPATCH = 8;
+
+/**
+ * The update of `count` weights in one dispatch: five storage buffers each, and a uniform of where
+ * each weight's workgroups start, its size and whether it is decayed. A workgroup finds its weight
+ * by its number; the arithmetic is the same for each, written out per weight since WGSL cannot
+ * pick a binding by index.
+ */
+function updateShader(count: number): string {
+  const bindings: string[] = [];
+  const branches: string[] = [];
+  for (let w = 0; w < count; w++) {
+    const names = ['P', 'G', 'M', 'V', 'E'].map((name) => `${name}${w}`);
+    names.forEach((name, b) => {
+      bindings.push(`@group(0) @binding(${5 * w + b}) var<storage, ${name.startsWith('G') ? 'read' : 'read_write'}> ${name} : array<f32>;`);
+    });
+    const [P, G, M, V, E] = names;
+    branches.push(`if (w == ${w}u) {
+      let grad = ${G}[i] * guard.gradScale;
+      let m1 = ${M}[i] * step.beta1 + grad * step.oneMinusBeta1;
+      let v1 = ${V}[i] * step.beta2 + grad * grad * step.oneMinusBeta2;
+      let p1 = ${P}[i] - ((m1 / step.correction1) / (sqrt(v1 / step.correction2) + step.epsilon) + ${P}[i] * (step.weightDecay * decayed)) * step.learningRate;
+      ${P}[i] = p1;
+      ${M}[i] = m1;
+      ${V}[i] = v1;
+      ${E}[i] = ${E}[i] * step.decay + p1 * step.oneMinusDecay;
+    }`);
+  }
+  return `${STEP}
+  ${bindings.join('\n  ')}
+  @group(0) @binding(${5 * count}) var<storage, read> guard : Guard;
+  @group(0) @binding(${5 * count + 1}) var<uniform> step : Step;
+  // per weight: its first workgroup, its size, 1 where it is decayed
+  @group(0) @binding(${5 * count + 2}) var<uniform> weights : array<vec4<u32>, ${count}>;
   @compute @workgroup_size(${WORKGROUP})
-  fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-    let i = id.y * ${MAX_GROUPS * WORKGROUP}u + id.x;
-    if (i >= weight.size || guard.open == 0u) { return; }
-    let grad = G[i] * guard.gradScale;
-    let m1 = M[i] * step.beta1 + grad * step.oneMinusBeta1;
-    let v1 = V[i] * step.beta2 + grad * grad * step.oneMinusBeta2;
-    let p1 = P[i] - ((m1 / step.correction1) / (sqrt(v1 / step.correction2) + step.epsilon) + P[i] * (step.weightDecay * weight.decayed)) * step.learningRate;
-    P[i] = p1;
-    M[i] = m1;
-    V[i] = v1;
-    E[i] = E[i] * step.decay + p1 * step.oneMinusDecay;
+  fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_index) local : u32) {
+    if (guard.open == 0u) { return; }
+    let g = group.y * ${MAX_GROUPS}u + group.x;
+    var w = 0u;
+    for (var k = 1u; k < ${count}u; k++) {
+      if (g >= weights[k].x) { w = k; }
+    }
+    let i = (g - weights[w].x) * ${WORKGROUP}u + local;
+    if (i >= weights[w].y) { return; }
+    let decayed = f32(weights[w].z);
+    ${branches.join(' else ')}
   }
 `;
+}
 
 /** What tfjs-backend-webgpu 4.22 keeps per tensor, and the encoder calls its kernels record into. */
 interface BackendInternals {
@@ -125,14 +152,18 @@ export interface StepStats {
 /** In-place AdamW updates of a fixed list of weights on the webgpu backend, guarded on the GPU. */
 export class WebGpuAdamW {
   private readonly device: GPUDevice;
-  private readonly pipeline: GPUComputePipeline;
+  /** The update's pipeline for each number of weights a dispatch takes. */
+  private readonly pipelines = new Map<number, GPUComputePipeline>();
   private readonly guardPipeline: GPUComputePipeline;
+  /** Weights one dispatch updates, as the device's storage buffers per shader stage allow. */
+  readonly weightsPerDispatch: number;
   private readonly stepUniform: GPUBuffer;
   private readonly guard: GPUBuffer;
   private readonly history: GPUBuffer;
   private readonly readback: GPUBuffer;
   private guardBinding: WeightBinding | undefined;
-  private readonly weightUniforms: GPUBuffer[] = [];
+  /** Per dispatch, its uniform of the weights' workgroups, sizes and decay, made at the first update. */
+  private readonly groupUniforms: GPUBuffer[] = [];
   private readonly bindings: (WeightBinding | undefined)[] = [];
 
   /**
@@ -142,10 +173,9 @@ export class WebGpuAdamW {
   constructor(readonly slots: number) {
     if (tf.getBackend() !== 'webgpu') throw new Error(`WebGpuAdamW runs on webgpu, not ${tf.getBackend()}`);
     this.device = (tf.backend() as unknown as BackendInternals).device;
-    const pipeline = (code: string) =>
-      this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' } });
-    this.pipeline = pipeline(SHADER);
-    this.guardPipeline = pipeline(GUARD_SHADER);
+    this.guardPipeline = this.pipeline(GUARD_SHADER);
+    const perDispatch = Math.floor((this.device.limits.maxStorageBuffersPerShaderStage - 1) / 5);
+    this.weightsPerDispatch = Math.max(1, Math.min(MAX_WEIGHTS_PER_DISPATCH, perDispatch));
     this.stepUniform = this.device.createBuffer({ size: STEP_WORDS * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.guard = this.device.createBuffer({ size: OPEN_GUARD.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(this.guard, 0, OPEN_GUARD);
@@ -217,22 +247,43 @@ export class WebGpuAdamW {
     this.device.queue.writeBuffer(this.stepUniform, 0, words);
     const written: { values: unknown }[] = [];
     const guardGroup = this.guardBindGroup(backend, kept.stats);
-    const bindGroups = weights.map((weight, w) => this.bindGroupOf(backend, weight, w, written, mayCopy));
+    const groups = this.groupsOf(weights);
+    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d, written, mayCopy));
     return (encoder: GPUCommandEncoder) => {
       const pass = encoder.beginComputePass();
       pass.setPipeline(this.guardPipeline);
       pass.setBindGroup(0, guardGroup);
       pass.dispatchWorkgroups(1);
-      pass.setPipeline(this.pipeline);
-      for (const [w, weight] of weights.entries()) {
-        const groups = Math.ceil(weight.p.size / WORKGROUP);
-        pass.setBindGroup(0, bindGroups[w]!);
-        pass.dispatchWorkgroups(Math.min(groups, MAX_GROUPS), Math.ceil(groups / MAX_GROUPS));
+      for (const [d, group] of groups.entries()) {
+        const workgroups = group.reduce((sum, weight) => sum + Math.ceil(weight.p.size / WORKGROUP), 0);
+        pass.setPipeline(this.updatePipeline(group.length));
+        pass.setBindGroup(0, bindGroups[d]!);
+        pass.dispatchWorkgroups(Math.min(workgroups, MAX_GROUPS), Math.ceil(workgroups / MAX_GROUPS));
       }
       pass.end();
       // a copy tfjs kept on the CPU from an earlier read is stale now
       for (const data of written) data.values = null;
     };
+  }
+
+  /** The weights in runs of {@link weightsPerDispatch}, one run a dispatch. */
+  private groupsOf(weights: readonly InPlaceWeight[]): InPlaceWeight[][] {
+    const groups: InPlaceWeight[][] = [];
+    for (let at = 0; at < weights.length; at += this.weightsPerDispatch) groups.push(weights.slice(at, at + this.weightsPerDispatch));
+    return groups;
+  }
+
+  private pipeline(code: string): GPUComputePipeline {
+    return this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' } });
+  }
+
+  private updatePipeline(count: number): GPUComputePipeline {
+    let pipeline = this.pipelines.get(count);
+    if (pipeline === undefined) {
+      pipeline = this.pipeline(updateShader(count));
+      this.pipelines.set(count, pipeline);
+    }
+    return pipeline;
   }
 
   /** The guard's bind group, kept while the stats keep their buffer. */
@@ -250,49 +301,55 @@ export class WebGpuAdamW {
     return bindGroup;
   }
 
-  /** The weight's bind group, its buffers looked up once; the data of what it writes goes to `written`. */
-  private bindGroupOf(backend: BackendInternals, weight: InPlaceWeight, w: number, written: { values: unknown }[], mayCopy: boolean): GPUBindGroup {
+  /** A dispatch's bind group, its weights' buffers looked up once; the data of what it writes goes to `written`. */
+  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number, written: { values: unknown }[], mayCopy: boolean): GPUBindGroup {
     const buffers: GPUBuffer[] = [];
-    for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
-      let data = backend.tensorMap.get(tensor.dataId);
-      if (tensor !== weight.g && data.refCount > 1) {
-        if (!mayCopy) throw new Error('a variable the update writes shares its data with another tensor: update it with update(), which copies it first');
-        const variable = tensor as tf.Variable;
-        const copy = tf.tidy(() => tf.add(variable, tf.zerosLike(variable)));
-        variable.assign(copy);
-        copy.dispose();
-        data = backend.tensorMap.get(variable.dataId);
+    for (const weight of group) {
+      for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
+        let data = backend.tensorMap.get(tensor.dataId);
+        if (tensor !== weight.g && data.refCount > 1) {
+          if (!mayCopy) throw new Error('a variable the update writes shares its data with another tensor: update it with update(), which copies it first');
+          const variable = tensor as tf.Variable;
+          const copy = tf.tidy(() => tf.add(variable, tf.zerosLike(variable)));
+          variable.assign(copy);
+          copy.dispose();
+          data = backend.tensorMap.get(variable.dataId);
+        }
+        if (data.resource == null) {
+          backend.uploadToGPU(tensor.dataId);
+          data = backend.tensorMap.get(tensor.dataId);
+        }
+        buffers.push(data.resource!);
+        if (tensor !== weight.g) written.push(data);
       }
-      if (data.resource == null) {
-        backend.uploadToGPU(tensor.dataId);
-        data = backend.tensorMap.get(tensor.dataId);
-      }
-      buffers.push(data.resource!);
-      if (tensor !== weight.g) written.push(data);
     }
-    const kept = this.bindings[w];
-    if (kept?.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
-    this.weightUniforms[w] ??= this.weightUniform(weight);
-    const entries = [...buffers, this.stepUniform, this.weightUniforms[w]!, this.guard];
+    const kept = this.bindings[d];
+    if (kept?.buffers.length === buffers.length && kept.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
+    this.groupUniforms[d] ??= this.groupUniform(group);
+    const entries = [...buffers, this.guard, this.stepUniform, this.groupUniforms[d]!];
     const bindGroup = this.device.createBindGroup({
-      layout: this.pipeline.getBindGroupLayout(0),
+      layout: this.updatePipeline(group.length).getBindGroupLayout(0),
       entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })),
     });
-    this.bindings[w] = { buffers, bindGroup };
+    this.bindings[d] = { buffers, bindGroup };
     return bindGroup;
   }
 
-  private weightUniform(weight: InPlaceWeight): GPUBuffer {
-    const buffer = this.device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    const data = new ArrayBuffer(16);
-    new Uint32Array(data, 0, 1)[0] = weight.p.size;
-    new Float32Array(data, 4, 1)[0] = weight.decayed ? 1 : 0;
-    this.device.queue.writeBuffer(buffer, 0, data);
+  /** Where each weight's workgroups start, its size and its decay. */
+  private groupUniform(group: readonly InPlaceWeight[]): GPUBuffer {
+    const words = new Uint32Array(4 * group.length);
+    let start = 0;
+    for (const [w, weight] of group.entries()) {
+      words.set([start, weight.p.size, weight.decayed ? 1 : 0], 4 * w);
+      start += Math.ceil(weight.p.size / WORKGROUP);
+    }
+    const buffer = this.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buffer, 0, words);
     return buffer;
   }
 
   /** Frees the buffers it made. */
   dispose(): void {
-    for (const buffer of [this.stepUniform, this.guard, this.history, this.readback, ...this.weightUniforms]) buffer.destroy();
+    for (const buffer of [this.stepUniform, this.guard, this.history, this.readback, ...this.groupUniforms]) buffer.destroy();
   }
 }
