@@ -1,6 +1,6 @@
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, runInvocations } from './elementwise.js';
+import { cpuValues, runInvocations, type TypedUniform } from './elementwise.js';
 import { simdAttention, simdAttentionGrad } from './simd-wasm.js';
 
 /*
@@ -12,8 +12,8 @@ import { simdAttention, simdAttentionGrad } from './simd-wasm.js';
  * statistics L = max + log Σ exp (recomputed from q and k) and D = dO·O: P = exp(s − L),
  * dV = Σ P·dO, dS = P·(dO·V − D), dQ = scale·Σ dS·K, dK = scale·Σ dS·Q.
  *
- * webgpu: one program per query or key row; forward one dispatch, backward four (statistics, dQ,
- * dK, dV), each within the smallest storage-buffer limit WebGPU allows. cpu: the same loops in JS,
+ * webgpu: forward one dispatch, backward four (statistics, dQ, dK, dV), each within the smallest
+ * storage-buffer limit WebGPU allows; from 256 tokens on, tiled through workgroup memory. cpu: the same loops in JS,
  * accumulating in float64. wasm: a SIMD module of our own (assembly/attention.ts, driven by
  * simd-wasm.ts): each (batch, head) block's scores kept whole rather than online, its products
  * the register-blocked ones of assembly/matmul.ts. A JS loop there was slower than the composed
@@ -144,85 +144,212 @@ function cpuBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>
   return grads.map((grad) => (backend as CpuBackend).makeTensorInfo(q.shape, 'float32', grad));
 }
 
-/** WGSL shared by the programs: the row's coordinates and the offset of another row of its head. */
+/*
+ * webgpu. Each program runs one row of one side (a query row, or a key row in dK and dV) through
+ * every row of the other side of its (batch, head), in order: the same arithmetic either way it is
+ * laid out. Below TILED_FROM tokens, one invocation a row reads the other side's rows from the
+ * tensors. From TILED_FROM tokens on (`base`'s 1,024), as flash attention does, a workgroup takes
+ * 64 rows of one (batch, head) and walks the other side in tiles that its invocations load into
+ * workgroup memory together, so each row of the other side is read from the tensor once a
+ * workgroup instead of once a row. On lavapipe, whose "GPU" reads through the CPU's caches, the
+ * two took the same time at `base`'s shape, and tiling was 1.5× slower at `small`'s 64 tokens
+ * (its barriers cost there): hence the threshold. No GPU was at hand to measure either.
+ */
+
+/** Token counts from which the programs tile the other side through workgroup memory. */
+const TILED_FROM = 256;
+/** Rows of one side a tiled workgroup takes. */
+const TILED_ROWS = 64;
+/** Workgroup memory WebGPU guarantees (maxComputeWorkgroupStorageSize). */
+const WORKGROUP_BYTES = 16384;
+
+/**
+ * One program: for row r of its side (`b`, `h` its batch and head), `init`, then `step` for every
+ * row of the other side in order, then `finish`. In `step`, `other(X, c)` is column c of array X's
+ * row on the other side, and `otherS(k)` that row's statistic k (L, then D).
+ */
+interface RowPass {
+  key: string;
+  /** The arrays read, by the names the WGSL uses; the other side's are tiled. */
+  inputs: Record<string, tf.TensorInfo>;
+  other: string[];
+  /** Whether `step` reads the other side's statistics S. */
+  otherStats: boolean;
+  init: string;
+  step: string;
+  finish: string;
+  outputSize: number;
+}
+
 const ROW_HELPERS = `
-  fn headOf(r : i32) -> i32 { return r % uniforms.heads; }
-  fn batchOf(r : i32) -> i32 { return r / (uniforms.tokens * uniforms.heads); }
   fn rowAt(b : i32, j : i32, h : i32) -> i32 { return ((b * uniforms.tokens + j) * uniforms.heads + h) * DH; }
 `;
 
-/** L = max + log Σ exp of the scaled scores of query row r, by an online pass over the keys. */
-const LOG_SUM_EXP = `
-  fn logSumExp(r : i32) -> f32 {
-    let b = batchOf(r);
-    let h = headOf(r);
-    var m = -3.402823e38;
-    var l = 0.0;
-    for (var j = 0; j < uniforms.tokens; j++) {
-      let kAt = rowAt(b, j, h);
-      var s = 0.0;
-      for (var c = 0; c < DH; c++) { s = s + Q[r * DH + c] * K[kAt + c]; }
-      s = s * uniforms.scale;
-      let mNew = max(m, s);
-      l = l * exp(m - mNew) + exp(s - mNew);
-      m = mNew;
-    }
-    return m + log(l);
-  }
-`;
+/** `step` with the other side's reads as `read(array, column)` and `readStats(k)` write them. */
+function otherReads(step: string, read: (array: string, column: string) => string, readStats: (k: string) => string): string {
+  return step.replace(/other\((\w+), ([^)]+)\)/g, (_, array: string, column: string) => read(array, column)).replace(/otherS\((\d)\)/g, (_, k: string) => readStats(k));
+}
 
-function runRows(backend: unknown, key: string, d: Dims, inputs: tf.TensorInfo[], names: string[], body: string, outputSize: number, scale: number): tf.TensorInfo {
-  const prelude = `
-    const DH = ${d.headDim};
-    ${ROW_HELPERS}
-    ${names.includes('K') && names.includes('Q') ? LOG_SUM_EXP : ''}
-  `;
+function uniformsOf(d: Dims, scale: number): TypedUniform[] {
+  return [
+    { name: 'tokens', type: 'i32', value: d.tokens },
+    { name: 'heads', type: 'i32', value: d.heads },
+    { name: 'scale', type: 'f32', value: scale },
+  ];
+}
+
+/** One invocation a row, the other side read from the tensors. */
+function runByRow(backend: unknown, d: Dims, pass: RowPass, scale: number): tf.TensorInfo {
+  const step = otherReads(
+    pass.step,
+    (array, column) => `${array}[at + ${column}]`,
+    (k) => `S[statsAt + ${k}]`,
+  );
   return runInvocations(
     backend,
-    `attention_${key}_${d.headDim}`,
-    Object.fromEntries(names.map((name, i) => [name, inputs[i]!])),
+    `attention_${pass.key}_${d.headDim}`,
+    pass.inputs,
     d.batch * d.tokens * d.heads,
-    outputSize,
-    `let r = index;\n${body}`,
-    [
-      { name: 'tokens', type: 'i32', value: d.tokens },
-      { name: 'heads', type: 'i32', value: d.heads },
-      { name: 'scale', type: 'f32', value: scale },
-    ],
-    prelude,
+    pass.outputSize,
+    `
+      let r = index;
+      let b = r / (uniforms.tokens * uniforms.heads);
+      let h = r % uniforms.heads;
+      ${pass.init}
+      for (var j = 0; j < uniforms.tokens; j++) {
+        let at = rowAt(b, j, h);
+        let statsAt = 2 * (at / DH);
+        ${step}
+      }
+      ${pass.finish}
+    `,
+    uniformsOf(d, scale),
+    `const DH = ${d.headDim};\n${ROW_HELPERS}`,
   );
 }
+
+/** Rows of the other side a tile holds: a power of two that fits workgroup memory, at most {@link TILED_ROWS}. */
+function tileRows(d: Dims, pass: RowPass): number {
+  const bytesPerRow = 4 * (pass.other.length * d.headDim + (pass.otherStats ? 2 : 0));
+  let rows = TILED_ROWS;
+  while (rows > 1 && rows * bytesPerRow > WORKGROUP_BYTES) rows /= 2;
+  return rows;
+}
+
+/** A workgroup of {@link TILED_ROWS} rows of one (batch, head), the other side in tiles through workgroup memory. */
+function runTiled(backend: unknown, d: Dims, pass: RowPass, scale: number): tf.TensorInfo {
+  const tile = tileRows(d, pass);
+  const declarations = [
+    ...pass.other.map((array) => `var<workgroup> tile${array} : array<f32, ${tile * d.headDim}>;`),
+    ...(pass.otherStats ? [`var<workgroup> tileS : array<f32, ${2 * tile}>;`] : []),
+  ];
+  const loads = [
+    ...pass.other.map(
+      (array) => `
+        for (var e = i32(localIndex); e < count * DH; e += ${TILED_ROWS}) {
+          tile${array}[e] = ${array}[rowAt(b, j0 + e / DH, h) + e % DH];
+        }`,
+    ),
+    ...(pass.otherStats
+      ? [
+          `
+        for (var e = i32(localIndex); e < 2 * count; e += ${TILED_ROWS}) {
+          tileS[e] = S[2 * (rowAt(b, j0 + e / 2, h) / DH) + e % 2];
+        }`,
+        ]
+      : []),
+  ];
+  const step = otherReads(
+    pass.step,
+    (array, column) => `tile${array}[jj * DH + ${column}]`,
+    (k) => `tileS[2 * jj + ${k}]`,
+  );
+  const program: WebGPUProgram = {
+    outputShape: [pass.outputSize],
+    shaderKey: `flowdit_attention_tiled_${pass.key}_${d.headDim}_${tile}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(d.tokens / TILED_ROWS), d.heads, d.batch],
+    variableNames: Object.keys(pass.inputs),
+    workgroupSize: [TILED_ROWS, 1, 1],
+    uniforms: uniformsOf(d, scale)
+      .map(({ name, type }) => `${name} : ${type},`)
+      .join(' '),
+    getUserCode: () => `
+      const DH = ${d.headDim};
+      ${ROW_HELPERS}
+      ${declarations.join('\n')}
+      fn main(index : i32) {
+        let b = i32(workgroupId.z);
+        let h = i32(workgroupId.y);
+        let i = i32(workgroupId.x) * ${TILED_ROWS} + i32(localIndex);
+        // a row past the end computes on the last row, so that every invocation reaches the barriers
+        let r = (b * uniforms.tokens + min(i, uniforms.tokens - 1)) * uniforms.heads + h;
+        ${pass.init}
+        for (var j0 = 0; j0 < uniforms.tokens; j0 += ${tile}) {
+          let count = min(${tile}, uniforms.tokens - j0);
+          ${loads.join('\n')}
+          workgroupBarrier();
+          for (var jj = 0; jj < count; jj++) {
+            ${step}
+          }
+          workgroupBarrier();
+        }
+        if (i < uniforms.tokens) {
+          ${pass.finish}
+        }
+      }
+    `,
+  };
+  const flat = Object.values(pass.inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
+  return (backend as WebGPUBackend).runWebGPUProgram(
+    program,
+    flat,
+    'float32',
+    uniformsOf(d, scale).map(({ type, value }) => ({ type: type === 'i32' ? 'int32' : 'float32', data: [value] })),
+  );
+}
+
+function runPass(backend: unknown, d: Dims, pass: RowPass, scale: number): tf.TensorInfo {
+  return d.tokens >= TILED_FROM ? runTiled(backend, d, pass, scale) : runByRow(backend, d, pass, scale);
+}
+
+/** `s`, the scaled score of the row pair: the query row's Q and the key row's K, over the columns in order. */
+const SCORE_OWN_QUERY = `
+  var s = 0.0;
+  for (var c = 0; c < DH; c++) { s = s + Q[r * DH + c] * other(K, c); }
+`;
+const SCORE_OWN_KEY = `
+  var s = 0.0;
+  for (var c = 0; c < DH; c++) { s = s + other(Q, c) * K[r * DH + c]; }
+`;
 
 function webgpuForwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { q, k, v } = inputs as Record<'q' | 'k' | 'v', tf.TensorInfo>;
   const d = dimsOf(q);
-  const out = runRows(
+  // online softmax: running maximum m, sum l and weighted sum of values, rescaled as m grows
+  const out = runPass(
     backend,
-    'forward',
     d,
-    [q, k, v],
-    ['Q', 'K', 'V'],
-    `
-      let b = batchOf(r);
-      let h = headOf(r);
-      var acc : array<f32, DH>;
-      var m = -3.402823e38;
-      var l = 0.0;
-      for (var j = 0; j < uniforms.tokens; j++) {
-        let kAt = rowAt(b, j, h);
-        var s = 0.0;
-        for (var c = 0; c < DH; c++) { s = s + Q[r * DH + c] * K[kAt + c]; }
+    {
+      key: 'forward',
+      inputs: { Q: q, K: k, V: v },
+      other: ['K', 'V'],
+      otherStats: false,
+      init: `
+        var acc : array<f32, DH>;
+        var m = -3.402823e38;
+        var l = 0.0;`,
+      step: `${SCORE_OWN_QUERY}
         s = s * uniforms.scale;
         let mNew = max(m, s);
         let correction = exp(m - mNew);
         let p = exp(s - mNew);
         l = l * correction + p;
-        for (var c = 0; c < DH; c++) { acc[c] = acc[c] * correction + p * V[kAt + c]; }
-        m = mNew;
-      }
-      for (var c = 0; c < DH; c++) { result[r * DH + c] = acc[c] / l; }
-    `,
-    q.shape.reduce((a, b) => a * b, 1),
+        for (var c = 0; c < DH; c++) { acc[c] = acc[c] * correction + p * other(V, c); }
+        m = mNew;`,
+      finish: 'for (var c = 0; c < DH; c++) { result[r * DH + c] = acc[c] / l; }',
+      outputSize: q.shape.reduce((a, b) => a * b, 1),
+    },
     (attrs as { scale: number }).scale,
   );
   return { ...out, shape: q.shape };
@@ -233,59 +360,58 @@ function webgpuBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFu
   const d = dimsOf(q);
   const { scale } = attrs as { scale: number };
   const size = q.shape.reduce((a, b) => a * b, 1);
-  const rows = size / d.headDim;
-  // per query row: L, and D = dO·O
-  const stats = runRows(
+  // per query row: L = max + log Σ exp of its scaled scores (an online pass over the keys), and D = dO·O
+  const stats = runPass(
     backend,
-    'stats',
     d,
-    [q, k, o, dO],
-    ['Q', 'K', 'O', 'DO'],
-    `
-      var delta = 0.0;
-      for (var c = 0; c < DH; c++) { delta = delta + DO[r * DH + c] * O[r * DH + c]; }
-      result[2 * r] = logSumExp(r);
-      result[2 * r + 1] = delta;
-    `,
-    2 * rows,
+    {
+      key: 'stats',
+      inputs: { Q: q, K: k, O: o, DO: dO },
+      other: ['K'],
+      otherStats: false,
+      init: `
+        var m = -3.402823e38;
+        var l = 0.0;`,
+      step: `${SCORE_OWN_QUERY}
+        s = s * uniforms.scale;
+        let mNew = max(m, s);
+        l = l * exp(m - mNew) + exp(s - mNew);
+        m = mNew;`,
+      finish: `
+        var delta = 0.0;
+        for (var c = 0; c < DH; c++) { delta = delta + DO[r * DH + c] * O[r * DH + c]; }
+        result[2 * r] = m + log(l);
+        result[2 * r + 1] = delta;`,
+      outputSize: (2 * size) / d.headDim,
+    },
     scale,
   );
-  /** Σ over the other side's rows of `weight`·`other`, the row's own values read from `own` arrays. */
-  const accumulate = (key: string, names: string[], weight: string, other: string, factor: string) =>
-    runRows(
+  /** Σ over the other side's rows of w·`sum`, w worked out by `weight`, times `factor`. */
+  const accumulate = (key: string, inputs: Record<string, tf.TensorInfo>, other: string[], weight: string, sum: string, factor: string) =>
+    runPass(
       backend,
-      key,
       d,
-      names.map((name) => ({ Q: q, K: k, V: v, DO: dO, S: stats })[name]!),
-      names,
-      `
-        let b = batchOf(r);
-        let h = headOf(r);
-        var acc : array<f32, DH>;
-        for (var j = 0; j < uniforms.tokens; j++) {
-          let at = rowAt(b, j, h);
-          let statsAt = 2 * (at / DH);
-          ${weight}
-          for (var c = 0; c < DH; c++) { acc[c] = acc[c] + w * ${other}[at + c]; }
-        }
-        for (var c = 0; c < DH; c++) { result[r * DH + c] = ${factor} * acc[c]; }
-      `,
-      size,
+      {
+        key,
+        inputs,
+        other,
+        otherStats: other.includes('Q'),
+        init: 'var acc : array<f32, DH>;',
+        step: `${weight}
+          for (var c = 0; c < DH; c++) { acc[c] = acc[c] + w * other(${sum}, c); }`,
+        finish: `for (var c = 0; c < DH; c++) { result[r * DH + c] = ${factor} * acc[c]; }`,
+        outputSize: size,
+      },
       scale,
     );
-  // the row r is a query: j runs over keys; the row r is a key: j runs over queries
-  const score = (query: string, key: string) => `
-    var s = 0.0;
-    for (var c = 0; c < DH; c++) { s = s + Q[${query} + c] * K[${key} + c]; }
-  `;
-  const valueDot = (query: string, key: string) => `
-    var dp = 0.0;
-    for (var c = 0; c < DH; c++) { dp = dp + DO[${query} + c] * V[${key} + c]; }
-  `;
+  // dQ: the row is a query and runs over keys; dK and dV: the row is a key and runs over queries
   const dQ = accumulate(
     'dq',
-    ['Q', 'K', 'V', 'DO', 'S'],
-    `${score('r * DH', 'at')}${valueDot('r * DH', 'at')}
+    { Q: q, K: k, V: v, DO: dO, S: stats },
+    ['K', 'V'],
+    `${SCORE_OWN_QUERY}
+     var dp = 0.0;
+     for (var c = 0; c < DH; c++) { dp = dp + DO[r * DH + c] * other(V, c); }
      let p = exp(uniforms.scale * s - S[2 * r]);
      let w = p * (dp - S[2 * r + 1]);`,
     'K',
@@ -293,18 +419,22 @@ function webgpuBackwardKernel({ inputs, backend, attrs }: Parameters<tf.KernelFu
   );
   const dK = accumulate(
     'dk',
-    ['Q', 'K', 'V', 'DO', 'S'],
-    `${score('at', 'r * DH')}${valueDot('at', 'r * DH')}
-     let p = exp(uniforms.scale * s - S[statsAt]);
-     let w = p * (dp - S[statsAt + 1]);`,
+    { Q: q, K: k, V: v, DO: dO, S: stats },
+    ['Q', 'DO'],
+    `${SCORE_OWN_KEY}
+     var dp = 0.0;
+     for (var c = 0; c < DH; c++) { dp = dp + other(DO, c) * V[r * DH + c]; }
+     let p = exp(uniforms.scale * s - otherS(0));
+     let w = p * (dp - otherS(1));`,
     'Q',
     'uniforms.scale',
   );
   const dV = accumulate(
     'dv',
-    ['Q', 'K', 'DO', 'S'],
-    `${score('at', 'r * DH')}
-     let w = exp(uniforms.scale * s - S[statsAt]);`,
+    { Q: q, K: k, DO: dO, S: stats },
+    ['Q', 'DO'],
+    `${SCORE_OWN_KEY}
+     let w = exp(uniforms.scale * s - otherS(0));`,
     'DO',
     '1.0',
   );
