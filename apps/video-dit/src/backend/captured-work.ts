@@ -121,6 +121,17 @@ function traceOf(record: Recording, inputs: ReadonlySet<GPUBuffer>): string {
     .join('\n');
 }
 
+/** The commands less each setPipeline of the pipeline already set (a pass keeps its bind groups across them). */
+function withoutRepeatedPipelines(commands: readonly PassCommand[]): PassCommand[] {
+  let current: GPUComputePipeline | undefined;
+  return commands.filter((command) => {
+    if (command.kind !== 'pipeline') return true;
+    const repeated = command.pipeline === current;
+    current = command.pipeline;
+    return !repeated;
+  });
+}
+
 let recording: Recording | undefined;
 /** While the recording copies its GPU inputs into its own buffers (the work's copies refuse it). */
 let copyingInputs = false;
@@ -380,7 +391,7 @@ export function captureWork(
     backend,
     inputBuffers,
     inputs.map((input) => ('tensor' in input ? input.tensor.size : input.values.length)),
-    record.commands,
+    withoutRepeatedPipelines(record.commands),
     record.owned,
     read,
     outputs,
