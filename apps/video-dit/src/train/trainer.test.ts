@@ -88,6 +88,21 @@ describe('checkpoints', () => {
     restored.dispose();
   });
 
+  test('steps taken several at a time are the steps taken one by one, from one step to ten at a time', async () => {
+    const one = new Trainer(tinyConfig());
+    const several = new Trainer(tinyConfig());
+    expect(several.stepsPerRead).toBe(1);
+    const expected: number[] = [];
+    for (let i = 0; i < 4; i++) expected.push((await one.trainStep()).loss);
+    const results = [...(await several.trainSteps(3)), ...(await several.trainSteps(1))];
+    expect(results.map((result) => result.step)).toEqual([1, 2, 3, 4]);
+    expect(results.map((result) => result.loss)).toEqual(expected);
+    await expect(several.trainSteps(0)).rejects.toThrow(RangeError);
+    await expect(several.trainSteps(11)).rejects.toThrow('train 1 to 10 steps at a time, not 11');
+    one.dispose();
+    several.dispose();
+  });
+
   test('resume continues exactly: the same losses as an uninterrupted run', async () => {
     await expectExactResume(tinyConfig(), 'resume');
   });

@@ -96,8 +96,10 @@ export class Trainer {
   }
 
   /**
-   * Steps {@link trainSteps} takes at a time: {@link STEPS_PER_READ} on webgpu, whose updates are
-   * guarded on the GPU; 1 elsewhere, where each step's loss is read before its update anyway.
+   * Steps the training loop asks {@link trainSteps} for at a time: {@link STEPS_PER_READ} on
+   * webgpu, whose updates are guarded on the GPU and whose losses are read once for them; 1
+   * elsewhere, where each step's loss is read before its update anyway (and a stop is heard after
+   * every step).
    */
   get stepsPerRead(): number {
     return tf.getBackend() === 'webgpu' ? STEPS_PER_READ : 1;
@@ -153,14 +155,14 @@ export class Trainer {
    * is guarded on the GPU (skipped where the loss or norm is not finite, and every update after
    * it), so the steps are issued one after another and their losses read once at the end (webgpu
    * cannot read GPU data synchronously in Node). Await them before starting more steps.
-   * @param count - how many steps, 1 to {@link stepsPerRead}.
+   * @param count - how many steps, 1 to {@link STEPS_PER_READ} (the training loop takes {@link stepsPerRead}).
    * @returns each step's loss, gradient norm and learning rate.
    * @throws {NonFiniteLossError} when a step's loss or gradient norm is not finite: that step and
    *   the ones after it did not change the weights, and the steps completed stop before it.
    * @throws {RangeError} for a count out of range.
    */
   async trainSteps(count: number): Promise<StepResult[]> {
-    if (!Number.isInteger(count) || count < 1 || count > this.stepsPerRead) throw new RangeError(`train 1 to ${this.stepsPerRead} steps at a time here, not ${count}`);
+    if (!Number.isInteger(count) || count < 1 || count > STEPS_PER_READ) throw new RangeError(`train 1 to ${STEPS_PER_READ} steps at a time, not ${count}`);
     if (tf.getBackend() === 'webgpu') return this.gpuSteps(count);
     const results: StepResult[] = [];
     for (let i = 0; i < count; i++) results.push(await this.cpuStep());
