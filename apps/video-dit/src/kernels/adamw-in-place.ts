@@ -147,6 +147,11 @@ export interface GuardedStep extends Omit<AdamWStep, 'gradScale'> {
 export interface StepStats {
   stats: tf.Tensor;
   slot: number;
+  /**
+   * Set on the last step before a read of this many slots: its commands also copy them where the
+   * read maps them, so that the read needs no submit of its own.
+   */
+  readAfter?: number;
 }
 
 /** In-place AdamW updates of a fixed list of weights on the webgpu backend, guarded on the GPU. */
@@ -162,6 +167,8 @@ export class WebGpuAdamW {
   private readonly history: GPUBuffer;
   private readonly readback: GPUBuffer;
   private guardBinding: WeightBinding | undefined;
+  /** How many slots the last update's commands copied for the next read, if it did. */
+  private copiedForRead: number | undefined;
   /** Per dispatch, its uniform of the weights' workgroups, sizes and decay, made at the first update. */
   private readonly groupUniforms: GPUBuffer[] = [];
   private readonly bindings: (WeightBinding | undefined)[] = [];
@@ -221,16 +228,23 @@ export class WebGpuAdamW {
    * @returns `[loss, norm]` of each slot, one after another.
    */
   async readStats(count: number): Promise<Float32Array> {
-    if (!Number.isInteger(count) || count < 1 || count > this.slots) throw new RangeError(`read 1 to ${this.slots} slots, not ${count}`);
-    const backend = tf.backend() as unknown as BackendInternals;
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.commandEncoder.copyBufferToBuffer(this.history, 0, this.readback, 0, count * 8);
-    backend.submitQueue();
+    this.checkReadCount(count);
+    if (this.copiedForRead !== count) {
+      const backend = tf.backend() as unknown as BackendInternals;
+      backend.ensureCommandEncoderReady();
+      backend.endComputePassEncoder();
+      backend.commandEncoder.copyBufferToBuffer(this.history, 0, this.readback, 0, count * 8);
+      backend.submitQueue();
+    }
+    this.copiedForRead = undefined;
     await this.readback.mapAsync(GPUMapMode.READ, 0, count * 8);
     const values = new Float32Array(this.readback.getMappedRange(0, count * 8).slice(0));
     this.readback.unmap();
     return values;
+  }
+
+  private checkReadCount(count: number): void {
+    if (!Number.isInteger(count) || count < 1 || count > this.slots) throw new RangeError(`read 1 to ${this.slots} slots, not ${count}`);
   }
 
   /** Opens the guard again after a loss or norm that was not finite: the next updates apply. */
@@ -240,6 +254,7 @@ export class WebGpuAdamW {
 
   private prepare(backend: BackendInternals, weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats, mayCopy: boolean) {
     if (!Number.isInteger(kept.slot) || kept.slot < 0 || kept.slot >= this.slots) throw new RangeError(`slot ${kept.slot} is not one of the history's ${this.slots}`);
+    if (kept.readAfter !== undefined) this.checkReadCount(kept.readAfter);
     const words = new ArrayBuffer(STEP_WORDS * 4);
     const values = [s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.learningRate, s.emaDecay, 1 - s.emaDecay, s.weightDecay, s.maxNorm];
     new Float32Array(words).set(values);
@@ -261,6 +276,11 @@ export class WebGpuAdamW {
         pass.dispatchWorkgroups(Math.min(workgroups, MAX_GROUPS), Math.ceil(workgroups / MAX_GROUPS));
       }
       pass.end();
+      this.copiedForRead = undefined;
+      if (kept.readAfter !== undefined) {
+        encoder.copyBufferToBuffer(this.history, 0, this.readback, 0, kept.readAfter * 8);
+        this.copiedForRead = kept.readAfter;
+      }
       // a copy tfjs kept on the CPU from an earlier read is stale now
       for (const data of written) data.values = null;
     };

@@ -117,6 +117,11 @@ describe.runIf(process.env.VK_DRIVER_FILES)('WebGpuAdamW', () => {
     optimizer.update(weights, guarded, { stats: stats[2]!, slot: 2 });
     expect(await valuesOf(weights)).toEqual(before);
     expect(Array.from(await optimizer.readStats(3))).toEqual([1.5, 10, Number.NaN, 10, 1.5, 10]);
+    // an update that copies the slots for the next read: the read submits nothing of its own
+    optimizer.update(weights, guarded, { stats: stats[2]!, slot: 0, readAfter: 2 });
+    const read = await countWork(() => optimizer.readStats(2));
+    expect(read.work.gpu).toMatchObject({ submits: 0, readbacks: 1 });
+    expect(Array.from(read.result)).toEqual([1.5, 10, Number.NaN, 10]);
     // reopened, the guard lets the next update through
     optimizer.reopen();
     const again = await countWork(() => optimizer.update(weights, guarded, { stats: stats[2]!, slot: 0 }));

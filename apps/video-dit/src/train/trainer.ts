@@ -199,7 +199,14 @@ export class Trainer {
       const learningRate = learningRateAt(this.completed + slot, train.learningRate, train.warmupSteps, train.steps);
       learningRates.push(learningRate);
       const update = ([stats, ...grads]: tf.Tensor[], into?: GPUCommandEncoder) =>
-        this.optimizer.applyOnGpu(this.byName(grads), learningRate, { stats: stats!, slot, maxNorm: train.gradClip }, ema, into);
+        this.optimizer.applyOnGpu(
+          this.byName(grads),
+          learningRate,
+          // the last step's commands copy the losses for the read
+          { stats: stats!, slot, maxNorm: train.gradClip, ...(slot === count - 1 ? { readAfter: count } : {}) },
+          ema,
+          into,
+        );
       if (this.captureUnavailable() !== undefined) {
         const gradients = shardGradients(this.model, batch, 1);
         const stats = lossAndNorm(gradients);
