@@ -33,6 +33,12 @@ export function inputShape(input: WorkInput): number[] {
   return 'tensor' in input ? input.tensor.shape : input.shape;
 }
 
+/** More work a replay encodes with its own: dispatches in its compute pass, then commands after the pass. */
+export interface PassWork {
+  dispatch(pass: GPUComputePassEncoder): void;
+  after?(encoder: GPUCommandEncoder): void;
+}
+
 /** One input's data for a replay: CPU values, or a tensor on the GPU. */
 export type ReplayInput = Float32Array | tf.Tensor;
 
@@ -269,13 +275,13 @@ export class CapturedWork {
    * Runs the work again on new inputs: writes them, encodes the recorded dispatches in one pass
    * and submits them.
    * @param values - the inputs' values, in the recorded order and sizes.
-   * @param then - encodes more work after the recorded pass, into the same command buffer and
-   *   submit (work of the outputs that needs no tfjs op: an in-place update, say).
+   * @param extra - more work encoded with the recorded dispatches, in the same pass and submit
+   *   (work of the outputs that needs no tfjs op: an in-place update, say).
    * @returns the outputs (the same tensors every run, holding this run's values).
    * @throws {Error} when the recording is void, {@link invalid} says why.
    * @throws {RangeError} when an input's size differs from the recorded one.
    */
-  replay(inputs: readonly ReplayInput[], then?: (encoder: GPUCommandEncoder) => void): tf.Tensor[] {
+  replay(inputs: readonly ReplayInput[], extra?: PassWork): tf.Tensor[] {
     if (this.voided !== undefined) throw new Error(`the captured work cannot run again: ${this.voided}`);
     if (tf.backend() !== (this.backend as unknown)) throw new Error('the captured work runs on the webgpu backend it was recorded on');
     if (inputs.length !== this.inputBuffers.length) throw new RangeError(`${this.inputBuffers.length} inputs were recorded, got ${inputs.length}`);
@@ -298,8 +304,9 @@ export class CapturedWork {
       else if (command.kind === 'bindGroup') pass.setBindGroup(command.index, command.bindGroup);
       else pass.dispatchWorkgroups(command.x, command.y, command.z);
     }
+    extra?.dispatch(pass);
     pass.end();
-    then?.(encoder);
+    extra?.after?.(encoder);
     queue.submit([encoder.finish()]);
     // a copy tfjs kept on the CPU from an earlier read is stale now
     for (const output of this.outputs) this.backend.tensorMap.get(output.dataId).values = null;

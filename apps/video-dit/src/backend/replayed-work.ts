@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type CapturedWork, captureWork, inputShape, type WorkInput } from './captured-work.js';
+import { type CapturedWork, captureWork, inputShape, type PassWork, type WorkInput } from './captured-work.js';
 import { deviceTensor } from './device-tensor.js';
 
 /*
@@ -11,6 +11,9 @@ import { deviceTensor } from './device-tensor.js';
  * that differ, this many times in a row, and the work runs op by op from then on.
  */
 const MAX_FAILED_RECORDINGS = 3;
+
+/** Work of a run's outputs (see {@link ReplayedWork.run}). */
+export type AfterRun = (outputs: tf.Tensor[], replaying: boolean) => PassWork | undefined;
 
 /** A run's outputs; `release` frees what the run owns of them (a replay's belong to its recording). */
 export interface WorkRun {
@@ -47,18 +50,18 @@ export class ReplayedWork {
    * Runs the work on these inputs: a replay where a confirmed recording holds for their shapes,
    * else a recorded run, else (after repeated failures, or off webgpu) op by op.
    * @param inputs - the inputs' values and shapes.
-   * @param then - work of the outputs to go with the run, without tfjs ops: given a replay's
-   *   command encoder to encode into before its submit, or nothing after any other run (then the
-   *   work goes with tfjs's commands).
+   * @param then - work of the outputs to go with the run: for a replay, called before it with
+   *   `replaying` true, it returns the work for the replay to encode with its own (no tfjs op);
+   *   after any other run, called with false, it does the work itself.
    * @returns the outputs; read them, then call `release`.
    */
-  run(inputs: readonly WorkInput[], then?: (outputs: tf.Tensor[], encoder?: GPUCommandEncoder) => void): WorkRun {
+  run(inputs: readonly WorkInput[], then?: AfterRun): WorkRun {
     const run = this.runOnce(inputs, then);
-    if (!run.replayed) then?.(run.outputs);
+    if (!run.replayed) then?.(run.outputs, false);
     return { outputs: run.outputs, release: run.release };
   }
 
-  private runOnce(inputs: readonly WorkInput[], then?: (outputs: tf.Tensor[], encoder?: GPUCommandEncoder) => void): WorkRun & { replayed?: true } {
+  private runOnce(inputs: readonly WorkInput[], then?: AfterRun): WorkRun & { replayed?: true } {
     this.runs += 1;
     if (this.gaveUpBecause !== undefined || tf.getBackend() !== 'webgpu') {
       const run = this.opByOp(inputs);
@@ -83,13 +86,15 @@ export class ReplayedWork {
     inputs: readonly WorkInput[],
     shape: string,
     stale: CapturedWork[],
-    then?: (outputs: tf.Tensor[], encoder?: GPUCommandEncoder) => void,
+    then?: AfterRun,
   ): WorkRun & { replayed?: true } {
     if (this.confirmed !== undefined) {
       this.replays += 1;
       const { work } = this.confirmed;
       const replayInputs = inputs.map((input) => ('tensor' in input ? input.tensor : input.values));
-      const outputs = work.replay(replayInputs, then === undefined ? undefined : (encoder) => then(work.outputs, encoder));
+      // prepared before the replay submits what tfjs has recorded: any tfjs op it needs goes first
+      const extra = then?.(work.outputs, true);
+      const outputs = work.replay(replayInputs, extra);
       return { outputs, release: () => undefined, replayed: true };
     }
     const { outputs, captured, refused } = captureWork(inputs, this.work);

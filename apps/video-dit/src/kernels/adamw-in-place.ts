@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { PassWork } from '../backend/index.js';
 import type { AdamWStep } from './adamw.js';
 
 /*
@@ -201,24 +202,58 @@ export class WebGpuAdamW {
    */
   update(weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats): void {
     const backend = tf.backend() as unknown as BackendInternals;
-    const encode = this.prepare(backend, weights, s, kept, true);
+    const work = this.passWork(weights, s, kept);
     backend.ensureCommandEncoderReady();
     backend.endComputePassEncoder();
-    encode(backend.commandEncoder);
+    const pass = backend.commandEncoder.beginComputePass();
+    work.dispatch(pass);
+    pass.end();
+    work.after?.(backend.commandEncoder);
     // Submitted now: tfjs may hand the gradients' buffers to a later queue.writeBuffer, which the
     // queue would run before a command buffer still waiting to be submitted.
     backend.submitQueue();
   }
 
   /**
-   * The same update, to be encoded into a command encoder of the caller's (a replayed step's),
-   * which submits it. Nothing may need a copy here, since the copy would run after the update.
-   * @returns what encodes the update into the caller's encoder.
-   * @throws {Error} when a variable's data is shared with another tensor.
+   * The same update, for a replayed step to encode with its own dispatches. Prepare it before
+   * the replay: a variable that needs a copy of its own gets it by tfjs ops, which must go first.
+   * @returns its dispatches, and the copy for the next read where `kept.readAfter` asks for one.
    * @throws {RangeError} when the slot is not one of the history's.
    */
-  encoder(weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats): (encoder: GPUCommandEncoder) => void {
-    return this.prepare(tf.backend() as unknown as BackendInternals, weights, s, kept, false);
+  passWork(weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats): PassWork {
+    const backend = tf.backend() as unknown as BackendInternals;
+    if (!Number.isInteger(kept.slot) || kept.slot < 0 || kept.slot >= this.slots) throw new RangeError(`slot ${kept.slot} is not one of the history's ${this.slots}`);
+    if (kept.readAfter !== undefined) this.checkReadCount(kept.readAfter);
+    const words = new ArrayBuffer(STEP_WORDS * 4);
+    const values = [s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.learningRate, s.emaDecay, 1 - s.emaDecay, s.weightDecay, s.maxNorm];
+    new Float32Array(words).set(values);
+    new Uint32Array(words)[values.length] = kept.slot;
+    this.device.queue.writeBuffer(this.stepUniform, 0, words);
+    const written: { values: unknown }[] = [];
+    const guardGroup = this.guardBindGroup(backend, kept.stats);
+    const groups = this.groupsOf(weights);
+    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d, written));
+    this.copiedForRead = undefined;
+    return {
+      dispatch: (pass) => {
+        pass.setPipeline(this.guardPipeline);
+        pass.setBindGroup(0, guardGroup);
+        pass.dispatchWorkgroups(1);
+        for (const [d, group] of groups.entries()) {
+          const workgroups = group.reduce((sum, weight) => sum + Math.ceil(weight.p.size / WORKGROUP), 0);
+          pass.setPipeline(this.updatePipeline(group.length));
+          pass.setBindGroup(0, bindGroups[d]!);
+          pass.dispatchWorkgroups(Math.min(workgroups, MAX_GROUPS), Math.ceil(workgroups / MAX_GROUPS));
+        }
+        // a copy tfjs kept on the CPU from an earlier read is stale now
+        for (const data of written) data.values = null;
+      },
+      after: (encoder) => {
+        if (kept.readAfter === undefined) return;
+        encoder.copyBufferToBuffer(this.history, 0, this.readback, 0, kept.readAfter * 8);
+        this.copiedForRead = kept.readAfter;
+      },
+    };
   }
 
   /**
@@ -250,40 +285,6 @@ export class WebGpuAdamW {
   /** Opens the guard again after a loss or norm that was not finite: the next updates apply. */
   reopen(): void {
     this.device.queue.writeBuffer(this.guard, 0, OPEN_GUARD);
-  }
-
-  private prepare(backend: BackendInternals, weights: readonly InPlaceWeight[], s: GuardedStep, kept: StepStats, mayCopy: boolean) {
-    if (!Number.isInteger(kept.slot) || kept.slot < 0 || kept.slot >= this.slots) throw new RangeError(`slot ${kept.slot} is not one of the history's ${this.slots}`);
-    if (kept.readAfter !== undefined) this.checkReadCount(kept.readAfter);
-    const words = new ArrayBuffer(STEP_WORDS * 4);
-    const values = [s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.correction1, s.correction2, s.epsilon, s.learningRate, s.emaDecay, 1 - s.emaDecay, s.weightDecay, s.maxNorm];
-    new Float32Array(words).set(values);
-    new Uint32Array(words)[values.length] = kept.slot;
-    this.device.queue.writeBuffer(this.stepUniform, 0, words);
-    const written: { values: unknown }[] = [];
-    const guardGroup = this.guardBindGroup(backend, kept.stats);
-    const groups = this.groupsOf(weights);
-    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d, written, mayCopy));
-    return (encoder: GPUCommandEncoder) => {
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(this.guardPipeline);
-      pass.setBindGroup(0, guardGroup);
-      pass.dispatchWorkgroups(1);
-      for (const [d, group] of groups.entries()) {
-        const workgroups = group.reduce((sum, weight) => sum + Math.ceil(weight.p.size / WORKGROUP), 0);
-        pass.setPipeline(this.updatePipeline(group.length));
-        pass.setBindGroup(0, bindGroups[d]!);
-        pass.dispatchWorkgroups(Math.min(workgroups, MAX_GROUPS), Math.ceil(workgroups / MAX_GROUPS));
-      }
-      pass.end();
-      this.copiedForRead = undefined;
-      if (kept.readAfter !== undefined) {
-        encoder.copyBufferToBuffer(this.history, 0, this.readback, 0, kept.readAfter * 8);
-        this.copiedForRead = kept.readAfter;
-      }
-      // a copy tfjs kept on the CPU from an earlier read is stale now
-      for (const data of written) data.values = null;
-    };
   }
 
   /** The weights in runs of {@link weightsPerDispatch}, one run a dispatch. */
@@ -322,14 +323,13 @@ export class WebGpuAdamW {
   }
 
   /** A dispatch's bind group, its weights' buffers looked up once; the data of what it writes goes to `written`. */
-  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number, written: { values: unknown }[], mayCopy: boolean): GPUBindGroup {
+  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number, written: { values: unknown }[]): GPUBindGroup {
     const buffers: GPUBuffer[] = [];
     for (const weight of group) {
       for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
         let data = backend.tensorMap.get(tensor.dataId);
         if (tensor !== weight.g && data.refCount > 1) {
-          if (!mayCopy) throw new Error('a variable the update writes shares its data with another tensor: update it with update(), which copies it first');
-          const variable = tensor as tf.Variable;
+            const variable = tensor as tf.Variable;
           const copy = tf.tidy(() => tf.add(variable, tf.zerosLike(variable)));
           variable.assign(copy);
           copy.dispose();

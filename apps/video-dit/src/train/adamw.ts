@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { PassWork } from '../backend/index.js';
 import { type AdamWStep, adamwUpdate, type InPlaceWeight, type StepStats, sumOfSquaresOf, WebGpuAdamW } from '../kernels/index.js';
 import { assignParams, type ModelParams } from '../model/index.js';
 
@@ -113,8 +114,9 @@ export class AdamW {
    * @param learningRate - this step's learning rate.
    * @param kept - the step's `[loss, norm]` on the GPU, the history slot to keep them in, and the norm's bound.
    * @param ema - the moving average of the weights and its target decay.
-   * @param into - a command encoder of a replayed step to encode the update into (the caller
-   *   submits it); without one, the update goes with tfjs's commands and is submitted.
+   * @param forReplay - true: returned for a replayed step to encode with its own dispatches (prepare
+   *   it before the replay); false: encoded with tfjs's commands and submitted now.
+   * @returns the update's work for the replay, when `forReplay`.
    * @throws {Error} when a weight has no gradient.
    */
   applyOnGpu(
@@ -122,13 +124,14 @@ export class AdamW {
     learningRate: number,
     kept: StepStats & { maxNorm: number },
     ema: { params: ModelParams; decay: number },
-    into?: GPUCommandEncoder,
-  ): void {
+    forReplay: boolean,
+  ): PassWork | undefined {
     this.webgpu ??= new WebGpuAdamW(STEPS_PER_READ);
     const weights = this.weights(grads, ema.params);
     const step = { ...this.nextStep(learningRate, ema.decay), maxNorm: kept.maxNorm };
-    if (into === undefined) this.webgpu.update(weights, step, kept);
-    else this.webgpu.encoder(weights, step, kept)(into);
+    if (forReplay) return this.webgpu.passWork(weights, step, kept);
+    this.webgpu.update(weights, step, kept);
+    return undefined;
   }
 
   /**

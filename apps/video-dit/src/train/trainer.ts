@@ -198,19 +198,19 @@ export class Trainer {
       const batch = await this.workerBatch();
       const learningRate = learningRateAt(this.completed + slot, train.learningRate, train.warmupSteps, train.steps);
       learningRates.push(learningRate);
-      const update = ([stats, ...grads]: tf.Tensor[], into?: GPUCommandEncoder) =>
+      const update = ([stats, ...grads]: tf.Tensor[], replaying: boolean) =>
         this.optimizer.applyOnGpu(
           this.byName(grads),
           learningRate,
           // the last step's commands copy the losses for the read
           { stats: stats!, slot, maxNorm: train.gradClip, ...(slot === count - 1 ? { readAfter: count } : {}) },
           ema,
-          into,
+          replaying,
         );
       if (this.captureUnavailable() !== undefined) {
         const gradients = shardGradients(this.model, batch, 1);
         const stats = lossAndNorm(gradients);
-        update([stats, ...gradients.grads]);
+        update([stats, ...gradients.grads], false);
         tf.dispose([stats, gradients.loss, ...gradients.grads]);
       } else {
         this.recordedGradients.run(shardInputs(this.model, batch), update).release();
