@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { PassWork } from '../backend/index.js';
+import type { PassWork } from '../backend/browser.js';
 import type { AdamWStep } from './adamw.js';
 
 /*
