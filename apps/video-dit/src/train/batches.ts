@@ -35,6 +35,8 @@ export interface BatchWorkerSetup {
   rngState: Uint32Array;
   /** Batches drawn ahead and not yet taken, at most. */
   ahead: number;
+  /** One Int32: the batches taken so far, raised by the main thread. */
+  taken: SharedArrayBuffer;
 }
 
 /** A batch worker's message: a batch with the generator's state after it, or why it stopped. */
@@ -56,7 +58,11 @@ export class BatchWorker {
   private waiting: { resolve: (drawn: DrawnBatch) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    /** The batches taken so far, which the worker waits on. */
+    private readonly taken: Int32Array,
+  ) {
     worker.on('message', (reply: BatchWorkerReply) => {
       if (reply.kind === 'error') this.fail(new Error(`the batch worker failed: ${reply.message}`));
       else this.deliver({ batch: reply.batch, rngState: reply.rngState });
@@ -75,8 +81,9 @@ export class BatchWorker {
    * @returns the worker, drawing.
    */
   static start(config: Config, rngState: Uint32Array, ahead = 3): BatchWorker {
-    const setup: BatchWorkerSetup = { config, rngState, ahead };
-    return new BatchWorker(new Worker(workerScript('batch-worker.js'), { workerData: setup }));
+    const taken = new SharedArrayBuffer(4);
+    const setup: BatchWorkerSetup = { config, rngState, ahead, taken };
+    return new BatchWorker(new Worker(workerScript('batch-worker.js'), { workerData: setup }), new Int32Array(taken));
   }
 
   /**
@@ -88,7 +95,7 @@ export class BatchWorker {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const drawn = this.drawn.shift();
     if (drawn !== undefined) {
-      this.worker.postMessage('taken');
+      this.take();
       return Promise.resolve(drawn);
     }
     this.worker.ref();
@@ -111,8 +118,14 @@ export class BatchWorker {
     }
     this.waiting = undefined;
     this.worker.unref();
-    this.worker.postMessage('taken');
+    this.take();
     waiting.resolve(drawn);
+  }
+
+  /** Lets the worker draw one more. */
+  private take(): void {
+    Atomics.add(this.taken, 0, 1);
+    Atomics.notify(this.taken, 0);
   }
 
   private fail(error: Error): void {
