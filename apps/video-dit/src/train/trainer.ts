@@ -1,7 +1,7 @@
-import { createRng, type Rng, restoreRng, type TimestepDistribution } from '@flowdit/timestep-shift';
+import { createRng, type Rng, restoreRng } from '@flowdit/timestep-shift';
 import * as tf from '@tensorflow/tfjs-core';
 import { ReplayedWork } from '../backend/index.js';
-import { type Config, dataConfig, trainingDistribution, trainingShift, trainingThreads } from '../config/index.js';
+import { type Config, dataConfig, trainingShift, trainingThreads } from '../config/index.js';
 import type { VideoDataConfig } from '../data/index.js';
 import { assignParams, cloneDit, createDit, type Dit, disposeDit } from '../model/index.js';
 import { AdamW, clipScale, globalNorm, learningRateAt, STEPS_PER_READ } from './adamw.js';
@@ -55,7 +55,6 @@ export class Trainer {
   readonly data: VideoDataConfig;
   /** The resolved training shift (t convention). */
   readonly shift: number;
-  readonly distribution: TimestepDistribution;
   /** Draws the next batch from a generator (see {@link batchDrawer}). */
   private readonly draw: (rng: Rng) => BatchShard;
   /** On webgpu, the thread that draws the next batches while this one issues steps. */
@@ -84,7 +83,6 @@ export class Trainer {
     this.optimizer = new AdamW(this.model.params, config.train);
     this.data = dataConfig(config);
     this.shift = trainingShift(config);
-    this.distribution = trainingDistribution(config.timesteps, this.shift);
     this.draw = batchDrawer(config);
     // The generator seed is offset so that weight init and data draws are independent streams.
     this.rng = createRng(config.train.seed + 0x5eed);
