@@ -170,8 +170,8 @@ export class WebGpuAdamW {
   private guardBinding: WeightBinding | undefined;
   /** How many slots the last update's commands copied for the next read, if it did. */
   private copiedForRead: number | undefined;
-  /** Per dispatch, its uniform of the weights' workgroups, sizes and decay, made at the first update. */
-  private readonly groupUniforms: GPUBuffer[] = [];
+  /** Per dispatch, its uniform of the weights' workgroups, sizes and decay, and its workgroups in all, made at the first update. */
+  private readonly groupUniforms: { buffer: GPUBuffer; workgroups: number }[] = [];
   private readonly bindings: (WeightBinding | undefined)[] = [];
 
   /**
@@ -240,7 +240,7 @@ export class WebGpuAdamW {
         pass.setBindGroup(0, guardGroup);
         pass.dispatchWorkgroups(1);
         for (const [d, group] of groups.entries()) {
-          const workgroups = group.reduce((sum, weight) => sum + Math.ceil(weight.p.size / WORKGROUP), 0);
+          const { workgroups } = this.groupUniforms[d]!;
           pass.setPipeline(this.updatePipeline(group.length));
           pass.setBindGroup(0, bindGroups[d]!);
           pass.dispatchWorkgroups(Math.min(workgroups, MAX_GROUPS), Math.ceil(workgroups / MAX_GROUPS));
@@ -313,11 +313,7 @@ export class WebGpuAdamW {
     backend.uploadToGPU(stats.dataId);
     const buffer = backend.tensorMap.get(stats.dataId).resource!;
     if (this.guardBinding?.buffers[0] === buffer) return this.guardBinding.bindGroup;
-    const entries = [buffer, this.guard, this.history, this.stepUniform];
-    const bindGroup = this.device.createBindGroup({
-      layout: this.guardPipeline.getBindGroupLayout(0),
-      entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })),
-    });
+    const bindGroup = this.bindBuffers(this.guardPipeline, [buffer, this.guard, this.history, this.stepUniform]);
     this.guardBinding = { buffers: [buffer], bindGroup };
     return bindGroup;
   }
@@ -329,7 +325,7 @@ export class WebGpuAdamW {
       for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
         let data = backend.tensorMap.get(tensor.dataId);
         if (tensor !== weight.g && data.refCount > 1) {
-            const variable = tensor as tf.Variable;
+          const variable = tensor as tf.Variable;
           const copy = tf.tidy(() => tf.add(variable, tf.zerosLike(variable)));
           variable.assign(copy);
           copy.dispose();
@@ -346,30 +342,34 @@ export class WebGpuAdamW {
     const kept = this.bindings[d];
     if (kept?.buffers.length === buffers.length && kept.buffers.every((buffer, i) => buffer === buffers[i])) return kept.bindGroup;
     this.groupUniforms[d] ??= this.groupUniform(group);
-    const entries = [...buffers, this.guard, this.stepUniform, this.groupUniforms[d]!];
-    const bindGroup = this.device.createBindGroup({
-      layout: this.updatePipeline(group.length).getBindGroupLayout(0),
-      entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })),
-    });
+    const bindGroup = this.bindBuffers(this.updatePipeline(group.length), [...buffers, this.guard, this.stepUniform, this.groupUniforms[d]!.buffer]);
     this.bindings[d] = { buffers, bindGroup };
     return bindGroup;
   }
 
-  /** Where each weight's workgroups start, its size and its decay. */
-  private groupUniform(group: readonly InPlaceWeight[]): GPUBuffer {
+  /** A bind group of the pipeline's group 0 with these buffers, bound in order. */
+  private bindBuffers(pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    return this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  /** Where each weight's workgroups start, its size and its decay; and the workgroups of them all. */
+  private groupUniform(group: readonly InPlaceWeight[]): { buffer: GPUBuffer; workgroups: number } {
     const words = new Uint32Array(4 * group.length);
-    let start = 0;
+    let workgroups = 0;
     for (const [w, weight] of group.entries()) {
-      words.set([start, weight.p.size, weight.decayed ? 1 : 0], 4 * w);
-      start += Math.ceil(weight.p.size / WORKGROUP);
+      words.set([workgroups, weight.p.size, weight.decayed ? 1 : 0], 4 * w);
+      workgroups += Math.ceil(weight.p.size / WORKGROUP);
     }
     const buffer = this.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(buffer, 0, words);
-    return buffer;
+    return { buffer, workgroups };
   }
 
   /** Frees the buffers it made. */
   dispose(): void {
-    for (const buffer of [this.stepUniform, this.guard, this.history, this.readback, ...this.groupUniforms]) buffer.destroy();
+    for (const buffer of [this.stepUniform, this.guard, this.history, this.readback, ...this.groupUniforms.map((group) => group.buffer)]) buffer.destroy();
   }
 }
