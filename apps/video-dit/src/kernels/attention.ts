@@ -1,6 +1,6 @@
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuValues, runInvocations, type TypedUniform } from './elementwise.js';
+import { cpuValues, runFlatProgram, runInvocations, type TypedUniform } from './elementwise.js';
 import { simdAttention, simdAttentionGrad } from './simd-wasm.js';
 
 /*
@@ -264,48 +264,42 @@ function runTiled(backend: unknown, d: Dims, pass: RowPass, scale: number): tf.T
     (array, column) => `tile${array}[jj * DH + ${column}]`,
     (k) => `tileS[2 * jj + ${k}]`,
   );
-  const program: WebGPUProgram = {
-    outputShape: [pass.outputSize],
-    shaderKey: `flowdit_attention_tiled_${pass.key}_${d.headDim}_${tile}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(d.tokens / TILED_ROWS), d.heads, d.batch],
-    variableNames: Object.keys(pass.inputs),
-    workgroupSize: [TILED_ROWS, 1, 1],
-    uniforms: uniformsOf(d, scale)
-      .map(({ name, type }) => `${name} : ${type},`)
-      .join(' '),
-    getUserCode: () => `
-      const DH = ${d.headDim};
-      ${ROW_HELPERS}
-      ${declarations.join('\n')}
-      fn main(index : i32) {
-        let b = i32(workgroupId.z);
-        let h = i32(workgroupId.y);
-        let i = i32(workgroupId.x) * ${TILED_ROWS} + i32(localIndex);
-        // a row past the end computes on the last row, so that every invocation reaches the barriers
-        let r = (b * uniforms.tokens + min(i, uniforms.tokens - 1)) * uniforms.heads + h;
-        ${pass.init}
-        for (var j0 = 0; j0 < uniforms.tokens; j0 += ${tile}) {
-          let count = min(${tile}, uniforms.tokens - j0);
-          ${loads.join('\n')}
-          workgroupBarrier();
-          for (var jj = 0; jj < count; jj++) {
-            ${step}
+  return runFlatProgram(
+    backend,
+    {
+      outputShape: [pass.outputSize],
+      shaderKey: `flowdit_attention_tiled_${pass.key}_${d.headDim}_${tile}`,
+      dispatchLayout: { x: [0] },
+      dispatch: [Math.ceil(d.tokens / TILED_ROWS), d.heads, d.batch],
+      workgroupSize: [TILED_ROWS, 1, 1],
+      getUserCode: () => `
+        const DH = ${d.headDim};
+        ${ROW_HELPERS}
+        ${declarations.join('\n')}
+        fn main(index : i32) {
+          let b = i32(workgroupId.z);
+          let h = i32(workgroupId.y);
+          let i = i32(workgroupId.x) * ${TILED_ROWS} + i32(localIndex);
+          // a row past the end computes on the last row, so that every invocation reaches the barriers
+          let r = (b * uniforms.tokens + min(i, uniforms.tokens - 1)) * uniforms.heads + h;
+          ${pass.init}
+          for (var j0 = 0; j0 < uniforms.tokens; j0 += ${tile}) {
+            let count = min(${tile}, uniforms.tokens - j0);
+            ${loads.join('\n')}
+            workgroupBarrier();
+            for (var jj = 0; jj < count; jj++) {
+              ${step}
+            }
+            workgroupBarrier();
           }
-          workgroupBarrier();
+          if (i < uniforms.tokens) {
+            ${pass.finish}
+          }
         }
-        if (i < uniforms.tokens) {
-          ${pass.finish}
-        }
-      }
-    `,
-  };
-  const flat = Object.values(pass.inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
-  return (backend as WebGPUBackend).runWebGPUProgram(
-    program,
-    flat,
-    'float32',
-    uniformsOf(d, scale).map(({ type, value }) => ({ type: type === 'i32' ? 'int32' : 'float32', data: [value] })),
+      `,
+    },
+    pass.inputs,
+    uniformsOf(d, scale),
   );
 }
 

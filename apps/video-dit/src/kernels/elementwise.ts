@@ -151,25 +151,52 @@ export function runInvocations(
   prelude = '',
 ): tf.TensorInfo {
   const workgroupSize: [number, number, number] = [64, 1, 1];
-  const program: WebGPUProgram = {
-    outputShape: [outputSize],
-    shaderKey: `flowdit_${key}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(invocations / workgroupSize[0]), 1, 1],
+  return runFlatProgram(
+    backend,
+    {
+      outputShape: [outputSize],
+      shaderKey: `flowdit_${key}`,
+      dispatchLayout: { x: [0] },
+      dispatch: [Math.ceil(invocations / workgroupSize[0]), 1, 1],
+      workgroupSize,
+      getUserCode: () => `
+        ${prelude}
+        fn main(index : i32) {
+          if (index >= uniforms.invocations) { return; }
+          ${body}
+        }
+      `,
+    },
+    inputs,
+    [{ name: 'invocations', type: 'i32', value: invocations }, ...uniforms],
+  );
+}
+
+/**
+ * Runs a webgpu program of flat float32 arrays: the inputs bound by their WGSL names as flat
+ * arrays, the uniforms declared in order and given this run's values.
+ * @param backend - the webgpu backend.
+ * @param program - the program, but its variable names and uniforms.
+ * @param inputs - tensors by WGSL name.
+ * @param uniforms - `uniforms.NAME` in WGSL.
+ * @returns the flat output.
+ */
+export function runFlatProgram(
+  backend: unknown,
+  program: Omit<WebGPUProgram, 'variableNames' | 'uniforms'>,
+  inputs: Readonly<Record<string, tf.TensorInfo>>,
+  uniforms: readonly TypedUniform[],
+): tf.TensorInfo {
+  const declared: WebGPUProgram = {
+    ...program,
     variableNames: Object.keys(inputs),
-    workgroupSize,
-    uniforms: ['invocations : i32,', ...uniforms.map(({ name, type }) => `${name} : ${type},`)].join(' '),
-    getUserCode: () => `
-      ${prelude}
-      fn main(index : i32) {
-        if (index >= uniforms.invocations) { return; }
-        ${body}
-      }
-    `,
+    uniforms: uniforms.map(({ name, type }) => `${name} : ${type},`).join(' '),
   };
   const flat = Object.values(inputs).map((tensor) => ({ ...tensor, shape: [tensor.shape.reduce((a, b) => a * b, 1)] }));
-  return (backend as WebGPUBackend).runWebGPUProgram(program, flat, 'float32', [
-    { type: 'int32', data: [invocations] },
-    ...uniforms.map(({ type, value }) => ({ type: type === 'i32' ? 'int32' : 'float32', data: [value] })),
-  ]);
+  return (backend as WebGPUBackend).runWebGPUProgram(
+    declared,
+    flat,
+    'float32',
+    uniforms.map(({ type, value }) => ({ type: type === 'i32' ? 'int32' : 'float32', data: [value] })),
+  );
 }
