@@ -39,14 +39,14 @@ export interface BatchWorkerSetup {
   taken: SharedArrayBuffer;
 }
 
-/** A batch worker's message: a batch with the generator's state after it, or why it stopped. */
-export type BatchWorkerReply = { kind: 'batch'; batch: BatchShard; rngState: Uint32Array } | { kind: 'error'; message: string };
-
 /** A drawn batch and the generator's state after it: the state a checkpoint taken after its step keeps. */
 export interface DrawnBatch {
   batch: BatchShard;
   rngState: Uint32Array;
 }
+
+/** A batch worker's message: a batch with the generator's state after it, or why it stopped. */
+export type BatchWorkerReply = ({ kind: 'batch' } & DrawnBatch) | { kind: 'error'; message: string };
 
 /**
  * A worker thread that draws a run's next batches while this thread issues steps: the same
