@@ -138,6 +138,32 @@ interface WeightBinding {
   bindGroup: GPUBindGroup;
 }
 
+/** tfjs's record of a tensor's data: one per data id, its resource set to null once the data is freed. */
+type TensorRecord = ReturnType<BackendInternals['tensorMap']['get']>;
+
+/**
+ * What the last update bound, kept for the next one with the same weights: each bound tensor
+ * (p, g, m, v, ema of each weight, in turn), its data id and record and the buffer it had, and the
+ * dispatches' weights and bind groups.
+ */
+interface BoundWeights {
+  weights: readonly InPlaceWeight[];
+  tensors: tf.Tensor[];
+  dataIds: tf.DataId[];
+  records: TensorRecord[];
+  buffers: GPUBuffer[];
+  groups: InPlaceWeight[][];
+  bindGroups: GPUBindGroup[];
+}
+
+/** A weight's tensors in the order they are bound. */
+function boundTensors(weight: InPlaceWeight): tf.Tensor[] {
+  return [weight.p, weight.g, weight.m, weight.v, weight.ema];
+}
+/** Where the gradient, which the update reads and does not write, is among a weight's {@link boundTensors}. */
+const GRADIENT_AT = 1;
+const TENSORS_PER_WEIGHT = 5;
+
 /** One guarded update's numbers: those of {@link AdamWStep} but the clipping, worked out on the GPU. */
 export interface GuardedStep extends Omit<AdamWStep, 'gradScale'> {
   /** The bound on the gradients' global norm: over it, they are scaled down to it. */
@@ -173,6 +199,7 @@ export class WebGpuAdamW {
   /** Per dispatch, its uniform of the weights' workgroups, sizes and decay, and its workgroups in all, made at the first update. */
   private readonly groupUniforms: { buffer: GPUBuffer; workgroups: number }[] = [];
   private readonly bindings: (WeightBinding | undefined)[] = [];
+  private bound: BoundWeights | undefined;
 
   /**
    * @param slots - the steps whose loss and norm the history keeps between two reads.
@@ -229,10 +256,9 @@ export class WebGpuAdamW {
     new Float32Array(words).set(values);
     new Uint32Array(words)[values.length] = kept.slot;
     this.device.queue.writeBuffer(this.stepUniform, 0, words);
-    const written: { values: unknown }[] = [];
     const guardGroup = this.guardBindGroup(backend, kept.stats);
-    const groups = this.groupsOf(weights);
-    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d, written));
+    if (!this.stillBound(weights)) this.bound = this.bind(backend, weights);
+    const { groups, bindGroups, records } = this.bound!;
     this.copiedForRead = undefined;
     return {
       dispatch: (pass) => {
@@ -245,8 +271,8 @@ export class WebGpuAdamW {
           pass.setBindGroup(0, bindGroups[d]!);
           pass.dispatchWorkgroups(Math.min(workgroups, MAX_GROUPS), Math.ceil(workgroups / MAX_GROUPS));
         }
-        // a copy tfjs kept on the CPU from an earlier read is stale now
-        for (const data of written) data.values = null;
+        // a copy tfjs kept on the CPU from an earlier read is stale now (the gradients are not written)
+        for (const [i, record] of records.entries()) if (i % TENSORS_PER_WEIGHT !== GRADIENT_AT) record.values = null;
       },
       after: (encoder) => {
         if (kept.readAfter === undefined) return;
@@ -318,11 +344,36 @@ export class WebGpuAdamW {
     return bindGroup;
   }
 
-  /** A dispatch's bind group, its weights' buffers looked up once; the data of what it writes goes to `written`. */
-  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number, written: { values: unknown }[]): GPUBindGroup {
+  /**
+   * Whether the last update's bindings hold for these weights, checked without looking up any
+   * tensor's data, since a replayed step prepares its update within its issue time: the same weights, each
+   * tensor with the same data id, whose record still has its buffer (tfjs nulls it when the data
+   * is freed) and, for what the update writes, no other tensor sharing it.
+   */
+  private stillBound(weights: readonly InPlaceWeight[]): boolean {
+    const bound = this.bound;
+    if (bound?.weights !== weights) return false;
+    for (const [i, tensor] of bound.tensors.entries()) {
+      const record = bound.records[i]!;
+      if (tensor.dataId !== bound.dataIds[i] || record.resource !== bound.buffers[i] || (i % TENSORS_PER_WEIGHT !== GRADIENT_AT && record.refCount > 1)) return false;
+    }
+    return true;
+  }
+
+  /** Binds the weights anew: their buffers looked up (a variable given a copy of its own where its data is shared) and each dispatch's bind group. */
+  private bind(backend: BackendInternals, weights: readonly InPlaceWeight[]): BoundWeights {
+    const groups = this.groupsOf(weights);
+    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d));
+    const tensors = weights.flatMap(boundTensors);
+    const records = tensors.map((tensor) => backend.tensorMap.get(tensor.dataId));
+    return { weights, tensors, dataIds: tensors.map((tensor) => tensor.dataId), records, buffers: records.map((record) => record.resource!), groups, bindGroups };
+  }
+
+  /** A dispatch's bind group, its weights' buffers looked up once. */
+  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number): GPUBindGroup {
     const buffers: GPUBuffer[] = [];
     for (const weight of group) {
-      for (const tensor of [weight.p, weight.g, weight.m, weight.v, weight.ema]) {
+      for (const tensor of boundTensors(weight)) {
         let data = backend.tensorMap.get(tensor.dataId);
         if (tensor !== weight.g && data.refCount > 1) {
           const variable = tensor as tf.Variable;
@@ -336,7 +387,6 @@ export class WebGpuAdamW {
           data = backend.tensorMap.get(tensor.dataId);
         }
         buffers.push(data.resource!);
-        if (tensor !== weight.g) written.push(data);
       }
     }
     const kept = this.bindings[d];

@@ -132,4 +132,40 @@ describe.runIf(process.env.VK_DRIVER_FILES)('WebGpuAdamW', () => {
     tf.dispose([...weights.flatMap((w) => [w.p, w.g, w.m, w.v, w.ema, ...w.sources]), ...expected.flat(), ...stats]);
     expect(tf.memory().numTensors).toBe(tensors);
   });
+
+  test('bindings kept from one update to the next give way to a weight shared or assigned anew in between', async () => {
+    await initBackend('webgpu');
+    const tensors = tf.memory().numTensors;
+    const [p, g, m, v, ema] = [1, 2, 3, 4, 5].map((seed) => {
+      const values = seeded([6, 5], seed);
+      const made = tf.variable(values, false);
+      values.dispose();
+      return made;
+    });
+    const weights = [{ p: p!, g: g!, m: m!, v: v!, ema: ema!, decayed: true }];
+    const stats = tf.tensor1d([1.5, 10]);
+    const optimizer = new WebGpuAdamW(1);
+    const update = () => countWork(() => optimizer.update(weights, guarded, { stats, slot: 0 }));
+    const updateDispatches = 1 + 1;
+    await update();
+    expect((await update()).work.gpu).toMatchObject({ dispatches: updateDispatches, bindGroups: 0 });
+    // a tensor made after the last update shares m's data: m is given a copy of its own first, and the tensor keeps its values
+    const shared = tf.reshape(m!, [30]);
+    const kept = Array.from(await shared.data());
+    // the copy's two tfjs ops (zeros, add) with their bind groups, and the weight's bind group anew
+    expect((await update()).work.gpu).toMatchObject({ dispatches: updateDispatches + 2, bindGroups: 3 });
+    expect(Array.from(await shared.data())).toEqual(kept);
+    expect(Array.from(await m!.data())).not.toEqual(kept);
+    // v assigned anew: the update writes v's new buffer
+    const fours = tf.fill([6, 5], 4);
+    v!.assign(fours);
+    fours.dispose();
+    expect((await update()).work.gpu).toMatchObject({ dispatches: updateDispatches, bindGroups: 1 });
+    const grad = (await g!.data())[0]! * (guarded.maxNorm / 10);
+    const v1 = 4 * guarded.beta2 + grad * grad * (1 - guarded.beta2);
+    expect((await v!.data())[0]).toBeCloseTo(v1, 5);
+    optimizer.dispose();
+    tf.dispose([p!, g!, m!, v!, ema!, shared, stats]);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
 });

@@ -36,9 +36,13 @@ export class AdamW {
   private readonly m: ModelParams = new Map();
   private readonly v: ModelParams = new Map();
   private readonly options: AdamWOptions;
+  /** The weights' names, in the parameter map's order. */
+  private readonly names: string[];
   private count = 0;
   /** The in-place update on webgpu, made at its first update there. */
   private webgpu: WebGpuAdamW | undefined;
+  /** The last update's weights on webgpu: the same list while the gradients are the same tensors (a replayed step's), so that its bindings are kept. */
+  private gpuWeights: { ema: ModelParams; weights: InPlaceWeight[] } | undefined;
 
   /**
    * @param params - the weights this optimizer updates.
@@ -50,6 +54,7 @@ export class AdamW {
   ) {
     const { beta1, beta2, epsilon, weightDecay } = options;
     this.options = { beta1, beta2, epsilon, weightDecay };
+    this.names = [...params.keys()];
     for (const [name, p] of params) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
       this.v.set(name, tf.variable(tf.zerosLike(p), false));
@@ -91,12 +96,11 @@ export class AdamW {
    */
   apply(grads: Record<string, tf.Tensor>, learningRate: number, gradScale: number, ema: { params: ModelParams; decay: number }): void {
     if (tf.getBackend() === 'webgpu') throw new Error('on webgpu the update is guarded on the GPU: applyOnGpu');
-    const names = [...this.params.keys()];
     const weights = this.weights(grads, ema.params);
     const step = { ...this.nextStep(learningRate, ema.decay), gradScale };
     tf.tidy(() => {
       adamwUpdate(weights, step).forEach((next, w) => {
-        const name = names[w]!;
+        const name = this.names[w]!;
         this.params.get(name)!.assign(next.p);
         this.m.get(name)!.assign(next.m);
         this.v.get(name)!.assign(next.v);
@@ -127,7 +131,10 @@ export class AdamW {
     forReplay: boolean,
   ): PassWork | undefined {
     this.webgpu ??= new WebGpuAdamW(STEPS_PER_READ);
-    const weights = this.weights(grads, ema.params);
+    const last = this.gpuWeights;
+    const same = last?.ema === ema.params && last.weights.every((weight, w) => grads[this.names[w]!] === weight.g);
+    if (!same) this.gpuWeights = { ema: ema.params, weights: this.weights(grads, ema.params) };
+    const { weights } = this.gpuWeights!;
     const step = { ...this.nextStep(learningRate, ema.decay), maxNorm: kept.maxNorm };
     if (forReplay) return this.webgpu.passWork(weights, step, kept);
     this.webgpu.update(weights, step, kept);
