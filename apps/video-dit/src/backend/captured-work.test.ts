@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type CapturedWork, captureWork } from './captured-work.js';
+import { dawnPrototypes } from './dawn-hooks.js';
 import { deviceTensor } from './device-tensor.js';
 import type { GpuUncapturedError } from './errors.js';
 import { initBackend } from './init-backend.js';
+import { activeWebGpuDevice } from './webgpu.js';
 import { countWork } from './work-counters.js';
 
 const values = (length: number, seed: number) => Float32Array.from({ length }, (_, i) => Math.sin(seed * 1.7 + i * 0.31));
@@ -37,8 +39,12 @@ describe.runIf(process.env.VK_DRIVER_FILES)('captureWork on webgpu', () => {
     const b = onGpu([32], 2);
     made.push(w, b);
     const work = layer(w, b);
+    const { pass } = dawnPrototypes(activeWebGpuDevice()!);
+    const [setBindGroup, dispatch] = [pass.setBindGroup, pass.dispatchWorkgroups];
     const first = captureWork([{ values: values(16 * 64, 3), shape: [16, 64] }], work);
     expect(first.refused).toBeUndefined();
+    // the recording listened to tfjs's calls only while it ran: a replay calls Dawn directly
+    expect([pass.setBindGroup, pass.dispatchWorkgroups]).toEqual([setBindGroup, dispatch]);
     const captured = first.captured!;
     made.push(captured);
     expect(captured.dispatches).toBeGreaterThan(0);

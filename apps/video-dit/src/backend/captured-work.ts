@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dawnPrototypes, tap } from './dawn-hooks.js';
+import { dawnPrototypes, listenAll } from './dawn-hooks.js';
 import { deviceTensor } from './device-tensor.js';
 
 /*
@@ -181,42 +181,55 @@ function installHooks(backend: BackendInternals): void {
     }
     release(buffer, reuse);
   };
-  const { device } = backend;
-  const createBindGroup = device.createBindGroup.bind(device);
-  Object.defineProperty(device, 'createBindGroup', {
-    configurable: true,
-    writable: true,
-    value: (descriptor: GPUBindGroupDescriptor) => {
-      const bindGroup = createBindGroup(descriptor);
-      if (recording !== undefined) {
-        const buffers = [...descriptor.entries].map((entry) => (entry.resource as GPUBufferBinding).buffer);
-        if (buffers.some((buffer) => buffer === undefined)) refuse('it binds something other than buffers');
-        recording.bound.set(bindGroup, buffers);
-      }
-      return bindGroup;
-    },
-  });
+}
+
+/** Listens to tfjs's calls into Dawn for the recording; returns what stops listening. */
+function listenWhileRecording(device: GPUDevice): () => void {
   const prototypes = dawnPrototypes(device);
-  tap(prototypes.pass, 'setPipeline', (pipeline: GPUComputePipeline) => {
-    recording?.commands.push({ kind: 'pipeline', pipeline });
-  });
-  tap(prototypes.pass, 'setBindGroup', (index: number, bindGroup: GPUBindGroup, offsets?: unknown) => {
-    if (recording === undefined) return;
-    if (offsets !== undefined && (offsets as ArrayLike<number>).length > 0) refuse('it binds with dynamic offsets');
-    recording.commands.push({ kind: 'bindGroup', index, bindGroup });
-  });
-  tap(prototypes.pass, 'dispatchWorkgroups', (x: number, y = 1, z = 1) => {
-    recording?.commands.push({ kind: 'dispatch', x, y, z });
-  });
-  tap(prototypes.encoder, 'copyBufferToBuffer', () => {
-    if (!copyingInputs) refuse('it copies between buffers');
-  });
-  tap(prototypes.buffer, 'mapAsync', () => refuse('it reads back to the CPU'));
-  tap(device.queue, 'writeBuffer', (buffer: GPUBuffer, _offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset?: number, size?: number) => {
-    if (recording === undefined) return;
-    if (!recording.owned.has(buffer)) refuse('it writes a buffer made before the recording');
-    else recording.written.set(buffer, bytesOf(data, dataOffset, size));
-  });
+  return listenAll([
+    [
+      device,
+      'createBindGroup',
+      (bindGroup, [descriptor]) => {
+        if (recording === undefined) return;
+        const buffers = [...(descriptor as GPUBindGroupDescriptor).entries].map((entry) => (entry.resource as GPUBufferBinding).buffer);
+        if (buffers.some((buffer) => buffer === undefined)) refuse('it binds something other than buffers');
+        recording.bound.set(bindGroup as GPUBindGroup, buffers);
+      },
+    ],
+    [prototypes.pass, 'setPipeline', (_, [pipeline]) => recording?.commands.push({ kind: 'pipeline', pipeline: pipeline as GPUComputePipeline })],
+    [
+      prototypes.pass,
+      'setBindGroup',
+      (_, [index, bindGroup, offsets]) => {
+        if (recording === undefined) return;
+        if (offsets !== undefined && (offsets as ArrayLike<number>).length > 0) refuse('it binds with dynamic offsets');
+        recording.commands.push({ kind: 'bindGroup', index: index as number, bindGroup: bindGroup as GPUBindGroup });
+      },
+    ],
+    [
+      prototypes.pass,
+      'dispatchWorkgroups',
+      (_, [x, y = 1, z = 1]) => recording?.commands.push({ kind: 'dispatch', x: x as number, y: y as number, z: z as number }),
+    ],
+    [
+      prototypes.encoder,
+      'copyBufferToBuffer',
+      () => {
+        if (!copyingInputs) refuse('it copies between buffers');
+      },
+    ],
+    [prototypes.buffer, 'mapAsync', () => refuse('it reads back to the CPU')],
+    [
+      device.queue,
+      'writeBuffer',
+      (_, [buffer, , data, dataOffset, size]) => {
+        if (recording === undefined) return;
+        if (!recording.owned.has(buffer as GPUBuffer)) refuse('it writes a buffer made before the recording');
+        else recording.written.set(buffer as GPUBuffer, bytesOf(data as ArrayBuffer | ArrayBufferView, dataOffset as number | undefined, size as number | undefined));
+      },
+    ],
+  ]);
 }
 
 /** Submits what tfjs has recorded so far. */
@@ -351,6 +364,7 @@ export function captureWork(
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const record: Recording = { owned: new Set(), freed: new Set(), bound: new Map(), written: new Map(), commands: [], refused: undefined };
   recording = record;
+  const stopListening = listenWhileRecording(backend.device);
   let outputs: tf.Tensor[];
   let inputBuffers: GPUBuffer[];
   try {
@@ -375,6 +389,7 @@ export function captureWork(
     flush(backend);
   } finally {
     recording = undefined;
+    stopListening();
     tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
   }
   const giveBack = () => {

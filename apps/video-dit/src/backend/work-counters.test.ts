@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
+import { dawnPrototypes } from './dawn-hooks.js';
 import { initBackend } from './init-backend.js';
+import { activeWebGpuDevice } from './webgpu.js';
 import { countWork } from './work-counters.js';
 
 const backends = ['cpu', 'wasm', ...(process.env.VK_DRIVER_FILES ? ['webgpu' as const] : [])] as const;
@@ -24,6 +26,9 @@ describe.each(backends)('countWork on %s', (backend) => {
 describe.skipIf(!process.env.VK_DRIVER_FILES)('countWork on webgpu (lavapipe)', () => {
   test('counts the dispatches, bind groups, uniform writes, uploads, submits and readbacks', async () => {
     await initBackend('webgpu');
+    const device = activeWebGpuDevice()!;
+    const { pass } = dawnPrototypes(device);
+    const [dispatch, submit] = [pass.dispatchWorkgroups, device.queue.submit];
     const values = Float32Array.from({ length: 1024 }, (_, i) => i);
     const { work } = await countWork(async () => {
       const x = tf.tensor1d(values);
@@ -42,5 +47,8 @@ describe.skipIf(!process.env.VK_DRIVER_FILES)('countWork on webgpu (lavapipe)', 
     expect(gpu.readbacks).toBe(1);
     expect(gpu.bytesRead).toBe(4096);
     expect(gpu.submits).toBeGreaterThanOrEqual(1);
+    // the counters are off again: calls outside a count go straight to Dawn
+    expect([pass.dispatchWorkgroups, device.queue.submit]).toEqual([dispatch, submit]);
+    expect(Object.hasOwn(device.queue, 'submit')).toBe(false);
   });
 });

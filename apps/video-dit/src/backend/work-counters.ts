@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dawnPrototypes, tap } from './dawn-hooks.js';
+import { dawnPrototypes, listenAll } from './dawn-hooks.js';
 import { activeWebGpuDevice } from './webgpu.js';
 
 /*
  * What a piece of work costs in calls, which unlike its time is deterministic: the tfjs kernels
  * the engine runs (each registered kernel of the backend is wrapped to count its calls) and, on
- * webgpu, the calls tfjs makes into the device (its methods are wrapped on the device object).
+ * webgpu, the calls tfjs makes into the device (its methods are listened to while work is counted).
  * tf.profile would count kernels too, but it times every kernel, which on webgpu adds queries,
  * submits and reads of its own.
  */
@@ -71,57 +71,68 @@ const emptyGpuWork = (): GpuWork => ({
 });
 
 const gpuCounts = emptyGpuWork();
-const countedDevices = new WeakSet<GPUDevice>();
 
-function countDevice(device: GPUDevice): void {
-  if (countedDevices.has(device)) return;
-  countedDevices.add(device);
-  const createBuffer = device.createBuffer.bind(device);
-  Object.defineProperty(device, 'createBuffer', {
-    configurable: true,
-    writable: true,
-    value: (descriptor: GPUBufferDescriptor) => {
-      gpuCounts.buffersCreated += 1;
-      if (descriptor.mappedAtCreation === true) {
-        gpuCounts.uploads += 1;
-        gpuCounts.bytesUploaded += descriptor.size;
-      }
-      return createBuffer(descriptor);
-    },
-  });
+/** Counts the calls into the device until the returned function is called. */
+function countDevice(device: GPUDevice): () => void {
   const prototypes = dawnPrototypes(device);
-  const bufferClass = prototypes.buffer;
-  const mapAsync = bufferClass.mapAsync;
-  Object.defineProperty(bufferClass, 'mapAsync', {
-    configurable: true,
-    writable: true,
-    value: function (this: GPUBuffer, mode: number, offset = 0, size?: number) {
-      if ((mode & GPUMapMode.READ) !== 0) {
+  return listenAll([
+    [
+      device,
+      'createBuffer',
+      (_, [descriptor]) => {
+        gpuCounts.buffersCreated += 1;
+        if ((descriptor as GPUBufferDescriptor).mappedAtCreation === true) {
+          gpuCounts.uploads += 1;
+          gpuCounts.bytesUploaded += (descriptor as GPUBufferDescriptor).size;
+        }
+      },
+    ],
+    [
+      prototypes.buffer,
+      'mapAsync',
+      (_, [mode, offset = 0, size], buffer) => {
+        if (((mode as number) & GPUMapMode.READ) === 0) return;
         gpuCounts.readbacks += 1;
-        gpuCounts.bytesRead += size ?? this.size - offset;
-      }
-      return mapAsync.call(this, mode, offset, size);
-    },
-  });
-  tap(device, 'createBindGroup', () => {
-    gpuCounts.bindGroups += 1;
-  });
-  tap(device.queue, 'writeBuffer', (_buffer: GPUBuffer, _offset: number, data: ArrayBufferLike | ArrayBufferView, _dataOffset?: number, size?: number) => {
-    gpuCounts.bufferWrites += 1;
-    gpuCounts.bytesWritten += size ?? data.byteLength;
-  });
-  tap(device.queue, 'submit', () => {
-    gpuCounts.submits += 1;
-  });
-  tap(prototypes.pass, 'dispatchWorkgroups', () => {
-    gpuCounts.dispatches += 1;
-  });
+        gpuCounts.bytesRead += (size as number | undefined) ?? (buffer as GPUBuffer).size - (offset as number);
+      },
+    ],
+    [
+      device,
+      'createBindGroup',
+      () => {
+        gpuCounts.bindGroups += 1;
+      },
+    ],
+    [
+      device.queue,
+      'writeBuffer',
+      (_, [, , data, , size]) => {
+        gpuCounts.bufferWrites += 1;
+        gpuCounts.bytesWritten += (size as number | undefined) ?? (data as ArrayBufferLike | ArrayBufferView).byteLength;
+      },
+    ],
+    [
+      device.queue,
+      'submit',
+      () => {
+        gpuCounts.submits += 1;
+      },
+    ],
+    [
+      prototypes.pass,
+      'dispatchWorkgroups',
+      () => {
+        gpuCounts.dispatches += 1;
+      },
+    ],
+  ]);
 }
 
 /**
  * Counts what `work` costs on the current backend: the tfjs kernels it runs and, on webgpu, its
- * calls into the device. The first call installs the counters (they stay, at the cost of one
- * function call per kernel); run the work once before counting it when only a steady state matters.
+ * calls into the device. The first call installs the kernel counters (they stay, at the cost of
+ * one function call per kernel); the device's are on only while work is counted. Run the work
+ * once before counting it when only a steady state matters.
  * @param work - the work, e.g. one training step.
  * @returns its result and what it cost.
  */
@@ -129,10 +140,15 @@ export async function countWork<T>(work: () => Promise<T> | T): Promise<{ result
   const backendName = tf.getBackend();
   countKernels(backendName);
   const device = backendName === 'webgpu' ? activeWebGpuDevice() : undefined;
-  if (device !== undefined) countDevice(device);
+  const stopCounting = device === undefined ? undefined : countDevice(device);
   const kernelsBefore = new Map(kernelCounts);
   const gpuBefore = { ...gpuCounts };
-  const result = await work();
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    stopCounting?.();
+  }
   const kernelsByName: Record<string, number> = {};
   let kernels = 0;
   for (const [name, count] of kernelCounts) {
