@@ -72,29 +72,50 @@ function gpuWaits() {
 
 /**
  * The issue time of a step: from its start until its last submit returns, measured one step at a
- * time so that each starts with the GPU idle (lavapipe runs the GPU's work on the same cores).
+ * time so that each starts with the GPU idle (lavapipe runs the GPU's work on the same cores). It
+ * is also split where a replayed step's parts meet: until its first compute pass begins (the
+ * batch, the inputs, the update's numbers), until its last submit is called (the pass's commands:
+ * Dawn's encoding of each recorded dispatch), and that submit (Dawn's translation for the driver).
  */
 async function issueTimes(trainer, steps) {
   const { queue } = tf.backend().device;
-  const submit = queue.submit;
+  const probe = tf.backend().device.createCommandEncoder();
+  const encoderClass = Object.getPrototypeOf(probe);
+  probe.finish();
+  const { submit } = queue;
+  const { beginComputePass } = encoderClass;
+  let firstPass;
+  let submitCalled = 0;
   let lastSubmit = 0;
   queue.submit = function (...args) {
+    submitCalled = performance.now();
     const result = submit.apply(this, args);
     lastSubmit = performance.now();
     return result;
   };
+  encoderClass.beginComputePass = function (...args) {
+    firstPass ??= performance.now();
+    return beginComputePass.apply(this, args);
+  };
   const times = [];
+  const parts = { prepare: [], encode: [], submit: [] };
   try {
     for (let i = 0; i < steps; i++) {
+      firstPass = undefined;
       const started = performance.now();
       await trainer.trainStep();
       times.push(lastSubmit - started);
+      parts.prepare.push((firstPass ?? submitCalled) - started);
+      parts.encode.push(submitCalled - (firstPass ?? submitCalled));
+      parts.submit.push(lastSubmit - submitCalled);
     }
   } finally {
     queue.submit = submit;
+    encoderClass.beginComputePass = beginComputePass;
   }
-  times.sort((a, b) => a - b);
-  return { mean: times.reduce((a, b) => a + b, 0) / steps, median: times[Math.floor(steps / 2)] };
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const split = Object.fromEntries(Object.entries(parts).map(([part, values]) => [part, median(values)]));
+  return { mean: times.reduce((a, b) => a + b, 0) / steps, median: median(times), split };
 }
 
 for (const backend of flags.backends.split(',')) {
@@ -238,6 +259,12 @@ if (opByOp !== undefined && replayed !== undefined) {
   const ratio = (key) => (opByOp.issue[key] / replayed.issue[key]).toFixed(1);
   console.log(
     `webgpu issue time a step: op by op ${opByOp.issue.mean.toFixed(2)} ms, replayed ${replayed.issue.mean.toFixed(2)} ms: ${ratio('mean')}× less (medians ${ratio('median')}×)`,
+  );
+  const { prepare, encode, submit } = replayed.issue.split;
+  const dispatches = replayed.work?.gpu?.dispatches;
+  console.log(
+    `replayed step, medians: ${prepare.toFixed(2)} ms until its pass begins (batch, inputs, update), ${encode.toFixed(2)} ms encoding its ` +
+      `${dispatches ?? ''} dispatches${dispatches === undefined ? '' : ` (${((1000 * encode) / dispatches).toFixed(1)} µs each)`}, ${submit.toFixed(2)} ms in its submit`,
   );
 }
 
