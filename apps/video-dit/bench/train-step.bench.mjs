@@ -2,7 +2,9 @@
 // the same model and batch in PyTorch (bench/torch_dit.py, Debian's python3-torch) with the reference
 // BLAS and with OpenBLAS. Prints ms/step and ratios, then what one step costs in calls: tfjs kernels
 // and, on webgpu, dispatches, bind groups, buffers created, buffer writes (uniforms and the batch),
-// uploads, submits and readbacks. Run after `pnpm build`: node bench/train-step.bench.mjs
+// uploads, submits and readbacks. On webgpu, a replayed step's issue time is split into its parts
+// and set beside Dawn alone encoding and submitting as many dispatches (see issueTimes, dawnAlone).
+// Run after `pnpm build`: node bench/train-step.bench.mjs
 // cpu and wasm also run with the batch shared by 2 threads (train.threads) where 2 cores exist.
 // Options: --steps N (timed steps on every backend and in PyTorch, after 5 warm-up steps),
 // --preset NAME, --batch-size N, --backends a,b (tfjs backends to run), --no-torch (tfjs rows only),
@@ -118,6 +120,103 @@ async function issueTimes(trainer, steps) {
   return { mean: times.reduce((a, b) => a + b, 0) / steps, median: median(times), split };
 }
 
+/**
+ * Dawn alone, on the same device: encoding `count` dispatches, each of its own pipeline and its
+ * own bind group of five buffers, into one pass, and submitting them, as a replayed step does
+ * with no JavaScript around the calls. Timed with warm caches (the same calls again and again)
+ * and after GPU work on a 16 MiB buffer (on lavapipe that work runs on the same cores, as a
+ * step's does, and leaves the caches cold). Medians of 100 rounds each.
+ */
+async function dawnAlone(device, count) {
+  const inputs = 3;
+  const declarations = Array.from({ length: inputs }, (_, j) => `@group(0) @binding(${j + 2}) var<storage, read> b${j} : array<f32>;`).join('\n');
+  const terms = Array.from({ length: inputs }, (_, j) => `b${j}[i]`).join(' + ');
+  const pipelines = Array.from({ length: count }, (_, k) =>
+    device.createComputePipeline({
+      layout: 'auto',
+      compute: {
+        module: device.createShaderModule({
+          code: `@group(0) @binding(0) var<storage, read_write> a : array<f32>;
+            @group(0) @binding(1) var<uniform> u : vec4<f32>;
+            ${declarations}
+            @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g : vec3<u32>) {
+              let i = g.x % 64u;
+              a[i] = a[i] * u.x + ${terms} + ${k}.0;
+            }`,
+        }),
+        entryPoint: 'main',
+      },
+    }),
+  );
+  const made = [];
+  const buffer = (size, usage) => {
+    const b = device.createBuffer({ size, usage });
+    made.push(b);
+    return b;
+  };
+  const out = buffer(256, GPUBufferUsage.STORAGE);
+  const uniform = buffer(16, GPUBufferUsage.UNIFORM);
+  const groups = pipelines.map((pipeline) =>
+    device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [out, uniform, ...Array.from({ length: inputs }, () => buffer(256, GPUBufferUsage.STORAGE))].map((b, binding) => ({ binding, resource: { buffer: b } })),
+    }),
+  );
+  const sweepBuffer = buffer(16 * 1024 * 1024, GPUBufferUsage.STORAGE);
+  const sweep = device.createComputePipeline({
+    layout: 'auto',
+    compute: {
+      module: device.createShaderModule({
+        code: `@group(0) @binding(0) var<storage, read_write> s : array<f32>;
+          @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g : vec3<u32>) { s[g.x] = s[g.x] * 0.5 + 1.0; }`,
+      }),
+      entryPoint: 'main',
+    },
+  });
+  const sweepGroup = device.createBindGroup({ layout: sweep.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: sweepBuffer } }] });
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const timed = async (cold) => {
+    const encode = [];
+    const submit = [];
+    for (let round = 0; round < 110; round++) {
+      if (cold) {
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(sweep);
+        pass.setBindGroup(0, sweepGroup);
+        pass.dispatchWorkgroups(sweepBuffer.size / 4 / 64 / 64, 64);
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+      }
+      await device.queue.onSubmittedWorkDone();
+      const started = performance.now();
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      for (let k = 0; k < count; k++) {
+        pass.setPipeline(pipelines[k]);
+        pass.setBindGroup(0, groups[k]);
+        pass.dispatchWorkgroups(1);
+      }
+      pass.end();
+      const commands = encoder.finish();
+      const encoded = performance.now();
+      device.queue.submit([commands]);
+      const submitted = performance.now();
+      if (round >= 10) {
+        encode.push(encoded - started);
+        submit.push(submitted - encoded);
+      }
+    }
+    return { encode: median(encode), submit: median(submit) };
+  };
+  try {
+    return { warm: await timed(false), cold: await timed(true) };
+  } finally {
+    await device.queue.onSubmittedWorkDone();
+    for (const b of made) b.destroy();
+  }
+}
+
 for (const backend of flags.backends.split(',')) {
   let info;
   try {
@@ -155,10 +254,12 @@ for (const backend of flags.backends.split(',')) {
       // JavaScript's part of a step: its time less the time spent waiting for the GPU's results
       const jsMs = waits === undefined ? undefined : ms - (waits.total() - waited) / n;
       const issue = waits === undefined ? undefined : await issueTimes(trainer, n);
+      // what the same number of dispatches costs in Dawn with nothing around them
+      const dawn = capture === 'auto' && work.gpu !== undefined ? await dawnAlone(tf.backend().device, work.gpu.dispatches) : undefined;
       // The device description's first clause names the adapter or device; its limits follow.
       const where = cpuBackend ? (threads === 1 ? 'one thread' : `batch shared by ${threads} threads`) : info.description.split(';')[0];
       const replay = capture === 'auto' ? `, capture ${trainer.captureStatus}` : '';
-      rows.push({ name, ms, jsMs, issue, note: `${n} steps, ${where}${replay}`, threads, work });
+      rows.push({ name, ms, jsMs, issue, dawnAlone: dawn, note: `${n} steps, ${where}${replay}`, threads, work });
     } catch (error) {
       rows.push({ name, ms: Number.NaN, note: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, threads });
     } finally {
@@ -261,10 +362,16 @@ if (opByOp !== undefined && replayed !== undefined) {
     `webgpu issue time a step: op by op ${opByOp.issue.mean.toFixed(2)} ms, replayed ${replayed.issue.mean.toFixed(2)} ms: ${ratio('mean')}× less (medians ${ratio('median')}×)`,
   );
   const { prepare, encode, submit } = replayed.issue.split;
-  const dispatches = replayed.work?.gpu?.dispatches;
+  const dispatches = replayed.work.gpu.dispatches;
+  const each = (ms) => `${((1000 * ms) / dispatches).toFixed(1)} µs each`;
   console.log(
     `replayed step, medians: ${prepare.toFixed(2)} ms until its pass begins (batch, inputs, update), ${encode.toFixed(2)} ms encoding its ` +
-      `${dispatches ?? ''} dispatches${dispatches === undefined ? '' : ` (${((1000 * encode) / dispatches).toFixed(1)} µs each)`}, ${submit.toFixed(2)} ms in its submit`,
+      `${dispatches} dispatches (${each(encode)}), ${submit.toFixed(2)} ms in its submit`,
+  );
+  const alone = replayed.dawnAlone;
+  console.log(
+    `Dawn alone, ${dispatches} dispatches of their own pipelines and bind groups of 5 buffers: encoding ${alone.warm.encode.toFixed(2)} ms (${each(alone.warm.encode)}), ` +
+      `submit ${alone.warm.submit.toFixed(2)} ms with warm caches; ${alone.cold.encode.toFixed(2)} ms (${each(alone.cold.encode)}) and ${alone.cold.submit.toFixed(2)} ms after GPU work on 16 MiB`,
   );
 }
 
@@ -291,7 +398,7 @@ if (counted.length > 0) {
   }
 }
 if (flags.json !== undefined) {
-  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, jsMsPerStep: row.jsMs, issueMsPerStep: row.issue?.mean, issueMsMedian: row.issue?.median, note: row.note, work: row.work }));
+  const lines = rows.map((row) => JSON.stringify({ preset: flags.preset, batchSize: train.batchSize, name: row.name, msPerStep: row.ms, jsMsPerStep: row.jsMs, issueMsPerStep: row.issue?.mean, issueMsMedian: row.issue?.median, issueSplitMs: row.issue?.split, dawnAloneMs: row.dawnAlone, note: row.note, work: row.work }));
   writeFileSync(flags.json, `${lines.join('\n')}\n`);
   console.log(`wrote ${flags.json}`);
 }
