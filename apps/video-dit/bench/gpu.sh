@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The GPU figures of docs/gpu.md in one run (about 8 minutes on an H100): one training step of
-# `small` at batch 16 and 256 and of `base` at batch 8 and 32, on tfjs-webgpu (op by op and
-# replaying its recorded step) and on PyTorch CUDA
-# (bench/torch_dit.py), with the step's counts, then one table. Sets up Vulkan as docs/gpu.md says
+# The GPU figures of docs/gpu.md in one run: one training step of `small` at batch 16 and 256
+# and of `base` at batch 8 and 32, on tfjs-webgpu (op by op and replaying its recorded step) and
+# on PyTorch CUDA (bench/torch_dit.py), and of each preset at its own batch (`tiny` 4, `small` 16,
+# `base` 8) on wasm, with the step's counts, then one table. Sets up Vulkan as docs/gpu.md says
 # (the loader from Debian's libvulkan1 where it is missing, the driver's ICD found on disk).
 # Run from the repository after the README's install and `pnpm build`:
 #   bash apps/video-dit/bench/gpu.sh [OUT_DIR]
@@ -25,15 +25,17 @@ if [[ -z "${VK_DRIVER_FILES:-}" ]]; then
 fi
 
 run() {
-  local preset=$1 batch=$2 steps=$3
-  echo "gpu.sh: $preset at batch $batch"
-  timeout 150 node bench/train-step.bench.mjs --preset "$preset" --batch-size "$batch" --backends webgpu \
+  local preset=$1 batch=$2 steps=$3 backends=${4:-webgpu} limit=${5:-150}
+  echo "gpu.sh: $preset at batch $batch on $backends"
+  timeout "$limit" node bench/train-step.bench.mjs --preset "$preset" --batch-size "$batch" --backends "$backends" \
     --steps "$steps" --torch-device cuda --json "$out/$preset-$batch.jsonl" >"$out/$preset-$batch.log" 2>&1 \
     || echo "gpu.sh: $preset at batch $batch ended with status $? (see $out/$preset-$batch.log)"
 }
-run small 16 20
+# each preset at its own batch also on wasm, for "webgpu faster than wasm for every preset"
+run tiny 4 20 wasm,webgpu
+run small 16 20 wasm,webgpu
 run small 256 10
-run base 8 5
+run base 8 5 wasm,webgpu 240
 run base 32 3
 
 node --input-type=module - "$out" <<'TABLE'
