@@ -363,8 +363,8 @@ export function captureWork(
   const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const record: Recording = { owned: new Set(), freed: new Set(), bound: new Map(), written: new Map(), commands: [], refused: undefined };
-  recording = record;
   const stopListening = listenWhileRecording(backend.device);
+  recording = record;
   let outputs: tf.Tensor[];
   let inputBuffers: GPUBuffer[];
   try {
