@@ -72,6 +72,11 @@ function gpuWaits() {
   return { total: () => total };
 }
 
+/** The middle value (the upper of the two middle ones for an even count). */
+function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 /**
  * The issue time of a step: from its start until its last submit returns, measured one step at a
  * time so that each starts with the GPU idle (lavapipe runs the GPU's work on the same cores). It
@@ -115,7 +120,6 @@ async function issueTimes(trainer, steps) {
     queue.submit = submit;
     encoderClass.beginComputePass = beginComputePass;
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const split = Object.fromEntries(Object.entries(parts).map(([part, values]) => [part, median(values)]));
   return { mean: times.reduce((a, b) => a + b, 0) / steps, median: median(times), split };
 }
@@ -174,7 +178,6 @@ async function dawnAlone(device, count) {
     },
   });
   const sweepGroup = device.createBindGroup({ layout: sweep.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: sweepBuffer } }] });
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const timed = async (cold) => {
     const encode = [];
     const submit = [];

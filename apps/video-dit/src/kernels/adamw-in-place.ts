@@ -363,14 +363,15 @@ export class WebGpuAdamW {
   /** Binds the weights anew: their buffers looked up (a variable given a copy of its own where its data is shared) and each dispatch's bind group. */
   private bind(backend: BackendInternals, weights: readonly InPlaceWeight[]): BoundWeights {
     const groups = this.groupsOf(weights);
-    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d));
+    const records: TensorRecord[] = [];
+    const bindGroups = groups.map((group, d) => this.bindGroupOf(backend, group, d, records));
+    // read after bindGroupOf, which may have given a variable new data
     const tensors = weights.flatMap(boundTensors);
-    const records = tensors.map((tensor) => backend.tensorMap.get(tensor.dataId));
     return { weights, tensors, dataIds: tensors.map((tensor) => tensor.dataId), records, buffers: records.map((record) => record.resource!), groups, bindGroups };
   }
 
-  /** A dispatch's bind group, its weights' buffers looked up once. */
-  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number): GPUBindGroup {
+  /** A dispatch's bind group, its weights' buffers looked up once; the records they were found in go to `records`, in bound order. */
+  private bindGroupOf(backend: BackendInternals, group: readonly InPlaceWeight[], d: number, records: TensorRecord[]): GPUBindGroup {
     const buffers: GPUBuffer[] = [];
     for (const weight of group) {
       for (const tensor of boundTensors(weight)) {
@@ -387,6 +388,7 @@ export class WebGpuAdamW {
           data = backend.tensorMap.get(tensor.dataId);
         }
         buffers.push(data.resource!);
+        records.push(data);
       }
     }
     const kept = this.bindings[d];
